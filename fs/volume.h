@@ -1,0 +1,72 @@
+/*
+ * volume.h - one reel: an encoder streaming into an upload, with a
+ * capacity, and a manifest published beside the image. No FUSE here:
+ * reelfs drives it from FUSE calls, `reel send` from a pipe.
+ *
+ * Invariants: a record is either wholly framed and queued, or refused with
+ * nothing written; once the volume has failed, every call returns the same
+ * error; vol_finish returns 0 only when the image is published (and
+ * verified when asked) and its manifest written.
+ */
+#ifndef REELFS_VOLUME_H
+#define REELFS_VOLUME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../encoder/tape.h"
+#include "../ftp/xfer.h"
+
+struct vol_config {
+	const char *url;		/* the image's final URL (NAME, not .part) */
+	const struct xfer_opts *xfer;
+	const struct tape_format *format;
+	struct tape_enc_options enc;
+	uint64_t capacity;		/* image bytes; 0 = unlimited */
+	const char *storeset_id;	/* NULL: one is made up at open */
+	unsigned reel;			/* 1-based reel number in the storeset */
+	const char *prev_url;		/* NULL for the first reel */
+	const char *next_url;		/* NULL for the last (or unknown) */
+};
+
+enum vol_state {
+	VOL_WRITING,	/* accepting records */
+	VOL_FULL,	/* capacity or server space reached: marks only */
+	VOL_FINISHING,
+	VOL_PUBLISHED,	/* complete, renamed, verified if asked */
+	VOL_FAILED,
+};
+
+struct vol_status {
+	enum vol_state state;
+	struct tape_counts counts;	/* files, records, payload, image, CRCs */
+	struct xfer_stats xfer;		/* sent, confirmed, rate, reconnects */
+	uint64_t capacity;		/* 0 = unlimited */
+	uint64_t remaining;		/* image bytes left; UINT64_MAX unlimited */
+	char last_error[XFER_ERRLEN];
+	char storeset_id[40];
+	time_t start, end;
+};
+
+struct vol;
+
+/* Opens the upload (all the pre-data checks of xfer_upload_open). */
+struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen);
+/* One record. -ENOSPC when it would cross the capacity (early warning:
+ * nothing written, the volume stays usable for marks and finish) or the
+ * server is full; -EINVAL for a zero or over-long record; -EIO otherwise. */
+int vol_record(struct vol *v, const void *data, size_t len);
+int vol_mark(struct vol *v);
+/* Ends the data, completes the upload, publishes, verifies when asked,
+ * writes the manifest. Idempotent: a second call returns the first result. */
+int vol_finish(struct vol *v);
+/* Stops; the image stays as NAME.part. */
+void vol_abort(struct vol *v);
+void vol_get_status(struct vol *v, struct vol_status *out);
+const char *vol_state_name(enum vol_state s);
+const char *vol_error(struct vol *v);
+const char *vol_url(const struct vol *v);
+void vol_free(struct vol *v);
+
+#endif
