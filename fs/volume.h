@@ -12,6 +12,7 @@
 #define REELFS_VOLUME_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -68,5 +69,14 @@ const char *vol_state_name(enum vol_state s);
 const char *vol_error(struct vol *v);
 const char *vol_url(const struct vol *v);
 void vol_free(struct vol *v);
+
+/* Added by FS for reelfs: */
+/* 0 when a record of len bytes would still be accepted now; -ENOSPC at
+ * the early warning (or when full), the sticky error otherwise. Lets a
+ * drive answer ENOSPC for a record it hands to vol_record a little later. */
+int vol_check_room(struct vol *v, size_t len);
+/* The storeset id in use (given, or made up at open). */
+const char *vol_storeset(const struct vol *v);
+const struct tape_format *vol_format(const struct vol *v);
 
 #endif

@@ -1,0 +1,62 @@
+/*
+ * fuseio.c - reads and writes /dev/fuse for libfuse, adding one thing:
+ * FOPEN_STREAM on the tape's open reply.
+ *
+ * Why: a write() larger than the kernel's limit reaches the daemon as
+ * several requests, and with an ordinary file position they look exactly
+ * like several write() calls - one record would silently become two. On a
+ * stream file the kernel has no position: every write() starts at offset
+ * 0, so a request with a non-zero offset is the continuation of a split
+ * write and can be refused. (It also makes lseek fail with ESPIPE, as on
+ * a tape.) libfuse 3.14's fuse_file_info has no bit for FOPEN_STREAM, so
+ * the flag is set here on its way to the kernel.
+ *
+ * It must never change any other reply, and never copy request data.
+ */
+#include "fuseio.h"
+
+#include <errno.h>
+#include <linux/fuse.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* Set only around fuse_reply_open in the replying thread. */
+static _Thread_local int rfs_patch_open;
+
+static ssize_t rfs_io_writev(int fd, struct iovec *iov, int count, void *ud)
+{
+	(void)ud;
+	if (rfs_patch_open && count == 2 &&
+	    iov[1].iov_len == sizeof(struct fuse_open_out)) {
+		struct fuse_open_out out;
+		memcpy(&out, iov[1].iov_base, sizeof(out));
+		out.open_flags |= FOPEN_STREAM;
+		struct iovec v[2] = { iov[0], { &out, sizeof(out) } };
+		return writev(fd, v, 2);
+	}
+	return writev(fd, iov, count);
+}
+
+static ssize_t rfs_io_read(int fd, void *buf, size_t len, void *ud)
+{
+	(void)ud;
+	return read(fd, buf, len);
+}
+
+int rfs_fuseio_install(struct fuse_session *se)
+{
+	static const struct fuse_custom_io io = {
+		.writev = rfs_io_writev,
+		.read = rfs_io_read,
+	};
+	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
+}
+
+int rfs_reply_open_stream(fuse_req_t req, const struct fuse_file_info *fi)
+{
+	rfs_patch_open = 1;
+	int rc = fuse_reply_open(req, fi);
+	rfs_patch_open = 0;
+	return rc;
+}

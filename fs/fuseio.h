@@ -1,0 +1,17 @@
+/*
+ * fuseio.h - the /dev/fuse I/O reelfs installs under libfuse so that the
+ * tape is opened as a stream (FOPEN_STREAM), which libfuse 3.14 cannot ask
+ * for. See fuseio.c.
+ */
+#ifndef REELFS_FUSEIO_H
+#define REELFS_FUSEIO_H
+
+#include <fuse_lowlevel.h>
+
+/* After fuse_session_mount: routes the session's reads and writes through
+ * fuseio. Returns 0 or a negative errno. */
+int rfs_fuseio_install(struct fuse_session *se);
+/* Replies to an open with FOPEN_STREAM added to fi's flags. */
+int rfs_reply_open_stream(fuse_req_t req, const struct fuse_file_info *fi);
+
+#endif

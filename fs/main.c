@@ -1,0 +1,266 @@
+/*
+ * main.c - `reelfs [options] URL MOUNTPOINT`: parses options, does every
+ * check that can fail before data (through vol_open: login, directory,
+ * overwrite policy) before anything is mounted, mounts, serves FUSE until
+ * unmount or a signal, finishes the volume and says how it went.
+ *
+ * Daemonizing: the process forks FIRST (unless -f) and the parent waits on
+ * a pipe for one byte from the child: mounted, or failed (the child has
+ * already printed its one sentence on the shared stderr). So the upload
+ * thread that vol_open starts lives in the final process, every check
+ * happens before the mount appears, and the parent's exit status tells
+ * mount(8) the truth. The exit status is 0 only when every reel this
+ * drive wrote was published (and verified when asked).
+ *
+ * It must never put a password in argv, a log line or the summary.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fuseio.h"
+#include "loop.h"
+#include "log.h"
+#include "ops.h"
+#include "options.h"
+
+/* Child to parent through the pipe. */
+enum { READY_OK = 'k', READY_FAIL = 'f' };
+
+static int rfs_fork(int *ready_fd)
+{
+	int p[2];
+	if (pipe(p) < 0) {
+		rlog(RLOG_ERR, "cannot create a pipe to daemonize: %s.", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		rlog(RLOG_ERR, "cannot fork to daemonize: %s.", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		char c = READY_FAIL;
+		ssize_t n;
+		do
+			n = read(p[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1) {
+			int st;
+			waitpid(pid, &st, 0);
+		}
+		_exit(n == 1 && c == READY_OK ? 0 : 1);
+	}
+	close(p[0]);
+	*ready_fd = p[1];
+	if (setsid() < 0)
+		rlog(RLOG_WARN, "setsid failed: %s.", strerror(errno));
+	return 0;
+}
+
+static void rfs_ready(int *ready_fd, char c)
+{
+	if (*ready_fd < 0)
+		return;
+	if (write(*ready_fd, &c, 1) != 1)
+		rlog(RLOG_WARN, "could not tell the parent process how mounting went.");
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+/* The daemon's stdio goes to /dev/null and its log to syslog. */
+static void rfs_detach(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (chdir("/") < 0)
+		rlog(RLOG_WARN, "chdir / failed.");
+	rlog_use_syslog();
+}
+
+/* Foreground log lines say how bad they are, so a reader (and the tests)
+ * can tell a failure from progress. */
+static void rfs_stderr_sink(void *ctx, enum rlog_level level, const char *msg)
+{
+	(void)ctx;
+	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
+	fprintf(stderr, "reelfs: %s%s\n", tag[level], msg);
+}
+
+static void rfs_summary(struct vol *v, bool ok)
+{
+	struct vol_status s;
+	vol_get_status(v, &s);
+	char line[256];
+	xfer_summary(&s.xfer, line, sizeof(line));
+	struct rusage ru;
+	double cpu = 0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		      (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	fprintf(stderr, "reelfs: %s: %s; %" PRIu64 " files, %" PRIu64
+		" records; elapsed %.1f s, CPU %.1f s; %s.\n", vol_url(v), line,
+		s.counts.files, s.counts.records, s.xfer.elapsed, cpu,
+		ok ? "published" : "NOT published");
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct rfs_opts o;
+	struct fuse_cmdline_opts fo;
+	struct fuse_session *se = NULL;
+	struct vol *vol = NULL;
+	struct drv *drv = NULL;
+	int ready_fd = -1, ret = 1;
+	bool mounted = false;	/* served: finish the volume on the way out */
+	char err[XFER_ERRLEN] = "";
+
+	memset(&o, 0, sizeof(o));
+	memset(&fo, 0, sizeof(fo));
+	rlog_set_program("reelfs");
+	rlog_set_sink(rfs_stderr_sink, NULL);
+	if (rfs_opts_parse(&o, &args) < 0)
+		goto out_opts;
+	if (o.help) {
+		rfs_opts_help(argv[0]);
+		ret = 0;
+		goto out_opts;
+	}
+	if (o.version) {
+		printf("reelfs %s\n", REELFS_VERSION);
+		ret = 0;
+		goto out_opts;
+	}
+	if (fuse_parse_cmdline(&args, &fo) != 0)
+		goto out_opts;
+	if (!fo.mountpoint) {
+		rlog(RLOG_ERR, "no MOUNTPOINT given: usage is reelfs [options] "
+		     "URL MOUNTPOINT.");
+		goto out_cmdline;
+	}
+	if (o.xfer.debug != XFER_DEBUG_NONE)
+		rlog_set_level(RLOG_DEBUG);
+
+	if (!fo.foreground && rfs_fork(&ready_fd) < 0)
+		goto out_cmdline;
+
+	/* Upload threads must not take SIGINT/SIGTERM: the FUSE loop does. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	struct vol_config vc = {
+		.url = o.url,
+		.xfer = &o.xfer,
+		.format = o.format,
+		.capacity = o.capacity,
+		.storeset_id = o.storeset,
+		.reel = o.reel,
+		.prev_url = o.prev,
+		.next_url = o.next_url,
+	};
+	vol = vol_open(&vc, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!vol) {
+		rlog(RLOG_ERR, "%s", err);
+		goto out_ready;
+	}
+	struct drv_config dc = {
+		.vol = vol,
+		.next_path = o.next,
+		.block_size = o.block_size,
+		.max_request = 1u << 20,
+	};
+	drv = drv_new(&dc);
+	if (!drv) {
+		rlog(RLOG_ERR, "out of memory setting up the tape drive.");
+		goto out_vol;
+	}
+	struct rfs_ctx ctx = {
+		.vol = vol, .drv = drv, .uid = getuid(), .gid = getgid(),
+		.mtime = time(NULL), .max_write = 1u << 20,
+	};
+	se = fuse_session_new(&args, &rfs_ops, sizeof(rfs_ops), &ctx);
+	if (!se) {
+		rlog(RLOG_ERR, "the FUSE options could not be used; nothing was "
+		     "mounted, and %s.part may hold an empty start.", vol_url(vol));
+		goto out_drv;
+	}
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_session;
+	if (fuse_session_mount(se, fo.mountpoint) != 0) {
+		rlog(RLOG_ERR, "mounting on %s failed; nothing was mounted.",
+		     fo.mountpoint);
+		goto out_signals;
+	}
+	if (rfs_fuseio_install(se) != 0) {
+		rlog(RLOG_ERR, "the FUSE device could not be set up; nothing "
+		     "was written.");
+		goto out_unmount;
+	}
+	mounted = true;
+	rfs_ready(&ready_fd, READY_OK);
+	if (!fo.foreground)
+		rfs_detach();
+
+	int lrc;
+	if (fo.singlethread) {
+		lrc = fuse_session_loop(se);
+	} else {
+		/* A fixed pool, not fuse_session_loop_mt: see loop.c. One
+		 * writer, plus status and mt while it waits on the upload. */
+		lrc = rfs_loop(se, 4);
+	}
+	if (lrc < 0)
+		rlog(RLOG_WARN, "the FUSE loop ended with an error (%s).",
+		     strerror(-lrc));
+
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	if (mounted) {
+		/* Served: finish as offline would, if nothing did yet. */
+		drv_finish(drv, "unmount");
+		ret = drv_all_published(drv) ? 0 : 1;
+		if (fo.foreground)
+			rfs_summary(vol, ret == 0);
+		if (ret)
+			rlog(RLOG_ERR, "%s was not completely published; see the "
+			     "messages above.", vol_url(vol));
+	}
+	fuse_session_destroy(se);
+out_drv:
+	if (!mounted)
+		vol_abort(vol);	/* nothing was served: leave no image */
+	drv_free(drv);
+out_vol:
+	vol_free(vol);
+out_ready:
+	rfs_ready(&ready_fd, READY_FAIL);
+out_cmdline:
+	free(fo.mountpoint);
+out_opts:
+	rfs_opts_free(&o);
+	fuse_opt_free_args(&args);
+	return ret;
+}

@@ -1,0 +1,347 @@
+/*
+ * ops.c - turns FUSE low-level requests into drive calls: lookup, getattr,
+ * readdir for a fixed tree of three inodes; open/write/flush/release/
+ * ioctl on `tape`; a snapshot read of `status`. The errno a backup tool
+ * sees is decided here (the drive already returns tool-level errnos).
+ *
+ * It must never block a request on anything but the drive, and never
+ * reply twice. All state lives in struct rfs_ctx and the drive, which
+ * does its own locking; this file keeps none.
+ */
+#include "ops.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mtio.h>
+#include <sys/stat.h>
+
+#include "fuseio.h"
+#include "log.h"
+#include "status.h"
+
+enum { INO_ROOT = FUSE_ROOT_ID, INO_TAPE, INO_STATUS };
+
+/* fi->fh for tape: whether this descriptor is the writer. */
+enum { FH_READER = 1, FH_WRITER = 2 };
+
+static struct rfs_ctx *ctx_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_uid = c->uid;
+	st->st_gid = c->gid;
+	st->st_mtime = st->st_ctime = st->st_atime = c->mtime;
+	st->st_blksize = (blksize_t)c->max_write;
+	switch (ino) {
+	case INO_ROOT:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+		return 0;
+	case INO_TAPE:
+		st->st_mode = S_IFREG | 0600;
+		st->st_nlink = 1;
+		return 0;
+	case INO_STATUS:
+		st->st_mode = S_IFREG | 0444;
+		st->st_nlink = 1;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void rfs_init(void *ud, struct fuse_conn_info *conn)
+{
+	struct rfs_ctx *c = ud;
+	/* libfuse 3.14 caps max_write at its buffer (256 pages, 1 MiB) before
+	 * init; ask for all of it. The kernel caps it again at
+	 * /proc/sys/fs/fuse/max_pages_limit pages. */
+	size_t want = 1u << 20;
+	FILE *f = fopen("/proc/sys/fs/fuse/max_pages_limit", "r");
+	unsigned long pages;
+	if (f) {
+		if (fscanf(f, "%lu", &pages) == 1 && pages && pages * 4096 < want)
+			want = pages * 4096;
+		fclose(f);
+	}
+	if (conn->max_write > want)
+		conn->max_write = (unsigned)want;
+	c->max_write = conn->max_write;
+	drv_set_max_request(c->drv, c->max_write);
+	/* Records must arrive in order and whole: no splice, no async DIO. */
+	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_MOVE |
+			FUSE_CAP_ASYNC_DIO | FUSE_CAP_WRITEBACK_CACHE);
+	conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	rlog_debug("max_write is %u bytes.", conn->max_write);
+}
+
+static void rfs_destroy(void *ud)
+{
+	struct rfs_ctx *c = ud;
+	drv_finish(c->drv, "unmount");
+}
+
+static void rfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof(e));
+	if (parent != INO_ROOT) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (strcmp(name, "tape") == 0)
+		e.ino = INO_TAPE;
+	else if (strcmp(name, "status") == 0)
+		e.ino = INO_STATUS;
+	else {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	rfs_stat(ctx_of(req), e.ino, &e.attr);
+	e.attr_timeout = 1.0;
+	e.entry_timeout = 1.0;
+	fuse_reply_entry(req, &e);
+}
+
+static void rfs_getattr(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	(void)fi;
+	struct stat st;
+	int rc = rfs_stat(ctx_of(req), ino, &st);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, 1.0);
+}
+
+/* Truncation (O_TRUNC, ftruncate) is accepted and changes nothing, as on
+ * a drive; other attribute changes are refused. */
+static void rfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			int to_set, struct fuse_file_info *fi)
+{
+	(void)attr;
+	(void)fi;
+	if (ino != INO_TAPE ||
+	    (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME |
+			FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+			FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME))) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	rfs_getattr(req, ino, NULL);
+}
+
+static void rfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	if (ino != INO_ROOT) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	static const struct { const char *name; fuse_ino_t ino; mode_t mode; } ents[] = {
+		{ ".", INO_ROOT, S_IFDIR }, { "..", INO_ROOT, S_IFDIR },
+		{ "tape", INO_TAPE, S_IFREG }, { "status", INO_STATUS, S_IFREG },
+	};
+	char buf[512];
+	size_t used = 0;
+	if (size > sizeof(buf))
+		size = sizeof(buf);
+	for (off_t i = off; i < (off_t)(sizeof(ents) / sizeof(ents[0])); i++) {
+		struct stat st = { .st_ino = ents[i].ino, .st_mode = ents[i].mode };
+		size_t n = fuse_add_direntry(req, buf + used, size - used,
+					     ents[i].name, &st, i + 1);
+		if (n > size - used)
+			break;
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+}
+
+static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rfs_ctx *c = ctx_of(req);
+	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+	if (ino == INO_STATUS) {
+		if (writing) {
+			fuse_reply_err(req, EACCES);
+			return;
+		}
+		size_t len = 0;
+		char *text = rfs_status_render(c->vol, c->drv, &len);
+		if (!text) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		/* A snapshot per open; direct_io because its size changes. */
+		fi->fh = (uint64_t)(uintptr_t)text;
+		fi->direct_io = 1;
+		if (fuse_reply_open(req, fi) == -ENOENT)
+			free(text);
+		return;
+	}
+	if (ino != INO_TAPE) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if (writing) {
+		int rc = drv_open_writer(c->drv);
+		if (rc) {
+			fuse_reply_err(req, -rc);
+			return;
+		}
+	}
+	fi->fh = writing ? FH_WRITER : FH_READER;
+	fi->direct_io = 1;	/* one write() = one request, unsplit */
+	fi->nonseekable = 1;
+	if (rfs_reply_open_stream(req, fi) == -ENOENT && writing)
+		drv_close_writer(c->drv);	/* the opener was interrupted */
+}
+
+static void rfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	if (ino != INO_STATUS) {
+		rlog(RLOG_WARN, "reading a reelfs tape is not supported; read "
+		     "the image back with reel cat.");
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	const char *text = (const char *)(uintptr_t)fi->fh;
+	size_t len = strlen(text);
+	if (off < 0 || (size_t)off >= len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, text + off,
+			       len - (size_t)off < size ? len - (size_t)off : size);
+}
+
+static int rfs_errno(int rc)
+{
+	switch (rc) {
+	case -ENOSPC: case -EINVAL: case -EBUSY: case -ENOMEM:
+		return -rc;
+	default:
+		return EIO;
+	}
+}
+
+static void rfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		      size_t size, off_t off, struct fuse_file_info *fi)
+{
+	if (ino != INO_TAPE || fi->fh != FH_WRITER) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	int rc = drv_write(ctx_of(req)->drv, buf, size, off, fi->lock_owner);
+	if (rc)
+		fuse_reply_err(req, rfs_errno(rc));
+	else
+		fuse_reply_write(req, size);
+}
+
+/* Every close() of every descriptor; the writer's writes a tape mark.
+ * close() waits for this and returns its error. */
+static void rfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int rc = 0;
+	if (ino == INO_TAPE && fi->fh == FH_WRITER)
+		rc = drv_flush(ctx_of(req)->drv, fi->lock_owner);
+	fuse_reply_err(req, rc ? rfs_errno(rc) : 0);
+}
+
+static void rfs_release(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	if (ino == INO_STATUS)
+		free((void *)(uintptr_t)fi->fh);
+	else if (ino == INO_TAPE && fi->fh == FH_WRITER)
+		drv_close_writer(ctx_of(req)->drv);
+	fuse_reply_err(req, 0);
+}
+
+static void rfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		      struct fuse_file_info *fi)
+{
+	(void)datasync;
+	(void)fi;
+	int rc = ino == INO_TAPE ? drv_sync(ctx_of(req)->drv) : 0;
+	fuse_reply_err(req, rc ? rfs_errno(rc) : 0);
+}
+
+/* mtio on the tape file: the kernel passes the argument by the size
+ * encoded in the command number (restricted ioctl). */
+static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
+		      void *arg, struct fuse_file_info *fi, unsigned flags,
+		      const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	(void)arg;
+	(void)fi;
+	struct drv *d = ctx_of(req)->drv;
+	if (ino != INO_TAPE || (flags & FUSE_IOCTL_COMPAT)) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	switch (cmd) {
+	case MTIOCTOP: {
+		struct mtop op;
+		if (in_bufsz < sizeof(op)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		memcpy(&op, in_buf, sizeof(op));
+		int rc = drv_mtop(d, &op);
+		if (rc)
+			fuse_reply_err(req, rfs_errno(rc));
+		else
+			fuse_reply_ioctl(req, 0, NULL, 0);
+		return;
+	}
+	case MTIOCGET: {
+		struct mtget g;
+		if (out_bufsz < sizeof(g)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		drv_mtget(d, &g);
+		fuse_reply_ioctl(req, 0, &g, sizeof(g));
+		return;
+	}
+	case MTIOCPOS: {
+		struct mtpos p;
+		if (out_bufsz < sizeof(p)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		drv_mtpos(d, &p);
+		fuse_reply_ioctl(req, 0, &p, sizeof(p));
+		return;
+	}
+	}
+	rlog(RLOG_WARN, "ioctl 0x%x on the tape is not supported; nothing "
+	     "was done.", cmd);
+	fuse_reply_err(req, ENOTTY);
+}
+
+const struct fuse_lowlevel_ops rfs_ops = {
+	.init = rfs_init,
+	.destroy = rfs_destroy,
+	.lookup = rfs_lookup,
+	.getattr = rfs_getattr,
+	.setattr = rfs_setattr,
+	.readdir = rfs_readdir,
+	.open = rfs_open,
+	.read = rfs_read,
+	.write = rfs_write,
+	.flush = rfs_flush,
+	.release = rfs_release,
+	.fsync = rfs_fsync,
+	.ioctl = rfs_ioctl,
+};

@@ -1,0 +1,184 @@
+/*
+ * options.c - parses reelfs's options from a fuse_opt table (offsetof into
+ * struct rfs_opts), so every option works as --key=value on the command
+ * line and as -o key=value from mount(8) and /etc/fstab. Transfer options
+ * are not listed here: they are forwarded to xfer_opts_set, which owns
+ * them. It must never print or keep a password given on the command line.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define RFS_OPT(t, p) { t, offsetof(struct rfs_opts, p), 1 }
+#define RFS_BOTH(name, p) RFS_OPT(name "=%s", p), RFS_OPT("--" name "=%s", p)
+
+enum { KEY_HELP, KEY_VERSION };
+
+static const struct fuse_opt rfs_opt_table[] = {
+	RFS_BOTH("format", format_name),
+	RFS_BOTH("block-size", block_size_str),
+	RFS_BOTH("capacity", capacity_str),
+	RFS_BOTH("next", next),
+	RFS_BOTH("storeset", storeset),
+	RFS_BOTH("prev", prev),
+	RFS_BOTH("next-url", next_url),
+	RFS_OPT("reel=%u", reel),
+	RFS_OPT("--reel=%u", reel),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_END
+};
+
+/* key=value (or a bare key) to the transfer options. Returns 0 when taken,
+ * 1 when it is not a transfer option, -1 after logging a bad value. */
+static int rfs_forward(struct rfs_opts *o, const char *kv)
+{
+	char key[64];
+	const char *eq = strchr(kv, '=');
+	size_t n = eq ? (size_t)(eq - kv) : strlen(kv);
+	if (n == 0 || n >= sizeof(key))
+		return 1;
+	memcpy(key, kv, n);
+	key[n] = '\0';
+	/* "-o debug" is libfuse's own switch; --debug=LEVEL is ours. */
+	if (!eq && strcmp(key, "debug") == 0)
+		return 1;
+	char err[XFER_ERRLEN] = "";
+	int rc = xfer_opts_set(&o->xfer, key, eq ? eq + 1 : NULL, err, sizeof(err));
+	if (rc < 0) {
+		rlog(RLOG_ERR, "%s", err[0] ? err : "bad transfer option");
+		o->errors++;
+		return -1;
+	}
+	return rc;
+}
+
+static int rfs_opt_proc(void *data, const char *arg, int key,
+			struct fuse_args *outargs)
+{
+	struct rfs_opts *o = data;
+	(void)outargs;
+	switch (key) {
+	case KEY_HELP:
+		o->help = 1;
+		return 0;
+	case KEY_VERSION:
+		o->version = 1;
+		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		if (!o->url) {
+			o->url = strdup(arg);
+			return 0;
+		}
+		return 1;	/* the mountpoint, for fuse_parse_cmdline */
+	case FUSE_OPT_KEY_OPT:
+		if (strncmp(arg, "--", 2) == 0) {
+			int rc = rfs_forward(o, arg + 2);
+			if (rc == 1) {
+				rlog(RLOG_ERR, "unknown option %.*s; see reelfs --help.",
+				     (int)strcspn(arg, "="), arg);
+				o->errors++;
+			}
+			return 0;
+		}
+		if (arg[0] == '-')
+			return 1;	/* -f, -d, -s and friends: libfuse's */
+		int rc = rfs_forward(o, arg);
+		return rc == 1 ? 1 : 0;	/* kernel mount options pass on */
+	}
+	return 1;
+}
+
+int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
+{
+	xfer_opts_init(&o->xfer);
+	if (fuse_opt_parse(args, o, rfs_opt_table, rfs_opt_proc) < 0) {
+		rlog(RLOG_ERR, "the command line could not be parsed.");
+		return -EINVAL;
+	}
+	if (o->errors)
+		return -EINVAL;
+	if (o->help || o->version)
+		return 0;
+	if (!o->url) {
+		rlog(RLOG_ERR, "no URL given: usage is reelfs [options] URL MOUNTPOINT.");
+		return -EINVAL;
+	}
+	if (o->format_name) {
+		o->format = tape_format_by_name(o->format_name);
+		if (!o->format) {
+			rlog(RLOG_ERR, "unknown format \"%s\"; use one of %s.",
+			     o->format_name, tape_format_names());
+			return -EINVAL;
+		}
+	} else {
+		o->format = tape_format_from_path(o->url);
+		if (!o->format)
+			o->format = tape_format_default();
+	}
+	uint64_t v = 0;
+	if (o->block_size_str) {
+		if (xfer_parse_size(o->block_size_str, &v) < 0 ||
+		    v > tape_format_max_record(o->format)) {
+			rlog(RLOG_ERR, "--block-size=%s is not a size from 0 to %zu "
+			     "bytes.", o->block_size_str,
+			     tape_format_max_record(o->format));
+			return -EINVAL;
+		}
+		o->block_size = (size_t)v;
+	}
+	if (o->capacity_str) {
+		if (xfer_parse_size(o->capacity_str, &v) < 0) {
+			rlog(RLOG_ERR, "--capacity=%s is not a size (like 20M or 4G).",
+			     o->capacity_str);
+			return -EINVAL;
+		}
+		o->capacity = v;
+	}
+	if (o->reel == 0)
+		o->reel = 1;
+	return 0;
+}
+
+void rfs_opts_free(struct rfs_opts *o)
+{
+	free(o->url);
+	free(o->format_name);
+	free(o->block_size_str);
+	free(o->capacity_str);
+	free(o->next);
+	free(o->storeset);
+	free(o->prev);
+	free(o->next_url);
+	xfer_opts_free(&o->xfer);
+}
+
+void rfs_opts_help(const char *prog)
+{
+	printf("usage: %s [options] URL MOUNTPOINT\n"
+	       "   or: mount -t fuse.reelfs URL MOUNTPOINT -o key=value,...\n\n"
+	       "MOUNTPOINT/tape is a tape drive whose records stream to URL as a\n"
+	       "tape image; MOUNTPOINT/status shows how it goes.\n\n"
+	       "Every option works as --key=value and as -o key=value:\n"
+	       "  --format=NAME       image format: %s (default: from the\n"
+	       "                      URL's extension, else mtd)\n"
+	       "  --block-size=N      fixed records of N bytes (0: one write()\n"
+	       "                      is one record; the default)\n"
+	       "  --capacity=SIZE     end of tape after SIZE image bytes (K/M/G/T)\n"
+	       "  --next=PATH         once full, go on writing to PATH (the next\n"
+	       "                      reel's tape file)\n"
+	       "  --storeset=ID --reel=N --prev=URL --next-url=URL\n"
+	       "                      storeset facts recorded in the manifest\n"
+	       "  -f                  stay in the foreground (summary at the end)\n"
+	       "  -d                  FUSE debug output (implies -f)\n"
+	       "Transfer options:\n%s\n",
+	       prog, tape_format_names(), xfer_opts_help());
+}

@@ -1,0 +1,43 @@
+/*
+ * options.h - reelfs's command line: `reelfs [options] URL MOUNTPOINT`, and
+ * the same options as `-o key=value` (so mount -t fuse.reelfs and
+ * /etc/fstab work). Parsing only; nothing is opened here.
+ */
+#ifndef REELFS_OPTIONS_H
+#define REELFS_OPTIONS_H
+
+#include <fuse_opt.h>
+#include <stdint.h>
+
+#include "tape.h"
+#include "xfer.h"
+
+struct rfs_opts {
+	/* Filled by fuse_opt_parse through offsetof (strings malloc'd). */
+	char *url;
+	char *format_name;
+	char *block_size_str;
+	char *capacity_str;
+	char *next;
+	char *storeset;
+	char *prev;
+	char *next_url;
+	unsigned reel;
+	int help;
+	int version;
+
+	/* Derived by rfs_opts_parse. */
+	const struct tape_format *format;
+	size_t block_size;
+	uint64_t capacity;
+	struct xfer_opts xfer;
+	int errors;		/* bad options seen (each logged) */
+};
+
+/* Parses argv into o; args keeps what FUSE must see (mountpoint, -f, -d,
+ * kernel -o options). Returns 0, or -EINVAL after logging one sentence. */
+int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args);
+void rfs_opts_free(struct rfs_opts *o);
+void rfs_opts_help(const char *prog);
+
+#endif

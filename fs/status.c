@@ -1,0 +1,54 @@
+/*
+ * status.c - renders MOUNT/status from a snapshot of the volume and the
+ * drive. It only reads snapshots (short locks), so it must never block
+ * behind a writer waiting on the upload.
+ */
+#include "status.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *rfs_status_render(struct vol *v, struct drv *d, size_t *len)
+{
+	struct vol_status vs;
+	struct drv_state ds;
+	char derr[512];
+	vol_get_status(v, &vs);
+	drv_get_state(d, &ds);
+	drv_last_error(d, derr, sizeof(derr));
+
+	char cap[32], rem[32];
+	if (vs.capacity) {
+		snprintf(cap, sizeof(cap), "%" PRIu64, vs.capacity);
+		snprintf(rem, sizeof(rem), "%" PRIu64, vs.remaining);
+	} else {
+		snprintf(cap, sizeof(cap), "unlimited");
+		snprintf(rem, sizeof(rem), "unlimited");
+	}
+	const char *state = vol_state_name(vs.state);
+	if (ds.chained && !ds.finished)
+		state = "chained";
+	const char *err = derr[0] ? derr : vs.last_error;
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	if (!f)
+		return NULL;
+	fprintf(f, "url: %s\nformat: %s\nstate: %s\nfiles: %" PRIu64
+		"\nrecords: %" PRIu64 "\nbytes: %" PRIu64 "\nimage_bytes: %"
+		PRIu64 "\nsent: %" PRIu64 "\nconfirmed: %" PRIu64
+		"\nrate: %.0f\ncapacity: %s\nremaining: %s\nreconnects: %u\n"
+		"last_error: %s\n",
+		vol_url(v), tape_format_name(vol_format(v)), state,
+		vs.counts.files, vs.counts.records, vs.counts.payload_bytes,
+		vs.counts.image_bytes, vs.xfer.sent, vs.xfer.confirmed,
+		vs.xfer.rate_now, cap, rem, vs.xfer.reconnects, err);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	*len = n;
+	return out;
+}

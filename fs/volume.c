@@ -1,0 +1,481 @@
+/*
+ * volume.c - one reel: records go through the encoder, whose image bytes
+ * go straight into the upload queue; a capacity in image bytes with an
+ * early warning; at the end, publish and a manifest beside the image.
+ *
+ * It must never write part of a record: a record is either framed and
+ * queued whole, or refused before the encoder sees it. It knows nothing
+ * of FUSE, and never maps errors for a particular tool: it returns the
+ * core's negative errno and keeps a sentence.
+ *
+ * Locking: two mutexes, taken in this order when both are needed.
+ *   io_lock serialises the data path (encoder, upload writes, finish).
+ *           It may be held for a long time: back-pressure blocks inside
+ *           xfer_upload_write, and finish drains and verifies.
+ *   lock    is held only briefly and protects state, err, errmsg, counts
+ *           (a snapshot of the encoder's counts), finish_rc and end, so
+ *           that vol_get_status never waits behind a blocked writer.
+ * Fields set at open and never changed (cfg copies, up, enc pointers) need
+ * no lock.
+ */
+#include "volume.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "manifest.h"
+
+/* Room kept free below the capacity for what must always still fit once a
+ * record has been refused: the end-of-data marks that finish() adds, and a
+ * couple of tape marks the tool writes when it closes its volume. A tape
+ * mark costs 4 bytes (SIMH family) or 6 (AWS/HET); 16 covers two. */
+#define VOL_MARK_RESERVE 16
+
+struct vol {
+	/* Set at open, read-only afterwards. */
+	char *url, *prev_url, *next_url;
+	char storeset[40];
+	unsigned reel;
+	uint64_t capacity;
+	const struct xfer_opts *xo;
+	const struct tape_format *format;
+	struct xfer_upload *up;
+	struct tape_enc *enc;
+
+	pthread_mutex_t io_lock;	/* the data path; see above */
+	bool server_full;		/* io_lock: the sink saw -ENOSPC */
+
+	pthread_mutex_t lock;		/* short; see above */
+	enum vol_state state;		/* lock */
+	int err;			/* lock: sticky, 0 when none */
+	char errmsg[XFER_ERRLEN];	/* lock */
+	struct tape_counts counts;	/* lock: snapshot after each call */
+	bool finished;			/* lock: vol_finish ran */
+	int finish_rc;			/* lock */
+	time_t start, end;		/* lock */
+};
+
+static void vol_set_error(struct vol *v, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records the first failure; later ones keep the first sentence, which
+ * names the cause. Called with v->lock held. */
+static void vol_set_error(struct vol *v, int err, const char *fmt, ...)
+{
+	if (v->err)
+		return;
+	v->err = err;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->errmsg, sizeof(v->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+/* The encoder's sink: every image slice goes to the upload queue. Server
+ * full is remembered so the caller can tell it from other failures. */
+static int vol_sink(void *ctx, const struct tape_slice *s, int n)
+{
+	struct vol *v = ctx;
+	for (int i = 0; i < n; i++) {
+		if (s[i].len == 0)
+			continue;
+		int rc = xfer_upload_write(v->up, s[i].base, s[i].len);
+		if (rc == -ENOSPC)
+			v->server_full = true;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void vol_make_storeset_id(char *out, size_t len)
+{
+	unsigned char b[8];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+		memcpy(b, &t, sizeof(b));
+	}
+	snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7]);
+}
+
+static char *vol_strdup_display(const char *url)
+{
+	return url ? xfer_url_display(url) : NULL;
+}
+
+struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen)
+{
+	struct vol *v = calloc(1, sizeof(*v));
+	if (!v) {
+		snprintf(err, errlen, "out of memory opening a volume");
+		return NULL;
+	}
+	pthread_mutex_init(&v->io_lock, NULL);
+	pthread_mutex_init(&v->lock, NULL);
+	v->xo = c->xfer;
+	v->capacity = c->capacity;
+	v->reel = c->reel ? c->reel : 1;
+	v->url = strdup(c->url);
+	v->prev_url = vol_strdup_display(c->prev_url);
+	v->next_url = vol_strdup_display(c->next_url);
+	if (!v->url || (c->prev_url && !v->prev_url) ||
+	    (c->next_url && !v->next_url)) {
+		snprintf(err, errlen, "out of memory opening a volume");
+		goto fail;
+	}
+	if (c->storeset_id && *c->storeset_id)
+		snprintf(v->storeset, sizeof(v->storeset), "%s", c->storeset_id);
+	else
+		vol_make_storeset_id(v->storeset, sizeof(v->storeset));
+
+	const struct tape_format *f = c->format ? c->format : tape_format_default();
+	v->format = f;
+	v->enc = tape_enc_new(f, &c->enc, vol_sink, v);
+	if (!v->enc) {
+		snprintf(err, errlen, "out of memory creating the %s encoder",
+			 tape_format_name(f));
+		goto fail;
+	}
+	v->up = xfer_upload_open(c->url, c->xfer, err, errlen);
+	if (!v->up)
+		goto fail;
+	v->state = VOL_WRITING;
+	v->start = time(NULL);
+	return v;
+fail:
+	tape_enc_free(v->enc);
+	free(v->url);
+	free(v->prev_url);
+	free(v->next_url);
+	pthread_mutex_destroy(&v->io_lock);
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+	return NULL;
+}
+
+/* Whether a record of len bytes still fits with the reserve; io_lock held. */
+static bool vol_fits(struct vol *v, size_t len)
+{
+	if (!v->capacity)
+		return true;
+	struct tape_counts k;
+	tape_enc_counts(v->enc, &k);
+	uint64_t need = k.image_bytes + tape_enc_record_cost(v->enc, len) +
+			tape_enc_finish_cost(v->enc) + VOL_MARK_RESERVE;
+	return need <= v->capacity;
+}
+
+int vol_check_room(struct vol *v, size_t len)
+{
+	pthread_mutex_lock(&v->lock);
+	int rc = v->err ? v->err : 0;
+	enum vol_state st = v->state;
+	pthread_mutex_unlock(&v->lock);
+	if (rc)
+		return rc;
+	if (st == VOL_FULL)
+		return -ENOSPC;
+	if (st != VOL_WRITING)
+		return -EPIPE;
+	pthread_mutex_lock(&v->io_lock);
+	bool ok = vol_fits(v, len);
+	pthread_mutex_unlock(&v->io_lock);
+	return ok ? 0 : -ENOSPC;
+}
+
+/* After an encoder call: snapshot the counts, turn a failure into the
+ * volume's sticky state. io_lock held. */
+static int vol_after(struct vol *v, int rc, const char *what)
+{
+	pthread_mutex_lock(&v->lock);
+	tape_enc_counts(v->enc, &v->counts);
+	if (rc == -ENOSPC && v->server_full) {
+		/* The server holds a prefix of the image; it can never be
+		 * completed, so it stays NAME.part. Marks would fail too. */
+		struct xfer_stats s;
+		xfer_upload_stats(v->up, &s);
+		vol_set_error(v, -ENOSPC,
+			      "%s: the server is out of space (end of medium); "
+			      "it holds the first %" PRIu64 " bytes as %s.part, "
+			      "which stays incomplete",
+			      xfer_upload_url(v->up), s.confirmed,
+			      xfer_upload_url(v->up));
+		v->state = VOL_FULL;
+	} else if (rc < 0 && rc != -EINVAL) {
+		const char *why = xfer_upload_error(v->up);
+		if (!why || !*why)
+			why = tape_enc_error(v->enc);
+		vol_set_error(v, rc == -EPIPE ? -EPIPE : -EIO,
+			      "%s: %s failed: %s", xfer_upload_url(v->up), what,
+			      why && *why ? why : strerror(-rc));
+		if (!v->finished)
+			v->state = VOL_FAILED;
+	}
+	int out = rc;
+	if (rc < 0 && rc != -EINVAL)
+		out = v->err;
+	pthread_mutex_unlock(&v->lock);
+	return out;
+}
+
+/* Returns the sticky error or a state error before touching the encoder. */
+static int vol_gate(struct vol *v, bool is_mark)
+{
+	pthread_mutex_lock(&v->lock);
+	int rc = v->err;
+	if (!rc) {
+		if (v->state == VOL_FULL && !is_mark)
+			rc = -ENOSPC;
+		else if (v->state != VOL_WRITING && v->state != VOL_FULL)
+			rc = -EPIPE;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}
+
+int vol_record(struct vol *v, const void *data, size_t len)
+{
+	pthread_mutex_lock(&v->io_lock);
+	int rc = vol_gate(v, false);
+	if (!rc && !vol_fits(v, len)) {
+		/* Early warning: nothing is written; marks still fit. */
+		pthread_mutex_lock(&v->lock);
+		if (v->state == VOL_WRITING) {
+			v->state = VOL_FULL;
+			rlog(RLOG_INFO, "%s: capacity of %" PRIu64 " bytes reached "
+			     "after %" PRIu64 " records; only tape marks fit now.",
+			     xfer_upload_url(v->up), v->capacity,
+			     v->counts.records);
+		}
+		pthread_mutex_unlock(&v->lock);
+		rc = -ENOSPC;
+	} else if (!rc) {
+		rc = vol_after(v, tape_enc_record(v->enc, data, len), "writing a record");
+	}
+	pthread_mutex_unlock(&v->io_lock);
+	return rc;
+}
+
+int vol_mark(struct vol *v)
+{
+	pthread_mutex_lock(&v->io_lock);
+	int rc = vol_gate(v, true);
+	if (!rc)
+		rc = vol_after(v, tape_enc_mark(v->enc), "writing a tape mark");
+	pthread_mutex_unlock(&v->io_lock);
+	return rc;
+}
+
+/* The manifest beside the published image: NAME.manifest.json, written
+ * whole through NAME.manifest.json.part and a rename. io_lock held. */
+static int vol_publish_manifest(struct vol *v, char *err, size_t errlen)
+{
+	struct tape_manifest m;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.format, sizeof(m.format), "%s", tape_format_name(v->format));
+	tape_enc_counts(v->enc, &m.counts);
+	pthread_mutex_lock(&v->lock);
+	m.start = v->start;
+	m.end = v->end;
+	pthread_mutex_unlock(&v->lock);
+	snprintf(m.storeset, sizeof(m.storeset), "%s", v->storeset);
+	m.reel = v->reel;
+	m.prev_url = v->prev_url;	/* borrowed; never freed through m */
+	m.next_url = v->next_url;
+	snprintf(m.version, sizeof(m.version), "%s", REELFS_VERSION);
+
+	char *json = tape_manifest_to_json(&m);
+	if (!json) {
+		snprintf(err, errlen, "out of memory formatting the manifest");
+		return -ENOMEM;
+	}
+	char *name = xfer_url_basename(v->url);
+	char *murl = NULL;
+	if (name) {
+		size_t n = strlen(name) + sizeof(TAPE_MANIFEST_SUFFIX);
+		char *mname = malloc(n);
+		if (mname) {
+			snprintf(mname, n, "%s%s", name, TAPE_MANIFEST_SUFFIX);
+			murl = xfer_url_sibling(v->url, mname);
+			free(mname);
+		}
+	}
+	int rc;
+	if (!murl) {
+		snprintf(err, errlen, "out of memory naming the manifest");
+		rc = -ENOMEM;
+	} else {
+		char e[XFER_ERRLEN - 100] = "";
+		/* The image is safe already; a transient refusal (vsftpd
+		 * answers "500 OOPS" when a session process fails under load)
+		 * must not cost its manifest. Replacing it is idempotent. */
+		for (int i = 0; i < 3; i++) {
+			if (i)
+				usleep(200000u * (unsigned)i);
+			rc = xfer_put_small(murl, v->xo, json, strlen(json), e,
+					    sizeof(e));
+			if (rc == 0)
+				break;
+			rlog(RLOG_INFO, "writing the manifest failed (%s)%s", e,
+			     i < 2 ? "; trying again." : ".");
+		}
+		if (rc < 0)
+			snprintf(err, errlen, "the image is published, but its "
+				 "manifest could not be written: %s", e);
+	}
+	free(murl);
+	free(name);
+	free(json);
+	return rc;
+}
+
+int vol_finish(struct vol *v)
+{
+	pthread_mutex_lock(&v->io_lock);
+	pthread_mutex_lock(&v->lock);
+	if (v->finished) {
+		int rc = v->finish_rc;
+		pthread_mutex_unlock(&v->lock);
+		pthread_mutex_unlock(&v->io_lock);
+		return rc;
+	}
+	int rc = v->err;
+	v->finished = true;
+	if (!rc)
+		v->state = VOL_FINISHING;
+	pthread_mutex_unlock(&v->lock);
+
+	if (!rc)
+		rc = vol_after(v, tape_enc_finish(v->enc), "ending the data");
+	if (!rc) {
+		rc = xfer_upload_finish(v->up);
+		if (rc < 0) {
+			pthread_mutex_lock(&v->lock);
+			const char *why = xfer_upload_error(v->up);
+			vol_set_error(v, rc, "%s", why && *why ? why :
+				      "publishing the image failed");
+			rc = v->err;
+			pthread_mutex_unlock(&v->lock);
+		}
+	} else {
+		xfer_upload_abort(v->up);
+	}
+	pthread_mutex_lock(&v->lock);
+	v->end = time(NULL);
+	pthread_mutex_unlock(&v->lock);
+	if (!rc) {
+		char err[XFER_ERRLEN] = "";
+		rc = vol_publish_manifest(v, err, sizeof(err));
+		if (rc < 0) {
+			pthread_mutex_lock(&v->lock);
+			vol_set_error(v, rc, "%s", err);
+			pthread_mutex_unlock(&v->lock);
+		}
+	}
+	pthread_mutex_lock(&v->lock);
+	v->finish_rc = rc;
+	v->state = rc ? VOL_FAILED : VOL_PUBLISHED;
+	pthread_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&v->io_lock);
+	return rc;
+}
+
+void vol_abort(struct vol *v)
+{
+	/* No io_lock: abort must work while a writer is blocked in the queue;
+	 * xfer_upload_abort wakes it with -EPIPE. */
+	pthread_mutex_lock(&v->lock);
+	if (!v->finished) {
+		v->finished = true;
+		vol_set_error(v, -EPIPE, "%s: the volume was abandoned; what was "
+			      "sent stays as the incomplete .part file",
+			      xfer_upload_url(v->up));
+		v->finish_rc = v->err;
+		v->state = VOL_FAILED;
+	}
+	pthread_mutex_unlock(&v->lock);
+	xfer_upload_abort(v->up);
+}
+
+void vol_get_status(struct vol *v, struct vol_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	xfer_upload_stats(v->up, &out->xfer);
+	pthread_mutex_lock(&v->lock);
+	out->state = v->state;
+	out->counts = v->counts;
+	out->capacity = v->capacity;
+	if (!v->capacity) {
+		out->remaining = UINT64_MAX;
+	} else {
+		uint64_t used = v->counts.image_bytes + VOL_MARK_RESERVE;
+		out->remaining = used < v->capacity ? v->capacity - used : 0;
+		if (v->state == VOL_FULL)
+			out->remaining = 0;
+	}
+	snprintf(out->last_error, sizeof(out->last_error), "%s", v->errmsg);
+	snprintf(out->storeset_id, sizeof(out->storeset_id), "%s", v->storeset);
+	out->start = v->start;
+	out->end = v->end;
+	pthread_mutex_unlock(&v->lock);
+}
+
+const char *vol_state_name(enum vol_state s)
+{
+	switch (s) {
+	case VOL_WRITING: return "writing";
+	case VOL_FULL: return "full";
+	case VOL_FINISHING: return "finishing";
+	case VOL_PUBLISHED: return "published";
+	case VOL_FAILED: return "failed";
+	}
+	return "unknown";
+}
+
+/* The sentence stays valid until vol_free: errmsg is written once. */
+const char *vol_error(struct vol *v)
+{
+	pthread_mutex_lock(&v->lock);
+	const char *e = v->errmsg;
+	pthread_mutex_unlock(&v->lock);
+	return e;
+}
+
+const char *vol_url(const struct vol *v)
+{
+	return xfer_upload_url(v->up);
+}
+
+const char *vol_storeset(const struct vol *v)
+{
+	return v->storeset;
+}
+
+const struct tape_format *vol_format(const struct vol *v)
+{
+	return v->format;
+}
+
+void vol_free(struct vol *v)
+{
+	if (!v)
+		return;
+	xfer_upload_free(v->up);
+	tape_enc_free(v->enc);
+	free(v->url);
+	free(v->prev_url);
+	free(v->next_url);
+	pthread_mutex_destroy(&v->io_lock);
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+}

@@ -1,0 +1,276 @@
+/*
+ * curl_data.c - the libcurl backend's data transfers: an upload drained
+ * from the bounded queue by the read callback (one copy, into libcurl's
+ * buffer), downloads handed to a callback, and directory listings (MLSD,
+ * else LIST). It must never wait for the network in a way the stall
+ * timeout cannot see, and never count the writer's pauses as a stall.
+ */
+#include "curl_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libcurl's upload buffer: large, so each read callback moves a big slice
+ * and each send() a big write. libcurl accepts up to 2 MiB. */
+#define UPLOAD_BUFFER (1L << 20)
+#define LIST_MAX (64u << 20)
+
+int cs_xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		curl_off_t un)
+{
+	struct cs *c = ctx;
+	double now;
+	(void)dt; (void)dn; (void)ut; (void)un;
+
+	if (c->eof)
+		return 0;	/* the final reply has its own timeout */
+	now = xnow();
+	if (now - c->last_move > (double)c->stall_timeout) {
+		c->stalled = true;
+		return 1;
+	}
+	if (c->hooks && c->hooks->tick && now - c->last_tick >= 0.5) {
+		c->last_tick = now;
+		c->hooks->tick(c->hooks->ctx);
+	}
+	return 0;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
+{
+	struct cs *c = ctx;
+	size_t room = size * n, len;
+	const void *p;
+	int rc;
+
+	if (c->hooks && c->hooks->ready) {
+		/* The server accepted the data channel: tell open() once. */
+		c->hooks->ready(c->hooks->ctx);
+		c->hooks->ready = NULL;
+	}
+	rc = xq_peek_nowait(c->q, &p, &len);
+	if (rc == -EAGAIN) {
+		/* The writer is slower than the network: wait for it. This is
+		 * not a stall, so the clock restarts afterwards. */
+		rc = xq_peek(c->q, &p, &len);
+		c->last_move = xnow();
+	}
+	if (rc)
+		return CURL_READFUNC_ABORT;
+	if (len == 0) {
+		c->eof = true;
+		return 0;
+	}
+	if (len > room)
+		len = room;
+	memcpy(buf, p, len);
+	xq_advance(c->q, len);
+	c->last_move = xnow();
+	return len;
+}
+
+/* The queue is already positioned at the resume offset. */
+static int on_seek(void *ctx, curl_off_t off, int origin)
+{
+	(void)ctx; (void)off; (void)origin;
+	return CURL_SEEKFUNC_OK;
+}
+
+int cs_send(void *st, const char *name, uint64_t offset, struct xq *q,
+	    const struct xsend_hooks *h, char *err, size_t errlen)
+{
+	struct cs *c = st;
+	struct xsend_hooks hooks = *h;
+	char rest[64];
+	CURLcode res;
+	int rc = cs_setup_file(c, name);
+
+	if (rc)
+		return rc;
+	c->q = q;
+	c->hooks = &hooks;
+	c->eof = c->stalled = false;
+	c->last_move = c->last_tick = xnow();
+	curl_easy_setopt(c->h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c->h, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(c->h, CURLOPT_READDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_UPLOAD_BUFFERSIZE, UPLOAD_BUFFER);
+	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, cs_xferinfo);
+	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
+	if (offset && c->sftp) {
+		curl_easy_setopt(c->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)offset);
+		curl_easy_setopt(c->h, CURLOPT_SEEKFUNCTION, on_seek);
+	} else if (offset) {
+		/* REST+STOR rather than APPE: writing the same bytes at the same
+		 * offsets is harmless even if the old session is still
+		 * flushing what it had received. */
+		snprintf(rest, sizeof(rest), "REST %llu", (unsigned long long)offset);
+		c->quote = curl_slist_append(NULL, rest);
+		if (!c->quote)
+			return -ENOMEM;
+		curl_easy_setopt(c->h, CURLOPT_PREQUOTE, c->quote);
+	}
+	c->late[0] = '\0';
+	res = curl_easy_perform(c->h);
+	c->q = NULL;
+	c->hooks = NULL;
+	if (res == CURLE_OK)
+		return 0;
+	if (q->cancel)
+		return xerr(err, errlen, -ECANCELED, "abandoned");
+	rc = cs_error(c, res, "sending", err, errlen);
+	if (rc == -EAGAIN || rc == -EIO) {
+		/* Did the server say why before hanging up? */
+		if (!c->late[0])
+			cs_hangup(c, true);
+		if (!strncmp(c->late, "452 ", 4) || !strncmp(c->late, "552 ", 4))
+			return xerr(err, errlen, -ENOSPC, "\"%s\"", c->late);
+		if (c->late[0]) {
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, "; the server said \"%s\"", c->late);
+		}
+	}
+	return rc;
+}
+
+static size_t on_write(char *p, size_t size, size_t n, void *ctx)
+{
+	struct cs *c = ctx;
+	size_t len = size * n;
+
+	c->last_move = xnow();
+	if (c->limited && len > c->left)
+		len = (size_t)c->left;
+	if (len) {
+		int rc = c->fcb(c->fctx, p, len);
+		if (rc) {
+			c->cb_rc = rc;
+			return 0;
+		}
+	}
+	if (c->limited) {
+		c->left -= len;
+		if (c->left == 0) {
+			c->limit_hit = true;
+			return 0;	/* stop the transfer here */
+		}
+	}
+	return size * n;
+}
+
+int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
+	     int (*cb)(void *ctx, const void *p, size_t n), void *ctx,
+	     char *err, size_t errlen)
+{
+	struct cs *c = st;
+	CURLcode res;
+	int rc = cs_setup_file(c, name);
+
+	if (rc)
+		return rc;
+	c->fcb = cb;
+	c->fctx = ctx;
+	c->limited = length != 0;
+	c->left = length;
+	c->limit_hit = false;
+	c->cb_rc = 0;
+	c->eof = c->stalled = false;
+	c->last_move = c->last_tick = xnow();
+	c->hooks = NULL;
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_BUFFERSIZE, 512L * 1024);
+	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, cs_xferinfo);
+	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
+	if (offset)
+		curl_easy_setopt(c->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)offset);
+	res = curl_easy_perform(c->h);
+	if (c->limit_hit && (res == CURLE_OK || res == CURLE_WRITE_ERROR)) {
+		/* We hung up on purpose; the connection is in no state to reuse. */
+		xb_curl_ops.reconnect(c, NULL, 0);
+		return 0;
+	}
+	if (c->cb_rc)
+		return c->cb_rc;
+	if (res == CURLE_OK)
+		return 0;
+	if (res == CURLE_BAD_DOWNLOAD_RESUME)
+		return xerr(err, errlen, -EINVAL, "offset %llu is beyond the end of %s",
+			    (unsigned long long)offset, name);
+	return cs_error(c, res, "reading", err, errlen);
+}
+
+static size_t on_list(char *p, size_t size, size_t n, void *ctx)
+{
+	struct cs *c = ctx;
+	size_t len = size * n;
+
+	c->last_move = xnow();
+	if (c->llen + len + 1 > c->lcap) {
+		size_t cap = c->lcap ? c->lcap : 65536;
+		char *nb;
+		while (cap < c->llen + len + 1)
+			cap *= 2;
+		if (cap > LIST_MAX)
+			return 0;
+		nb = realloc(c->lbuf, cap);
+		if (!nb)
+			return 0;
+		c->lbuf = nb;
+		c->lcap = cap;
+	}
+	memcpy(c->lbuf + c->llen, p, len);
+	c->llen += len;
+	return len;
+}
+
+static int list_once(struct cs *c, const char *cmd, CURLcode *res)
+{
+	int rc = cs_setup(c, c->dir);
+
+	if (rc)
+		return rc;
+	c->llen = 0;
+	c->eof = c->stalled = false;
+	c->last_move = c->last_tick = xnow();
+	c->hooks = NULL;
+	if (cmd)
+		curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, cmd);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_list);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, cs_xferinfo);
+	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
+	*res = curl_easy_perform(c->h);
+	return 0;
+}
+
+int cs_list(void *st, struct xfer_entry **v, size_t *n, char *err, size_t errlen)
+{
+	struct cs *c = st;
+	CURLcode res;
+	bool mlsd = !c->sftp;
+	int rc;
+
+	rc = list_once(c, mlsd ? "MLSD" : NULL, &res);
+	if (rc)
+		return rc;
+	if (res != CURLE_OK && mlsd) {
+		long code = 0;
+		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+		if (code >= 500 && code <= 504) {
+			/* No MLSD here: the classic LIST. */
+			mlsd = false;
+			rc = list_once(c, NULL, &res);
+			if (rc)
+				return rc;
+		}
+	}
+	if (res != CURLE_OK)
+		return cs_error(c, res, "listing", err, errlen);
+	return xlist_parse(c->lbuf ? c->lbuf : "", c->llen, mlsd, v, n);
+}

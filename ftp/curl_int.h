@@ -1,0 +1,74 @@
+/*
+ * curl_int.h - the libcurl backend's private state, shared by its two
+ * files: curl_session.c (connection, options, errors, control commands)
+ * and curl_data.c (uploads, downloads, listings). Not for other files.
+ */
+#ifndef REELFS_CURL_INT_H
+#define REELFS_CURL_INT_H
+
+#include "xfer_int.h"
+
+#include <curl/curl.h>
+
+struct cs {
+	CURL *h;
+	struct curl_slist *quote;	/* commands of the current operation */
+	char *base;		/* "ftp://host:port", no user */
+	char *dir;		/* encoded "/a/b/" */
+	char *dir_display;
+	char *host;
+	bool sftp, ftps;
+	char *user;		/* NULL: anonymous */
+	char *pass;		/* secret; NULL when anonymous */
+	enum xfer_tls tls;
+	char *cacert;
+	bool insecure;
+	char *active;
+	long connect_timeout, stall_timeout;
+	enum xfer_debug debug;
+	bool mkdir;
+	char errbuf[CURL_ERROR_SIZE];
+	char reply[256];	/* last reply line from the server */
+	bool catch_late;	/* closing: read a reply left in the socket */
+	char late[256];		/* such a reply ("552 ..."), or "" */
+
+	/* The transfer in progress (one at a time). */
+	struct xq *q;
+	struct xsend_hooks *hooks;	/* a copy owned by cs_send */
+	bool eof;		/* the read callback said end of data */
+	bool stalled;		/* we aborted: no progress for stall_timeout */
+	double last_move;
+	double last_tick;
+	int (*fcb)(void *ctx, const void *p, size_t n);
+	void *fctx;
+	bool limited;		/* fetch: stop after `left` bytes */
+	uint64_t left;
+	bool limit_hit;
+	int cb_rc;
+	char *lbuf;		/* listing being received */
+	size_t llen, lcap;
+};
+
+/* Drops the connections; with catch, first reads a reply the server sent
+ * as it hung up (the 552 after a reset data connection) into c->late. */
+void cs_hangup(struct cs *c, bool catch);
+/* Resets the handle for one operation on base+path (path encoded, from
+ * the root "/"). */
+int cs_setup(struct cs *c, const char *path);
+/* Same, for a file in the target directory. */
+int cs_setup_file(struct cs *c, const char *name);
+/* Turns a failed operation into a sentence and an errno; -EAGAIN when a
+ * new connection may help, -ENOSPC when the server is full. */
+int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
+	     size_t errlen);
+int cs_send(void *st, const char *name, uint64_t offset, struct xq *q,
+	    const struct xsend_hooks *h, char *err, size_t errlen);
+int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
+	     int (*cb)(void *ctx, const void *p, size_t n), void *ctx,
+	     char *err, size_t errlen);
+int cs_list(void *st, struct xfer_entry **v, size_t *n, char *err,
+	    size_t errlen);
+int cs_xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		curl_off_t un);
+
+#endif

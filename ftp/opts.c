@@ -1,0 +1,268 @@
+/*
+ * opts.c - the transfer options: defaults, parsing one key=value at a time
+ * (shared by reel's argv and reelfs's -o), sizes, and the help text. It
+ * never accepts a password as an option: argv is readable by other users.
+ */
+#include "xfer_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MiB (1024ULL * 1024)
+
+void xfer_opts_init(struct xfer_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->tls = XFER_TLS_NO;
+	o->connect_timeout = 10;
+	o->stall_timeout = 60;
+	o->buffer_size = 64 * MiB;
+	o->replay_size = 32 * MiB;
+	o->retries = 5;
+	o->overwrite = XFER_OVERWRITE_NEVER;
+	o->debug = XFER_DEBUG_NONE;
+	o->progress = -1;
+}
+
+void xfer_opts_free(struct xfer_opts *o)
+{
+	free(o->user);
+	free(o->password_file);
+	free(o->cacert);
+	free(o->active);
+	o->user = o->password_file = o->cacert = o->active = NULL;
+}
+
+int xfer_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	double v;
+	uint64_t mult = 1;
+
+	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return -EINVAL;
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.' &&
+		    !strchr("kKmMgGtTbB", *p) && *p != 'i')
+			return -EINVAL;
+	if (strspn(s, "0123456789") == strlen(s)) {
+		errno = 0;
+		unsigned long long n = strtoull(s, &end, 10);
+		if (errno || *end)
+			return -EINVAL;
+		*out = n;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': mult = 1024ULL; end++; break;
+	case 'm': case 'M': mult = MiB; end++; break;
+	case 'g': case 'G': mult = 1024 * MiB; end++; break;
+	case 't': case 'T': mult = 1024 * 1024 * MiB; end++; break;
+	case 'b': case 'B': mult = 1; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	/* Accept "64MiB" and "64MB" spelled out, both meaning powers of 1024. */
+	if (mult > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
+		end += strlen(end);
+	if (*end)
+		return -EINVAL;
+	v *= (double)mult;
+	if (v >= 18446744073709551616.0)
+		return -EINVAL;
+	*out = (uint64_t)v;
+	if ((double)*out != v && mult == 1)
+		return -EINVAL;	/* "1.5" bytes */
+	return 0;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int parse_long(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return -EINVAL;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!v || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "true")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "false")) {
+		*out = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Keys that need a value; the flags (insecure, mkdir, verify, progress,
+ * quiet, active) take none or an optional "=value". */
+static const char *const valued[] = {
+	"user", "password-file", "tls", "cacert", "connect-timeout",
+	"stall-timeout", "buffer", "replay", "retries", "overwrite", "debug",
+};
+
+bool xfer_opts_takes_value(const char *key)
+{
+	for (size_t i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
+		if (!strcmp(key, valued[i]))
+			return true;
+	return false;
+}
+
+#define BAD(...) xerr(err, errlen, -EINVAL, __VA_ARGS__)
+
+int xfer_opts_set(struct xfer_opts *o, const char *key, const char *value,
+		  char *err, size_t errlen)
+{
+	long n;
+	uint64_t sz;
+
+	if (!strcmp(key, "password") || !strcmp(key, "pass") ||
+	    !strcmp(key, "passwd"))
+		return BAD("--%s is refused: %s", key, xurl_password_refusal);
+	if (xfer_opts_takes_value(key) && (!value || !*value))
+		return BAD("--%s needs a value", key);
+	if (!strcmp(key, "user"))
+		return set_str(&o->user, value);
+	if (!strcmp(key, "password-file"))
+		return set_str(&o->password_file, value);
+	if (!strcmp(key, "cacert"))
+		return set_str(&o->cacert, value);
+	if (!strcmp(key, "tls")) {
+		if (!strcmp(value, "no"))
+			o->tls = XFER_TLS_NO;
+		else if (!strcmp(value, "try"))
+			o->tls = XFER_TLS_TRY;
+		else if (!strcmp(value, "require") || !strcmp(value, "yes"))
+			o->tls = XFER_TLS_REQUIRE;
+		else
+			return BAD("--tls=%s: use no, try or require", value);
+		return 0;
+	}
+	if (!strcmp(key, "insecure"))
+		return parse_bool(value, &o->insecure) ? BAD("--insecure takes no value") : 0;
+	if (!strcmp(key, "mkdir"))
+		return parse_bool(value, &o->mkdir) ? BAD("--mkdir takes no value") : 0;
+	if (!strcmp(key, "verify"))
+		return parse_bool(value, &o->verify) ? BAD("--verify takes no value") : 0;
+	if (!strcmp(key, "no-verify")) {
+		o->verify = false;
+		return 0;
+	}
+	if (!strcmp(key, "progress") || !strcmp(key, "quiet")) {
+		bool b;
+		if (parse_bool(value, &b))
+			return BAD("--%s takes no value", key);
+		o->progress = (!strcmp(key, "progress")) == b ? 1 : 0;
+		return 0;
+	}
+	if (!strcmp(key, "active")) {
+		/* "-": the address the control connection uses (curl's rule). */
+		return set_str(&o->active, value && *value ? value : "-");
+	}
+	if (!strcmp(key, "passive")) {
+		free(o->active);
+		o->active = NULL;
+		return 0;
+	}
+	if (!strcmp(key, "connect-timeout") || !strcmp(key, "stall-timeout")) {
+		if (parse_long(value, 1, 86400, &n))
+			return BAD("--%s=%s: give whole seconds from 1 to 86400", key, value);
+		*(!strcmp(key, "connect-timeout") ? &o->connect_timeout : &o->stall_timeout) = n;
+		return 0;
+	}
+	if (!strcmp(key, "retries")) {
+		if (parse_long(value, 0, 1000, &n))
+			return BAD("--retries=%s: give a number from 0 to 1000", value);
+		o->retries = (int)n;
+		return 0;
+	}
+	if (!strcmp(key, "buffer") || !strcmp(key, "replay")) {
+		if (xfer_parse_size(value, &sz))
+			return BAD("--%s=%s: give a size such as 64M, 1.5G or 4096", key, value);
+		if (!strcmp(key, "buffer")) {
+			if (sz < 1 * MiB)
+				return BAD("--buffer=%s is too small: give at least 1M", value);
+			o->buffer_size = sz;
+		} else {
+			o->replay_size = sz;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "overwrite")) {
+		if (!strcmp(value, "never"))
+			o->overwrite = XFER_OVERWRITE_NEVER;
+		else if (!strcmp(value, "always"))
+			o->overwrite = XFER_OVERWRITE_ALWAYS;
+		else if (!strcmp(value, "ask"))
+			o->overwrite = XFER_OVERWRITE_ASK;
+		else
+			return BAD("--overwrite=%s: use never, always or ask", value);
+		return 0;
+	}
+	if (!strcmp(key, "debug")) {
+		if (!strcmp(value, "none"))
+			o->debug = XFER_DEBUG_NONE;
+		else if (!strcmp(value, "brief"))
+			o->debug = XFER_DEBUG_BRIEF;
+		else if (!strcmp(value, "sensitive"))
+			o->debug = XFER_DEBUG_SENSITIVE;
+		else
+			return BAD("--debug=%s: use none, brief or sensitive", value);
+		return 0;
+	}
+	return 1;
+}
+
+const char *xfer_opts_help(void)
+{
+	return
+	"Targets: file:///path/NAME or a plain path, ftp://[user@]host[:port]/path/NAME,\n"
+	"  ftps://... (implicit TLS), sftp://... (this libcurl has SFTP when\n"
+	"  `curl --version` lists it). A password in the URL is refused.\n"
+	"  --user NAME            user to log in as (else the URL's user)\n"
+	"  --password-file FILE   read the password from FILE's first line;\n"
+	"                         else REELFS_PASSWORD, ~/.netrc, or a prompt\n"
+	"  --tls=no|try|require   explicit AUTH TLS on ftp:// (default no)\n"
+	"  --cacert FILE          trust the CA certificate(s) in FILE\n"
+	"  --insecure             do not verify the server's certificate\n"
+	"  --active[=ADDR]        active mode (PORT/EPRT); passive is the default\n"
+	"  --connect-timeout S    give up connecting after S seconds (default 10)\n"
+	"  --stall-timeout S      reconnect after S seconds without progress (60)\n"
+	"  --buffer SIZE          memory for data in flight (default 64M)\n"
+	"  --replay SIZE          part of it kept for a resume (default 32M)\n"
+	"  --retries N            reconnects before giving up (default 5)\n"
+	"  --overwrite=never|always|ask   an existing NAME (default never)\n"
+	"  --mkdir                create the target directory\n"
+	"  --verify               read the result back and compare its CRC32\n"
+	"  --progress, --quiet    progress line on stderr (default: on a tty)\n"
+	"  --debug=none|brief|sensitive   log the FTP dialogue (brief masks PASS)\n";
+}

@@ -1,0 +1,196 @@
+/*
+ * queue.c - the bounded ring between the writer and the sending thread
+ * (and, for downloads, between the receiving thread and the reader).
+ * Payload is copied once, into the ring; the consumer reads it in place.
+ * It must never grow: memory is cap bytes whatever the stream's length.
+ */
+#include "xfer_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int xq_init(struct xq *q, uint64_t cap, uint64_t replay)
+{
+	memset(q, 0, sizeof(*q));
+	if (cap == 0 || replay >= cap)
+		return -EINVAL;
+	q->buf = malloc(cap);
+	if (!q->buf)
+		return -ENOMEM;
+	q->cap = cap;
+	q->replay = replay;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->room, NULL);
+	pthread_cond_init(&q->data, NULL);
+	return 0;
+}
+
+void xq_destroy(struct xq *q)
+{
+	if (!q->buf)
+		return;
+	free(q->buf);
+	q->buf = NULL;
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->room);
+	pthread_cond_destroy(&q->data);
+}
+
+/* The first offset the ring must keep: what is not yet sent, and the
+ * replay window behind the furthest point sent. mu held. */
+static uint64_t keep_from(const struct xq *q)
+{
+	uint64_t r = q->high > q->replay ? q->high - q->replay : 0;
+
+	return q->pos < r ? q->pos : r;
+}
+
+int xq_put(struct xq *q, const void *data, size_t len)
+{
+	const unsigned char *src = data;
+
+	while (len) {
+		uint64_t limit, off;
+		size_t n;
+
+		pthread_mutex_lock(&q->mu);
+		while (!q->fail && !q->cancel &&
+		       (limit = keep_from(q) + q->cap) <= q->head)
+			pthread_cond_wait(&q->room, &q->mu);
+		if (q->fail || q->cancel) {
+			int rc = q->fail ? q->fail : -ECANCELED;
+			pthread_mutex_unlock(&q->mu);
+			return rc;
+		}
+		limit = keep_from(q) + q->cap;
+		off = q->head % q->cap;
+		n = len;
+		if (n > limit - q->head)
+			n = (size_t)(limit - q->head);
+		if (n > q->cap - off)
+			n = (size_t)(q->cap - off);
+		pthread_mutex_unlock(&q->mu);
+
+		/* Outside the lock: the consumer never reads past head, and
+		 * nothing at or after keep_from is overwritten. */
+		memcpy(q->buf + off, src, n);
+
+		pthread_mutex_lock(&q->mu);
+		q->head += n;
+		pthread_cond_signal(&q->data);
+		pthread_mutex_unlock(&q->mu);
+		src += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void xq_close(struct xq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = true;
+	pthread_cond_broadcast(&q->data);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static int peek_locked(struct xq *q, const void **p, size_t *n)
+{
+	uint64_t off = q->pos % q->cap;
+	uint64_t avail = q->head - q->pos;
+
+	if (avail > q->cap - off)
+		avail = q->cap - off;
+	*p = q->buf + off;
+	*n = (size_t)avail;
+	return 0;
+}
+
+int xq_peek(struct xq *q, const void **p, size_t *n)
+{
+	int rc;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->cancel && q->pos == q->head && !q->closed)
+		pthread_cond_wait(&q->data, &q->mu);
+	rc = q->cancel ? -ECANCELED : peek_locked(q, p, n);
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+int xq_peek_nowait(struct xq *q, const void **p, size_t *n)
+{
+	int rc;
+
+	pthread_mutex_lock(&q->mu);
+	if (q->cancel)
+		rc = -ECANCELED;
+	else if (q->pos == q->head && !q->closed)
+		rc = -EAGAIN;
+	else
+		rc = peek_locked(q, p, n);
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+void xq_advance(struct xq *q, size_t n)
+{
+	pthread_mutex_lock(&q->mu);
+	q->pos += n;
+	if (q->pos > q->high)
+		q->high = q->pos;
+	pthread_cond_signal(&q->room);
+	pthread_mutex_unlock(&q->mu);
+}
+
+uint64_t xq_oldest(struct xq *q)
+{
+	uint64_t r;
+
+	pthread_mutex_lock(&q->mu);
+	r = q->head > q->cap ? q->head - q->cap : 0;
+	pthread_mutex_unlock(&q->mu);
+	return r;
+}
+
+int xq_rewind(struct xq *q, uint64_t to)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&q->mu);
+	if (to > q->high || (q->head > q->cap && to < q->head - q->cap))
+		rc = -ERANGE;
+	else
+		q->pos = to;
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+void xq_fail(struct xq *q, int err)
+{
+	pthread_mutex_lock(&q->mu);
+	if (!q->fail)
+		q->fail = err;
+	pthread_cond_broadcast(&q->room);
+	pthread_cond_broadcast(&q->data);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void xq_cancel(struct xq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->cancel = true;
+	pthread_cond_broadcast(&q->room);
+	pthread_cond_broadcast(&q->data);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void xq_counts(struct xq *q, uint64_t *head, uint64_t *high)
+{
+	pthread_mutex_lock(&q->mu);
+	if (head)
+		*head = q->head;
+	if (high)
+		*high = q->high;
+	pthread_mutex_unlock(&q->mu);
+}

@@ -1,0 +1,226 @@
+/*
+ * readside.c - the read side for the tools and the drive's read mode:
+ * stat (SIZE+MDTM), listings, a fetch in the caller's thread, and a
+ * streamed download through the bounded queue on a thread of its own.
+ * Memory stays bounded by the queue, whatever the file's size.
+ */
+#include "xfer_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Opens a backend for reading url; the caller closes it. */
+static int open_read(const char *url, const struct xfer_opts *o, struct xurl *u,
+		     const struct xb_ops **ops, void **b, char *disp, size_t dlen,
+		     char *err, size_t errlen)
+{
+	char e[XFER_ERRLEN];
+	char *d = xfer_url_display(url ? url : "");
+	int rc;
+
+	snprintf(disp, dlen, "%s", d ? d : "");
+	free(d);
+	rc = xurl_parse(url, u, e, sizeof(e));
+	if (rc)
+		return xerr(err, errlen, rc, "%s: %s", disp, e);
+	*ops = xb_for(u);
+	rc = (*ops)->open(b, u, o, false, e, sizeof(e));
+	if (rc) {
+		xurl_free(u);
+		return xerr(err, errlen, rc, "%s: %s", disp, e);
+	}
+	return 0;
+}
+
+int xfer_stat(const char *url, const struct xfer_opts *o, uint64_t *size,
+	      time_t *mtime, char *err, size_t errlen)
+{
+	struct xurl u;
+	const struct xb_ops *ops;
+	void *b;
+	char disp[1024], e[XFER_ERRLEN];
+	int rc = open_read(url, o, &u, &ops, &b, disp, sizeof(disp), err, errlen);
+
+	if (rc)
+		return rc;
+	if (!*u.name)
+		rc = xerr(err, errlen, -EISDIR, "%s: names a directory", disp);
+	else if ((rc = ops->stat(b, u.name, size, mtime, e, sizeof(e))))
+		xerr(err, errlen, rc, "%s: %s", disp, e);
+	ops->close(b);
+	xurl_free(&u);
+	return rc;
+}
+
+int xfer_list(const char *dir_url, const struct xfer_opts *o,
+	      struct xfer_entry **out, size_t *count, char *err, size_t errlen)
+{
+	struct xurl u;
+	const struct xb_ops *ops;
+	void *b;
+	char disp[1024], e[XFER_ERRLEN];
+	char *withslash = NULL;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	/* "ftp://h/dir" and "ftp://h/dir/" both mean the directory. */
+	if (dir_url && *dir_url && dir_url[strlen(dir_url) - 1] != '/') {
+		withslash = malloc(strlen(dir_url) + 2);
+		if (!withslash)
+			return -ENOMEM;
+		sprintf(withslash, "%s/", dir_url);
+		dir_url = withslash;
+	}
+	rc = open_read(dir_url, o, &u, &ops, &b, disp, sizeof(disp), err, errlen);
+	free(withslash);
+	if (rc)
+		return rc;
+	rc = ops->list(b, out, count, e, sizeof(e));
+	if (rc)
+		xerr(err, errlen, rc, "%s: %s", disp, e);
+	ops->close(b);
+	xurl_free(&u);
+	return rc;
+}
+
+int xfer_fetch(const char *url, const struct xfer_opts *o, uint64_t offset,
+	       uint64_t length, int (*cb)(void *ctx, const void *p, size_t n),
+	       void *ctx, char *err, size_t errlen)
+{
+	struct xurl u;
+	const struct xb_ops *ops;
+	void *b;
+	char disp[1024], e[XFER_ERRLEN] = "";
+	int rc = open_read(url, o, &u, &ops, &b, disp, sizeof(disp), err, errlen);
+
+	if (rc)
+		return rc;
+	rc = ops->fetch(b, u.name, offset, length, cb, ctx, e, sizeof(e));
+	if (rc && e[0])
+		xerr(err, errlen, rc, "%s: %s", disp, e);
+	else if (rc)
+		xerr(err, errlen, rc, "%s: stopped by the reader", disp);
+	ops->close(b);
+	xurl_free(&u);
+	return rc;
+}
+
+/* ---- streamed download -------------------------------------------------- */
+
+struct xfer_download {
+	struct xq q;
+	struct xurl u;
+	const struct xb_ops *ops;
+	void *b;
+	uint64_t offset, length;
+	pthread_t thread;
+	int rc;			/* set by the thread before it closes q */
+	char err[XFER_ERRLEN];
+	char disp[1024];
+};
+
+static int to_queue(void *ctx, const void *p, size_t n)
+{
+	struct xfer_download *d = ctx;
+
+	return xq_put(&d->q, p, n);
+}
+
+static void *receiver(void *arg)
+{
+	struct xfer_download *d = arg;
+	char e[XFER_ERRLEN] = "";
+	int rc = d->ops->fetch(d->b, d->u.name, d->offset, d->length, to_queue, d,
+			       e, sizeof(e));
+
+	if (rc && rc != -ECANCELED)
+		xerr(d->err, sizeof(d->err), rc, "%s: %s", d->disp,
+		     e[0] ? e : "the download failed");
+	d->rc = rc;
+	xq_close(&d->q);	/* publishes rc and err to the reader */
+	return NULL;
+}
+
+struct xfer_download *xfer_download_open(const char *url, const struct xfer_opts *o,
+					 uint64_t offset, uint64_t length,
+					 char *err, size_t errlen)
+{
+	struct xfer_download *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (!d) {
+		xerr(err, errlen, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	rc = open_read(url, o, &d->u, &d->ops, &d->b, d->disp, sizeof(d->disp),
+		       err, errlen);
+	if (rc) {
+		free(d);
+		return NULL;
+	}
+	if (!*d->u.name) {
+		xerr(err, errlen, -EISDIR, "%s: names a directory", d->disp);
+		goto fail;
+	}
+	rc = xq_init(&d->q, o->buffer_size ? o->buffer_size : 64u << 20, 0);
+	if (rc) {
+		xerr(err, errlen, rc, "%s: cannot reserve the download buffer", d->disp);
+		goto fail;
+	}
+	d->offset = offset;
+	d->length = length;
+	rc = pthread_create(&d->thread, NULL, receiver, d);
+	if (rc) {
+		xq_destroy(&d->q);
+		xerr(err, errlen, -rc, "%s: cannot start the download thread", d->disp);
+		goto fail;
+	}
+	return d;
+fail:
+	d->ops->close(d->b);
+	xurl_free(&d->u);
+	free(d);
+	return NULL;
+}
+
+ssize_t xfer_download_read(struct xfer_download *d, void *buf, size_t len)
+{
+	const void *p;
+	size_t n;
+	int rc = xq_peek(&d->q, &p, &n);
+
+	if (rc)
+		return rc;
+	if (n == 0) {
+		/* closed and drained: the thread has set rc (mutex ordering) */
+		pthread_mutex_lock(&d->q.mu);
+		rc = d->rc;
+		pthread_mutex_unlock(&d->q.mu);
+		return rc && rc != -ECANCELED ? (rc == -ENOENT ? -ENOENT : -EIO) : 0;
+	}
+	if (n > len)
+		n = len;
+	memcpy(buf, p, n);
+	xq_advance(&d->q, n);
+	return (ssize_t)n;
+}
+
+const char *xfer_download_error(struct xfer_download *d)
+{
+	return d->err;
+}
+
+void xfer_download_close(struct xfer_download *d)
+{
+	if (!d)
+		return;
+	xq_cancel(&d->q);
+	pthread_join(d->thread, NULL);
+	xq_destroy(&d->q);
+	d->ops->close(d->b);
+	xurl_free(&d->u);
+	free(d);
+}

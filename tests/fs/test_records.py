@@ -1,0 +1,124 @@
+"""reelfs records: one write() is one record (dd, cpio), fixed blocks by
+--block-size and mt setblk, the largest record, and the drive's rules
+(one writer, O_TRUNC, lseek). Real mounts against vsftpd on 127.0.0.1."""
+import errno
+import fcntl
+import os
+import struct
+
+import pytest
+
+import tapeimg
+from fscommon import Mount, image_files, make_tree, need_mount_env, run, vsftpd
+
+MAX_RECORD = 1 << 20	# libfuse 3.14: max_write is 256 pages
+
+
+def _dd(src, tape, bs, count=None):
+    cmd = ["dd", "if=" + str(src), "of=" + str(tape), "bs=" + str(bs)]
+    if count is not None:
+        cmd.append("count=%d" % count)
+    return run(cmd)
+
+
+def test_dd_record_sizes(tmp_path):
+    need_mount_env("dd")
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(3 * MAX_RECORD + 12345))
+    data = src.read_bytes()
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "dd.mtd", tmp_path / "mnt", env=srv.env(),
+                   allow_errors=[r"larger than 1048576 bytes reached reelfs in pieces"]) as m:
+            for bs in (8192, "1M", 1001, 1, 65535):
+                r = _dd(src, m.tape, bs, count=3)
+                assert r.returncode == 0, r.stderr
+            r = _dd(src, m.tape, 1001)          # all of it, last record short
+            assert r.returncode == 0, r.stderr
+            r = _dd(src, m.tape, "2M", count=1)  # too big to arrive whole
+            assert r.returncode != 0 and "Invalid argument" in r.stderr
+        files = image_files(srv, "dd.mtd", "mtd")
+        sizes = [[len(x) for x in f] for f in files]
+        assert sizes[:5] == [[8192] * 3, [MAX_RECORD] * 3, [1001] * 3, [1] * 3, [65535] * 3]
+        assert files[0][0] == data[:8192] and files[1][2] == data[2 * MAX_RECORD:3 * MAX_RECORD]
+        assert tapeimg.payload([files[5]]) == data
+        assert sizes[5][-1] == len(data) % 1001
+        # The refused 2 MiB write left an empty file (close still marks
+        # only after a record was written).
+        assert len(files) == 6
+
+
+def test_cpio_newc(tmp_path):
+    need_mount_env("cpio")
+    tree = make_tree(tmp_path / "data", nfiles=3)
+    names = sorted(str(p.relative_to(tmp_path)) for p in tree.rglob("*"))
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "c.mtd", tmp_path / "mnt", env=srv.env()) as m:
+            r = run("cd %s && find data | cpio -o -H newc -B -O %s" % (tmp_path, m.tape),
+                    shell=True)
+            assert r.returncode == 0, r.stderr
+        files = image_files(srv, "c.mtd", "mtd")
+        assert len(files) == 1 and all(len(x) == 5120 for x in files[0][:-1])
+        arc = tmp_path / "out.cpio"
+        arc.write_bytes(tapeimg.payload(files))
+        r = run(["cpio", "-it", "-F", str(arc)])
+        assert r.returncode == 0, r.stderr
+        assert sorted(n for n in r.stdout.split() if n != "data") == \
+            sorted(n for n in names if n != "data")
+
+
+def test_block_size_reblocks_dd_bs1000(tmp_path):
+    need_mount_env("dd")
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(10240 * 50))
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "fb.mtd", tmp_path / "mnt", ["--block-size=10240"],
+                   env=srv.env()) as m:
+            r = _dd(src, m.tape, 1000)
+            assert r.returncode == 0, r.stderr
+        files = image_files(srv, "fb.mtd", "mtd")
+        assert len(files) == 1 and len(files[0]) == 50
+        assert all(len(x) == 10240 for x in files[0])
+        assert tapeimg.payload(files) == src.read_bytes()
+
+
+def test_mt_setblk_reblocks(tmp_path):
+    need_mount_env("dd", "mt")
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(4096 * 10 + 100))
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "sb.mtd", tmp_path / "mnt", env=srv.env()) as m:
+            assert run(["mt", "-f", str(m.tape), "setblk", "4096"]).returncode == 0
+            r = _dd(src, m.tape, 333)
+            assert r.returncode == 0, r.stderr
+        files = image_files(srv, "sb.mtd", "mtd")
+        assert [len(x) for x in files[0]] == [4096] * 11
+        # The short last block is padded with zeros, as fixed blocks are.
+        assert tapeimg.payload(files) == src.read_bytes() + bytes(4096 - 100)
+
+
+def test_one_writer_trunc_and_lseek(tmp_path):
+    need_mount_env()
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "w.mtd", tmp_path / "mnt", env=srv.env(),
+                   allow_errors=[r"ioctl 0x12345678 on the tape is not supported"]) as m:
+            fd = os.open(m.tape, os.O_WRONLY | os.O_TRUNC | os.O_CREAT)
+            try:
+                with pytest.raises(OSError) as e:
+                    os.open(m.tape, os.O_WRONLY)
+                assert e.value.errno == errno.EBUSY
+                rfd = os.open(m.tape, os.O_RDONLY)  # mt status does this
+                os.close(rfd)
+                os.ftruncate(fd, 0)
+                with pytest.raises(OSError) as e:
+                    os.lseek(fd, 0, os.SEEK_SET)
+                assert e.value.errno == errno.ESPIPE
+                assert os.write(fd, b"abc") == 3
+                with pytest.raises(OSError) as e:
+                    fcntl.ioctl(fd, 0x12345678)
+                assert e.value.errno in (errno.ENOTTY, errno.EINVAL)
+            finally:
+                os.close(fd)
+            fd = os.open(m.tape, os.O_WRONLY)  # the writer is gone
+            os.close(fd)
+        files = image_files(srv, "w.mtd", "mtd")
+        assert files == [[b"abc"]]

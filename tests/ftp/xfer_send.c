@@ -1,0 +1,134 @@
+/*
+ * xfer_send.c - test driver: copies stdin to an upload (xfer_upload_*),
+ * with the transfer options given as --key[=value] arguments, then prints
+ * the summary line and the statistics. Exit 0 when published, 2 on end of
+ * medium (ENOSPC), 1 on any other failure. Used by the pytest cases and
+ * the benchmark; it never takes a password in argv (the library refuses).
+ *
+ *   xfer_send URL [--block-size N] [--abort-after N] [transfer options]
+ */
+#include "xfer.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void print_stats(struct xfer_upload *u)
+{
+	struct xfer_stats s;
+	char line[256];
+
+	xfer_upload_stats(u, &s);
+	xfer_summary(&s, line, sizeof(line));
+	printf("%s\n", line);
+	printf("stats: queued=%llu sent=%llu confirmed=%llu reconnects=%u "
+	       "crc=%08x published=%d verified=%d elapsed=%.3f cpu=%.3f "
+	       "rate_mean=%.0f\n", (unsigned long long)s.queued,
+	       (unsigned long long)s.sent, (unsigned long long)s.confirmed,
+	       s.reconnects, s.crc, s.published, s.verified, s.elapsed, s.cpu,
+	       s.rate_mean);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct xfer_opts o;
+	struct xfer_upload *u;
+	char err[XFER_ERRLEN];
+	const char *url = NULL;
+	uint64_t block = 1 << 20, abort_after = 0, total = 0;
+	unsigned char *buf;
+	int rc = 0;
+
+	rlog_set_program("xfer_send");
+	xfer_opts_init(&o);
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i], *key, *val = NULL;
+
+		if (strncmp(a, "--", 2)) {
+			if (url) {
+				fprintf(stderr, "xfer_send: one URL only\n");
+				return 64;
+			}
+			url = a;
+			continue;
+		}
+		key = strdup(a + 2);
+		if (strchr(key, '=')) {
+			val = strchr(key, '=') + 1;
+			*strchr(key, '=') = '\0';
+		}
+		if (!strcmp(key, "block-size") || !strcmp(key, "abort-after")) {
+			if (!val && i + 1 < argc)
+				val = argv[++i];
+			if (!val || xfer_parse_size(val, !strcmp(key, "block-size") ?
+						    &block : &abort_after) || !block) {
+				fprintf(stderr, "xfer_send: bad --%s\n", key);
+				return 64;
+			}
+			free(key);
+			continue;
+		}
+		if (!val && xfer_opts_takes_value(key) && i + 1 < argc)
+			val = argv[++i];
+		rc = xfer_opts_set(&o, key, val, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "xfer_send: %s\n", rc == 1 ? "unknown option" : err);
+			return 64;
+		}
+		free(key);
+	}
+	if (!url) {
+		fprintf(stderr, "usage: xfer_send URL [options] < data\n%s",
+			xfer_opts_help());
+		return 64;
+	}
+	u = xfer_upload_open(url, &o, err, sizeof(err));
+	if (!u) {
+		fprintf(stderr, "xfer_send: %s\n", err);
+		xfer_opts_free(&o);
+		return 1;
+	}
+	buf = malloc(block);
+	for (;;) {
+		size_t have = 0;
+		ssize_t r = 1;
+
+		/* Fill whole blocks, as a tape writer does with records. */
+		while (have < block && (r = read(0, buf + have, block - have)) > 0)
+			have += (size_t)r;
+		if (r < 0) {
+			fprintf(stderr, "xfer_send: reading stdin: %s\n", strerror(errno));
+			rc = -EIO;
+			break;
+		}
+		if (have) {
+			rc = xfer_upload_write(u, buf, have);
+			if (rc)
+				break;
+			total += have;
+		}
+		if (abort_after && total >= abort_after) {
+			xfer_upload_abort(u);
+			rc = -EPIPE;
+			break;
+		}
+		if (r == 0)
+			break;
+	}
+	if (!rc)
+		rc = xfer_upload_finish(u);
+	else if (rc != -EPIPE)
+		xfer_upload_abort(u);
+	if (rc)
+		fprintf(stderr, "xfer_send: %s (%s)\n", xfer_upload_error(u),
+			rc == -ENOSPC ? "end of medium" : strerror(-rc));
+	print_stats(u);
+	xfer_upload_free(u);
+	free(buf);
+	xfer_opts_free(&o);
+	return rc == 0 ? 0 : rc == -ENOSPC ? 2 : 1;
+}

@@ -1,0 +1,165 @@
+"""faultftpd.py - a fault-injecting FTP server for reelfs tests, built on
+Debian's pyftpdlib. Run it with /usr/bin/python3 in a subprocess (see
+servers.FaultFtpd). It listens on 127.0.0.1 only, on a port the kernel
+picks, and prints "PORT <n>" on stdout once it accepts connections.
+
+The password comes from the environment (FAULTFTPD_PASSWORD), never from
+argv. Faults, each applied to uploads (STOR, APPE, REST+STOR):
+  --drops A,B,..  when the file being written reaches offset A, write exactly
+                  A bytes, reset the data connection (RST) and answer 426;
+                  each offset fires once for the life of the server
+  --drop-kind     data (default): only the data connection is reset;
+                  control: the control connection is closed too (after 421)
+  --full-at N     the file may hold N bytes at most; data beyond is refused
+                  with 552, keeping the first N bytes
+  --stalls A,..   when the file reaches offset A, stop reading (each once),
+                  so the client's stall timeout has to notice
+  --throttle B    receive at most B bytes/s
+  --refuse-login  every login gets 530
+This server must never listen on anything but 127.0.0.1.
+"""
+import argparse
+import logging
+import os
+import socket
+import struct
+import sys
+
+from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
+from pyftpdlib.ioloop import RetryError
+from pyftpdlib.servers import FTPServer
+
+# Shared by all connections: the server runs one asynchronous loop, so
+# plain module state is safe and lets a drop fire once across reconnects.
+pending_drops = set()
+pending_stalls = set()
+full_at = None
+drop_kind = "data"
+
+
+class FaultDTP(ThrottledDTPHandler):
+    def _write_upto(self, chunk, n):
+        if n > 0:
+            self.file_obj.write(chunk[:n])
+        self.file_obj.flush()
+
+    def _reset(self):
+        # SO_LINGER with zero timeout turns close() into a TCP reset, which
+        # is what a client sees when a router or a server dies mid-transfer.
+        try:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                   struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+
+    def handle_read(self):
+        if self.file_obj is None or not self.receive:
+            return super().handle_read()
+        try:
+            chunk = self.recv(self.ac_in_buffer_size)
+        except RetryError:
+            return
+        except socket.error:
+            self.handle_error()
+            return
+        self.tot_bytes_received += len(chunk)
+        if not chunk:
+            self.transfer_finished = True
+            return
+        pos = self.file_obj.tell()
+        end = pos + len(chunk)
+        if full_at is not None and end > full_at:
+            self._write_upto(chunk, full_at - pos)
+            logging.info("full: kept %d bytes, answering 552", full_at)
+            self._resp = ("552 Requested file action aborted: exceeded "
+                          "storage allocation.", logging.info)
+            self._reset()
+            self.close()
+            return
+        hits = sorted(d for d in pending_drops if pos < d <= end)
+        if hits:
+            d = hits[0]
+            pending_drops.discard(d)
+            self._write_upto(chunk, d - pos)
+            logging.info("drop at offset %d (%s)", d, drop_kind)
+            self._reset()
+            if drop_kind == "control":
+                self._resp = None
+                cmd = self.cmd_channel
+                self.close()
+                cmd.respond("421 Service not available, closing control "
+                            "connection.")
+                cmd.close_when_done()
+            else:
+                self._resp = ("426 Connection closed; transfer aborted.",
+                              logging.info)
+                self.close()
+            return
+        stalls = sorted(s for s in pending_stalls if pos < s <= end)
+        if stalls:
+            s = stalls[0]
+            pending_stalls.discard(s)
+            self._write_upto(chunk, s - pos)
+            logging.info("stall at offset %d", s)
+            # Stop reading; the client's stall timeout must notice. Also keep
+            # our own idle timeout from closing the connection first.
+            self.receive = False
+            self.timeout = 0
+            return
+        self.file_obj.write(chunk)
+
+    handle_read_event = handle_read
+
+
+class RefusingAuthorizer(DummyAuthorizer):
+    def validate_authentication(self, username, password, handler):
+        raise AuthenticationFailed("Authentication failed.")
+
+
+def main():
+    global full_at, drop_kind
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--user", required=True)
+    ap.add_argument("--drops", default="")
+    ap.add_argument("--drop-kind", choices=("data", "control"), default="data")
+    ap.add_argument("--stalls", default="")
+    ap.add_argument("--full-at", type=int, default=None)
+    ap.add_argument("--throttle", type=int, default=0)
+    ap.add_argument("--refuse-login", action="store_true")
+    ap.add_argument("--log", default=None)
+    a = ap.parse_args()
+
+    logging.basicConfig(filename=a.log, level=logging.INFO,
+                        format="%(asctime)s %(message)s")
+    password = os.environ.get("FAULTFTPD_PASSWORD")
+    if not password:
+        sys.exit("faultftpd: FAULTFTPD_PASSWORD is not set")
+    pending_drops.update(int(x) for x in a.drops.split(",") if x)
+    pending_stalls.update(int(x) for x in a.stalls.split(",") if x)
+    full_at = a.full_at
+    drop_kind = a.drop_kind
+
+    auth = RefusingAuthorizer() if a.refuse_login else DummyAuthorizer()
+    auth.add_user(a.user, password, a.root, perm="elradfmwMT")
+    FaultDTP.read_limit = a.throttle
+    handler = FTPHandler
+    handler.authorizer = auth
+    handler.dtp_handler = FaultDTP
+    handler.banner = "faultftpd ready"
+    handler.auth_failed_timeout = 0.2
+    handler.permit_foreign_addresses = False
+    server = FTPServer(("127.0.0.1", 0), handler)
+    server.max_cons = 16
+    port = server.socket.getsockname()[1]
+    sys.stdout.write("PORT %d\n" % port)
+    sys.stdout.flush()
+    try:
+        server.serve_forever(handle_exit=True)
+    finally:
+        server.close_all()
+
+
+if __name__ == "__main__":
+    main()

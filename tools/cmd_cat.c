@@ -1,0 +1,406 @@
+/*
+ * cmd_cat.c - `reel cat URL|FILE [--file N]`: the data of tape file N as a
+ * stream on stdout, records put together (or, with --records, each behind
+ * a 4-byte little-endian length). On a reel of a storeset it follows the
+ * reels in order (from the manifests' prev/next, or --set), joining them
+ * the way `reel send --next` split them: the two end-of-data marks at the
+ * end of every reel but the last are dropped, so a tape file that spans
+ * reels comes out whole.
+ *
+ * It streams: one read buffer and one output buffer, whatever the size of
+ * the tape, and it stops reading as soon as file N is complete. It must
+ * never print a password, and a reader that goes away (`| head`) ends it
+ * quietly.
+ */
+#include "reel.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char cat_usage[] =
+"usage: reel cat [--file N] [--records] [--single] [transfer options] FILE|URL\n"
+"       reel cat [--file N] [--records] --set URL1 URL2 ... \n"
+"\n"
+"Writes the data of tape file N (default 1, numbered as mt fsf counts) to\n"
+"stdout, its records put together: `reel cat ftp://host/vol1.mtd | tar -t`.\n"
+"When the image is a reel of a storeset, its manifest names the previous\n"
+"and next reels and cat follows them in order, from the first reel; with\n"
+"--set the reels are the arguments, in order.\n"
+"\n"
+"  --file N     the tape file to write (default 1)\n"
+"  --records    write each record as a 4-byte little-endian length, then\n"
+"               its bytes (for tools that need the record boundaries)\n"
+"  --set        the arguments are the reels of one storeset, in order\n"
+"  --single     read only the image given, ignoring its manifest's links\n"
+"  --help       this text\n";
+
+enum { O_FILE, O_RECORDS, O_SET, O_SINGLE };
+
+static const struct reel_opt cat_opts[] = {
+	{ "file", 0, true, O_FILE },
+	{ "records", 0, false, O_RECORDS },
+	{ "set", 0, false, O_SET },
+	{ "single", 0, false, O_SINGLE },
+	{ NULL, 0, false, 0 },
+};
+
+#define CAT_MAX_REELS 100000
+
+struct cat {
+	struct reel_cli *cli;
+	const struct xfer_opts *xo;
+	uint64_t want;			/* tape file N */
+	bool records, set, single;
+	/* the logical tape across reels */
+	uint64_t file;			/* current file number, from 1 */
+	uint64_t recs;			/* records seen in the current file */
+	uint64_t out_bytes;
+	uint64_t pending;		/* marks not yet known to be real */
+	bool last_reel;
+	bool done;			/* file N ended by a tape mark */
+	bool past;			/* a later file started: N ended */
+	bool prev_mark;			/* the last element applied was a mark */
+	bool eod;			/* end of data reached before file N */
+	int out_err;			/* -EPIPE or a write error */
+};
+
+static int cat_opt(void *vctx, int id, const char *v)
+{
+	struct cat *c = vctx;
+	char *end;
+	switch (id) {
+	case O_FILE:
+		c->want = strtoull(v, &end, 10);
+		if (*end || !*v || c->want < 1 || v[0] == '-')
+			return reel_usage_error(c->cli, "--file wants a tape file number "
+						"from 1, not \"%s\"", v);
+		return 0;
+	case O_RECORDS: c->records = true; return 0;
+	case O_SET: c->set = true; return 0;
+	case O_SINGLE: c->single = true; return 0;
+	}
+	return 0;
+}
+
+/* One mark of the logical tape. An empty file ended by a second mark in
+ * a row is the end of data, not a file. */
+static void apply_mark(struct cat *c)
+{
+	bool eod = c->prev_mark && c->recs == 0;
+	c->prev_mark = true;
+	if (eod) {
+		c->eod = true;
+		return;
+	}
+	if (c->file == c->want) {
+		c->done = true;
+		return;
+	}
+	c->file++;
+	c->recs = 0;
+}
+
+static int on_event(void *ctx, const struct tape_event *ev)
+{
+	struct cat *c = ctx;
+	switch (ev->kind) {
+	case TAPE_EV_MARK:
+		c->pending++;
+		/* On the last reel nothing will be dropped; elsewhere only the
+		 * final two marks of a reel may be end-of-data padding. */
+		while (c->pending > (c->last_reel ? 0u : 2u) && !c->done) {
+			c->pending--;
+			apply_mark(c);
+		}
+		return c->done ? -ECANCELED : 0;
+	case TAPE_EV_RECORD:
+		while (c->pending && !c->done) {
+			c->pending--;
+			apply_mark(c);
+		}
+		if (c->done)
+			return -ECANCELED;
+		if (c->eod) {
+			/* Data after two marks: the second ended an empty file. */
+			c->eod = false;
+			if (c->file == c->want) {
+				c->done = true;
+				return -ECANCELED;
+			}
+			c->file++;
+			c->recs = 0;
+		}
+		c->prev_mark = false;
+		if (c->file > c->want) {
+			c->past = true;
+			return -ECANCELED;
+		}
+		c->recs++;
+		if (c->file < c->want)
+			return 0;
+		if (c->records) {
+			unsigned char len[4] = {
+				(unsigned char)(ev->len), (unsigned char)(ev->len >> 8),
+				(unsigned char)(ev->len >> 16), (unsigned char)(ev->len >> 24),
+			};
+			if ((c->out_err = reel_out_write(len, 4)) < 0)
+				return c->out_err;
+		}
+		if ((c->out_err = reel_out_write(ev->data, ev->len)) < 0)
+			return c->out_err;
+		c->out_bytes += ev->len;
+		return 0;
+	case TAPE_EV_EOM:
+	case TAPE_EV_ERROR:
+		return 0;	/* the decoder's sticky error is read after push */
+	}
+	return 0;
+}
+
+enum { CAT_ERROR = -1, CAT_NEXT = 0, CAT_DONE = 1 };
+
+/* Streams one reel through the decoder: CAT_NEXT to go on with the next
+ * reel, CAT_DONE when file N is complete (or the reader went away),
+ * CAT_ERROR after a message. */
+static int cat_reel(struct cat *c, const char *url)
+{
+	char err[XFER_ERRLEN];
+	struct reel_src *src = reel_src_open(url, c->xo, err, sizeof(err));
+	if (!src) {
+		reel_error("%s", err);
+		return CAT_ERROR;
+	}
+	char *shown = reel_display(url);
+	char *buf = malloc(REEL_CHUNK);
+	struct tape_dec *d = NULL;
+	int rc = CAT_ERROR;
+	ssize_t n = 0;
+	size_t have = 0;
+
+	if (!buf || !shown) {
+		reel_error("out of memory.");
+		goto out;
+	}
+	/* A fair first sample for sniffing the format. */
+	while (have < REEL_SNIFF_BYTES) {
+		n = reel_src_read(src, buf + have, REEL_SNIFF_BYTES - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	if (n < 0)
+		goto io_error;
+	const struct tape_format *f = reel_pick_format(url, buf, have);
+	if (!f) {
+		reel_error("%s is not a tape image: its first bytes match none of the "
+			   "formats %s.", shown, tape_format_names());
+		goto out;
+	}
+	d = tape_dec_new(f, on_event, c);
+	if (!d) {
+		reel_error("out of memory.");
+		goto out;
+	}
+	n = (ssize_t)have;
+	while (n > 0) {
+		int pr = tape_dec_push(d, buf, (size_t)n);
+		if (pr == -ECANCELED)
+			break;
+		if (pr == -EPIPE && c->out_err == -EPIPE) {
+			rc = CAT_DONE;	/* the reader went away: quietly */
+			c->done = true;
+			goto out;
+		}
+		if (pr < 0 && c->out_err) {
+			reel_error("writing to stdout failed: %s.", strerror(-c->out_err));
+			goto out;
+		}
+		if (pr < 0) {
+			reel_error("%s is damaged: %s", shown, tape_dec_error(d));
+			goto out;
+		}
+		n = reel_src_read(src, buf, REEL_CHUNK);
+		if (n < 0)
+			goto io_error;
+	}
+	if (c->done || c->past) {
+		rc = CAT_DONE;
+		goto out;
+	}
+	if (tape_dec_end(d) < 0) {
+		reel_error("%s is damaged: %s", shown, tape_dec_error(d));
+		goto out;
+	}
+	/* The end-of-data pair that finish added to this reel is not data:
+	 * the tape file goes on on the next reel. */
+	if (!c->last_reel)
+		c->pending -= c->pending < 2 ? c->pending : 2;
+	rc = CAT_NEXT;
+	goto out;
+io_error:
+	reel_error("%s", reel_src_error(src));
+out:
+	tape_dec_free(d);
+	free(buf);
+	free(shown);
+	reel_src_close(src);
+	return rc;
+}
+
+/* A prev/next name from a manifest: absolute names as they are, relative
+ * ones beside the reel that names them. */
+static char *resolve(const char *base, const char *name)
+{
+	if (reel_is_remote(name) || !strncmp(name, "file://", 7) || name[0] == '/')
+		return strdup(name);
+	return reel_sibling(base, name);
+}
+
+/* The reel linked from url's manifest (next or prev); NULL when none.
+ * *failed is set when a manifest exists but cannot be read. */
+static char *linked(struct cat *c, const char *url, bool next, char *storeset,
+		    bool *failed)
+{
+	struct tape_manifest m;
+	char err[XFER_ERRLEN] = "";
+	int rc = reel_manifest_load(url, c->xo, &m, err, sizeof(err));
+	*failed = false;
+	if (rc == -ENOENT)
+		return NULL;
+	if (rc < 0) {
+		reel_error("%s", err);
+		*failed = true;
+		return NULL;
+	}
+	if (storeset[0] && strcmp(storeset, m.storeset)) {
+		char *shown = reel_display(url);
+		reel_error("%s belongs to storeset %s, not %s; the chain of reels is "
+			   "broken.", shown, m.storeset, storeset);
+		free(shown);
+		*failed = true;
+		tape_manifest_clear(&m);
+		return NULL;
+	}
+	snprintf(storeset, 40, "%s", m.storeset);
+	const char *l = next ? m.next_url : m.prev_url;
+	char *out = l ? resolve(url, l) : NULL;
+	tape_manifest_clear(&m);
+	return out;
+}
+
+static int finish(struct cat *c)
+{
+	int rc = reel_out_flush();
+	if (rc == -EPIPE)
+		return REEL_EXIT_OK;
+	if (rc < 0) {
+		reel_error("writing to stdout failed: %s.", strerror(-rc));
+		return REEL_EXIT_FAIL;
+	}
+	if (c->done || c->past || (c->file == c->want && c->recs > 0))
+		return REEL_EXIT_OK;
+	{
+		uint64_t have = c->file - (c->recs ? 0 : 1);
+		reel_error("there is no tape file %" PRIu64 ": the tape holds %" PRIu64
+			   " file%s before its end of data.", c->want, have,
+			   have == 1 ? "" : "s");
+		return REEL_EXIT_FAIL;
+	}
+	return REEL_EXIT_OK;
+}
+
+int cmd_cat(int argc, char **argv)
+{
+	struct xfer_opts xo;
+	struct cat c = { .want = 1, .file = 1 };
+	struct reel_cli cli = {
+		.cmd = "cat", .usage = cat_usage, .transfer = true,
+		.opts = cat_opts, .fn = cat_opt, .ctx = &c, .xo = &xo,
+	};
+	char storeset[40] = "";
+	char *url = NULL;
+	int rc;
+
+	xfer_opts_init(&xo);
+	c.cli = &cli;
+	c.xo = &xo;
+	rc = reel_cli_parse(&cli, argc, argv);
+	if (rc >= 0)
+		goto out;
+	if (cli.npos == 0) {
+		rc = reel_usage_error(&cli, "name the image to read (a file or a URL)");
+		goto out;
+	}
+	if (cli.npos > 1 && !c.set) {
+		rc = reel_usage_error(&cli, "give one image, or several with --set");
+		goto out;
+	}
+	if (c.set) {
+		for (int i = 0; i < cli.npos && !c.done && !c.past; i++) {
+			c.last_reel = i + 1 == cli.npos;
+			if (cat_reel(&c, cli.pos[i]) == CAT_ERROR) {
+				rc = REEL_EXIT_FAIL;
+				goto out;
+			}
+		}
+		rc = finish(&c);
+		goto out;
+	}
+	url = strdup(cli.pos[0]);
+	bool failed = false;
+	if (!c.single) {
+		/* From the first reel, whichever one was named. */
+		for (int hops = 0; url; hops++) {
+			char *prev = linked(&c, url, false, storeset, &failed);
+			if (failed) {
+				rc = REEL_EXIT_FAIL;
+				goto out;
+			}
+			if (!prev)
+				break;
+			if (hops >= CAT_MAX_REELS) {
+				free(prev);
+				reel_error("the storeset's prev links go round in a circle.");
+				rc = REEL_EXIT_FAIL;
+				goto out;
+			}
+			free(url);
+			url = prev;
+		}
+	}
+	for (int hops = 0; url; hops++) {
+		char *next = NULL;
+		if (!c.single) {
+			next = linked(&c, url, true, storeset, &failed);
+			if (failed) {
+				rc = REEL_EXIT_FAIL;
+				goto out;
+			}
+		}
+		if (hops >= CAT_MAX_REELS) {
+			free(next);
+			reel_error("the storeset's next links go round in a circle.");
+			rc = REEL_EXIT_FAIL;
+			goto out;
+		}
+		c.last_reel = next == NULL;
+		int cr = cat_reel(&c, url);
+		free(url);
+		url = next;
+		if (cr == CAT_ERROR) {
+			rc = REEL_EXIT_FAIL;
+			goto out;
+		}
+		if (cr == CAT_DONE)
+			break;
+	}
+	rc = finish(&c);
+out:
+	free(url);
+	free(cli.pos);
+	xfer_opts_free(&xo);
+	return rc;
+}

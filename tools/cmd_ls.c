@@ -1,0 +1,479 @@
+/*
+ * cmd_ls.c - `reel ls URL/|DIR`: the tapes in a directory, local or on a
+ * server. For each file: size and time from the listing, the format
+ * sniffed from its first bytes (a ranged download, never the whole file),
+ * the state (complete with a manifest, partial .part, unverified without
+ * a manifest), and storeset, reel, files, records and CRC from the
+ * manifest. --deep streams each image through the decoder as well.
+ *
+ * It only reads. Manifests are shown as attributes of their tape, not as
+ * files of their own, unless their image is missing.
+ */
+#include "reel.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char ls_usage[] =
+"usage: reel ls [--tapes] [-l] [--deep] [--json] [transfer options] URL/|DIR\n"
+"\n"
+"Lists the tape images in a directory: name, size, modification time,\n"
+"format (sniffed from the first 64 KiB), state and the storeset and reel\n"
+"number from the manifest. States:\n"
+"  complete    a manifest NAME.manifest.json agrees with the file's size\n"
+"  partial     NAME.part: an upload that has not finished (or failed)\n"
+"  unverified  no manifest beside the image\n"
+"  mismatch    the manifest does not agree with the file, or is unreadable\n"
+"Files that are not tape images are listed apart, after the tapes.\n"
+"\n"
+"  --tapes      list tape images only\n"
+"  -l, --long   add files, records and payload CRC32 from the manifest\n"
+"  --deep       stream each image through the decoder: count its files and\n"
+"               records and check its framing (reads every byte)\n"
+"  --json       one JSON object on stdout (fields in reel(1))\n"
+"  --help       this text\n";
+
+enum { O_TAPES, O_LONG, O_DEEP, O_JSON };
+
+static const struct reel_opt ls_opts[] = {
+	{ "tapes", 0, false, O_TAPES },
+	{ "long", 'l', false, O_LONG },
+	{ "deep", 0, false, O_DEEP },
+	{ "json", 0, false, O_JSON },
+	{ NULL, 0, false, 0 },
+};
+
+struct ls_opts {
+	bool tapes, lng, deep, json;
+};
+
+static int ls_opt(void *vctx, int id, const char *v)
+{
+	struct ls_opts *o = vctx;
+	(void)v;
+	switch (id) {
+	case O_TAPES: o->tapes = true; break;
+	case O_LONG: o->lng = true; break;
+	case O_DEEP: o->deep = true; break;
+	case O_JSON: o->json = true; break;
+	}
+	return 0;
+}
+
+struct row {
+	const struct xfer_entry *e;
+	char *url;
+	const struct tape_format *format;
+	bool is_tape;
+	const char *state;
+	bool have_manifest;
+	struct tape_manifest m;
+	char note[XFER_ERRLEN];		/* why the format or manifest is unknown */
+	bool deep_done;
+	struct reel_scan scan;
+	int deep_rc;
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+struct head {
+	char buf[REEL_SNIFF_BYTES];
+	size_t len;
+};
+
+static int head_cb(void *ctx, const void *p, size_t n)
+{
+	struct head *h = ctx;
+	size_t take = sizeof(h->buf) - h->len < n ? sizeof(h->buf) - h->len : n;
+	memcpy(h->buf + h->len, p, take);
+	h->len += take;
+	return h->len == sizeof(h->buf) ? -ECANCELED : 0;
+}
+
+static void sniff(struct row *r, const struct xfer_opts *xo, struct head *h)
+{
+	char err[XFER_ERRLEN] = "";
+	h->len = 0;
+	if (r->e->size == 0)
+		return;
+	uint64_t want = r->e->size < sizeof(h->buf) ? r->e->size : sizeof(h->buf);
+	int rc = xfer_fetch(r->url, xo, 0, want, head_cb, h, err, sizeof(err));
+	if (rc < 0 && rc != -ECANCELED) {
+		snprintf(r->note, sizeof(r->note), "%s", err);
+		return;
+	}
+	r->format = reel_pick_format(r->e->name, h->buf, h->len);
+}
+
+static char *dir_child(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+	char *out = malloc(n + strlen(name) + 2);
+	if (out)
+		sprintf(out, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+	return out;
+}
+
+static bool listed(const struct xfer_entry *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].is_dir && !strcmp(v[i].name, name))
+			return true;
+	return false;
+}
+
+static void classify(struct row *r, const struct xfer_entry *all, size_t n,
+		     const struct xfer_opts *xo, struct head *h)
+{
+	const char *name = r->e->name;
+	bool part = ends_with(name, ".part");
+
+	sniff(r, xo, h);
+	r->is_tape = r->format != NULL ||
+		     (part && tape_format_from_path(name) != NULL);
+	if (!r->is_tape)
+		return;
+	if (part) {
+		r->state = "partial";
+		return;
+	}
+	char mname[1024];
+	snprintf(mname, sizeof(mname), "%s%s", name, TAPE_MANIFEST_SUFFIX);
+	if (!listed(all, n, mname)) {
+		r->state = "unverified";
+		return;
+	}
+	char err[XFER_ERRLEN] = "";
+	if (reel_manifest_load(r->url, xo, &r->m, err, sizeof(err)) < 0) {
+		r->state = "mismatch";
+		snprintf(r->note, sizeof(r->note), "%s", err);
+		return;
+	}
+	r->have_manifest = true;
+	const struct tape_format *mf = tape_format_by_name(r->m.format);
+	if (r->m.counts.image_bytes != r->e->size) {
+		r->state = "mismatch";
+		snprintf(r->note, sizeof(r->note), "the manifest says %" PRIu64
+			 " bytes, the file has %" PRIu64, r->m.counts.image_bytes,
+			 r->e->size);
+	} else if (!mf) {
+		r->state = "mismatch";
+		snprintf(r->note, sizeof(r->note), "the manifest names an unknown "
+			 "format \"%s\"", r->m.format);
+	} else {
+		/* The manifest knows the exact variant (mtd/simh/e11...). */
+		r->state = "complete";
+		r->format = mf;
+	}
+}
+
+static void deep(struct row *r, const struct xfer_opts *xo)
+{
+	char err[XFER_ERRLEN] = "";
+	struct reel_src *src = reel_src_open(r->url, xo, err, sizeof(err));
+	r->deep_done = true;
+	memset(&r->scan, 0, sizeof(r->scan));
+	r->scan.name = r->e->name;
+	r->scan.format = r->format;
+	if (!src) {
+		r->deep_rc = -EIO;
+		r->scan.io_failed = true;
+		snprintf(r->scan.io_msg, sizeof(r->scan.io_msg), "%s", err);
+		return;
+	}
+	r->deep_rc = reel_scan_run(&r->scan, src);
+	reel_src_close(src);
+}
+
+static const char *deep_text(const struct row *r, char *buf, size_t len)
+{
+	const struct reel_scan *s = &r->scan;
+	if (s->io_failed)
+		snprintf(buf, len, "read failed: %s", s->io_msg);
+	else if (s->damaged)
+		snprintf(buf, len, "damaged at offset %" PRIu64 ": %s", s->err_offset,
+			 tape_error_kind_name(s->err_kind));
+	else
+		snprintf(buf, len, "ok, %" PRIu64 " files, %" PRIu64 " records%s",
+			 s->counts.files, s->counts.records,
+			 s->eod ? "" : ", no end of data");
+	return buf;
+}
+
+static void print_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	if (!t || !gmtime_r(&t, &tm))
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+}
+
+static void text_row(const struct row *r, const struct ls_opts *o)
+{
+	char t[32], reel[16] = "-", extra[128] = "", dp[600] = "", dt[560];
+	print_time(r->e->mtime, t, sizeof(t));
+	if (r->have_manifest)
+		snprintf(reel, sizeof(reel), "%u", r->m.reel);
+	if (o->lng) {
+		if (r->have_manifest)
+			snprintf(extra, sizeof(extra), " %6" PRIu64 " %9" PRIu64 " %08" PRIx32,
+				 r->m.counts.files, r->m.counts.records, r->m.counts.payload_crc);
+		else
+			snprintf(extra, sizeof(extra), " %6s %9s %8s", "-", "-", "-");
+	}
+	if (o->deep)
+		snprintf(dp, sizeof(dp), "  %s", deep_text(r, dt, sizeof(dt)));
+	printf("%-28s %13" PRIu64 "  %-16s %-6s %-10s %-26s %4s%s%s\n", r->e->name,
+	       r->e->size, t, r->format ? tape_format_name(r->format) : "?",
+	       r->state, r->have_manifest && r->m.storeset[0] ? r->m.storeset : "-",
+	       reel, extra, dp);
+	if (r->note[0])
+		printf("    note: %s\n", r->note);
+}
+
+static void json_u64_or_null(bool have, uint64_t v)
+{
+	if (have)
+		printf("%" PRIu64, v);
+	else
+		printf("null");
+}
+
+static void json_row(const struct row *r, bool first, bool deep_on)
+{
+	char t[32];
+	reel_iso_time(r->e->mtime, t, sizeof(t));
+	printf("%s\n    {\"name\": ", first ? "" : ",");
+	reel_json_str(r->e->name);
+	printf(", \"url\": ");
+	char *shown = reel_display(r->url);
+	reel_json_str(shown ? shown : "");
+	free(shown);
+	printf(", \"size\": %" PRIu64 ", \"mtime\": ", r->e->size);
+	if (r->e->mtime)
+		reel_json_str(t);
+	else
+		printf("null");
+	printf(", \"format\": ");
+	if (r->format)
+		reel_json_str(tape_format_name(r->format));
+	else
+		printf("null");
+	printf(", \"state\": ");
+	reel_json_str(r->state);
+	bool m = r->have_manifest;
+	printf(", \"manifest\": %s, \"storeset\": ", m ? "true" : "false");
+	if (m && r->m.storeset[0])
+		reel_json_str(r->m.storeset);
+	else
+		printf("null");
+	printf(", \"reel\": ");
+	json_u64_or_null(m, r->m.reel);
+	printf(", \"files\": ");
+	json_u64_or_null(m, r->m.counts.files);
+	printf(", \"records\": ");
+	json_u64_or_null(m, r->m.counts.records);
+	printf(", \"payload_bytes\": ");
+	json_u64_or_null(m, r->m.counts.payload_bytes);
+	printf(", \"payload_crc32\": ");
+	if (m)
+		printf("\"%08" PRIx32 "\"", r->m.counts.payload_crc);
+	else
+		printf("null");
+	printf(", \"image_crc32\": ");
+	if (m)
+		printf("\"%08" PRIx32 "\"", r->m.counts.image_crc);
+	else
+		printf("null");
+	printf(", \"prev\": ");
+	if (m && r->m.prev_url)
+		reel_json_str(r->m.prev_url);
+	else
+		printf("null");
+	printf(", \"next\": ");
+	if (m && r->m.next_url)
+		reel_json_str(r->m.next_url);
+	else
+		printf("null");
+	printf(", \"note\": ");
+	if (r->note[0])
+		reel_json_str(r->note);
+	else
+		printf("null");
+	if (deep_on) {
+		const struct reel_scan *s = &r->scan;
+		printf(", \"deep\": {\"ok\": %s, \"files\": %" PRIu64 ", \"records\": %" PRIu64
+		       ", \"tape_marks\": %" PRIu64 ", \"payload_bytes\": %" PRIu64
+		       ", \"end_of_data\": %s, \"error\": ",
+		       (!s->damaged && !s->io_failed && s->eod) ? "true" : "false",
+		       s->counts.files, s->counts.records, s->counts.marks,
+		       s->counts.payload_bytes, s->eod ? "true" : "false");
+		if (s->damaged) {
+			printf("{\"offset\": %" PRIu64 ", \"kind\": ", s->err_offset);
+			reel_json_str(tape_error_kind_name(s->err_kind));
+			printf(", \"message\": ");
+			reel_json_str(s->err_msg);
+			printf("}");
+		} else if (s->io_failed) {
+			printf("{\"offset\": null, \"kind\": \"read\", \"message\": ");
+			reel_json_str(s->io_msg);
+			printf("}");
+		} else {
+			printf("null");
+		}
+		printf("}");
+	}
+	printf("}");
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	struct xfer_opts xo;
+	struct ls_opts o = { 0 };
+	struct reel_cli cli = {
+		.cmd = "ls", .usage = ls_usage, .transfer = true,
+		.opts = ls_opts, .fn = ls_opt, .ctx = &o, .xo = &xo,
+	};
+	struct xfer_entry *ents = NULL;
+	size_t n = 0;
+	struct row *rows = NULL;
+	struct head *h = NULL;
+	char err[XFER_ERRLEN] = "";
+	int rc;
+
+	xfer_opts_init(&xo);
+	rc = reel_cli_parse(&cli, argc, argv);
+	if (rc >= 0)
+		goto out;
+	if (cli.npos != 1) {
+		rc = cli.npos ? reel_usage_error(&cli, "give one directory, not %d", cli.npos)
+			      : reel_usage_error(&cli, "name the directory to list (a path or a URL ending in /)");
+		goto out;
+	}
+	const char *dir = cli.pos[0];
+	rc = REEL_EXIT_FAIL;
+	if (xfer_list(dir, &xo, &ents, &n, err, sizeof(err)) < 0) {
+		reel_error("%s", err[0] ? err : "listing failed.");
+		goto out;
+	}
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	h = malloc(sizeof(*h));
+	if (!rows || !h) {
+		reel_error("out of memory.");
+		goto out;
+	}
+	size_t ntapes = 0, nother = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct row *r = &rows[i];
+		r->e = &ents[i];
+		r->state = "-";
+		if (ents[i].is_dir) {
+			nother++;
+			continue;
+		}
+		r->url = dir_child(dir, ents[i].name);
+		if (!r->url) {
+			reel_error("out of memory.");
+			goto out;
+		}
+		/* A manifest belongs to its image's row, when the image is here. */
+		if (ends_with(ents[i].name, TAPE_MANIFEST_SUFFIX)) {
+			char img[1024];
+			size_t k = strlen(ents[i].name) - strlen(TAPE_MANIFEST_SUFFIX);
+			snprintf(img, sizeof(img), "%.*s", (int)k, ents[i].name);
+			if (listed(ents, n, img)) {
+				r->state = NULL;	/* hidden */
+				continue;
+			}
+			nother++;
+			continue;
+		}
+		classify(r, ents, n, &xo, h);
+		if (r->is_tape) {
+			ntapes++;
+			if (o.deep)
+				deep(r, &xo);
+		} else {
+			nother++;
+		}
+	}
+	char *shown = reel_display(dir);
+	if (o.json) {
+		printf("{\n  \"directory\": ");
+		reel_json_str(shown ? shown : dir);
+		printf(",\n  \"tapes\": [");
+		bool first = true;
+		for (size_t i = 0; i < n; i++)
+			if (rows[i].is_tape) {
+				json_row(&rows[i], first, o.deep);
+				first = false;
+			}
+		printf("\n  ],\n  \"other\": [");
+		first = true;
+		for (size_t i = 0; i < n && !o.tapes; i++) {
+			if (rows[i].is_tape || !rows[i].state)
+				continue;
+			printf("%s\n    {\"name\": ", first ? "" : ",");
+			reel_json_str(ents[i].name);
+			printf(", \"size\": %" PRIu64 ", \"type\": \"%s\", \"mtime\": ",
+			       ents[i].size, ents[i].is_dir ? "dir" : "file");
+			char t[32];
+			reel_iso_time(ents[i].mtime, t, sizeof(t));
+			if (ents[i].mtime)
+				reel_json_str(t);
+			else
+				printf("null");
+			printf("}");
+			first = false;
+		}
+		printf("\n  ]\n}\n");
+	} else {
+		printf("%s: %zu tape%s\n", shown ? shown : dir, ntapes, ntapes == 1 ? "" : "s");
+		if (ntapes) {
+			printf("%-28s %13s  %-16s %-6s %-10s %-26s %4s%s%s\n", "NAME", "SIZE",
+			       "MODIFIED (UTC)", "FORMAT", "STATE", "STORESET", "REEL",
+			       o.lng ? "  FILES   RECORDS    CRC32" : "",
+			       o.deep ? "  DECODED" : "");
+			for (size_t i = 0; i < n; i++)
+				if (rows[i].is_tape)
+					text_row(&rows[i], &o);
+		}
+		if (nother && !o.tapes) {
+			printf("\nother files (not tape images):\n");
+			for (size_t i = 0; i < n; i++) {
+				if (rows[i].is_tape || !rows[i].state)
+					continue;
+				char t[32];
+				print_time(ents[i].mtime, t, sizeof(t));
+				printf("%-28s %13" PRIu64 "  %-16s%s\n", ents[i].name,
+				       ents[i].size, t, ents[i].is_dir ? "  (directory)" : "");
+			}
+		}
+	}
+	free(shown);
+	rc = REEL_EXIT_OK;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].is_tape && o.deep && strcmp(rows[i].state, "partial") &&
+		    (rows[i].scan.damaged || rows[i].scan.io_failed))
+			rc = REEL_EXIT_FAIL;	/* --deep found a damaged image; a
+						 * .part is expected to end short */
+out:
+	for (size_t i = 0; rows && i < n; i++) {
+		free(rows[i].url);
+		tape_manifest_clear(&rows[i].m);
+	}
+	free(rows);
+	free(h);
+	xfer_entries_free(ents, n);
+	free(cli.pos);
+	xfer_opts_free(&xo);
+	return rc;
+}

@@ -1,0 +1,243 @@
+/*
+ * cmd_map.c - `reel map FILE|URL|-`: the record map of a tape image, file
+ * by file, as the image streams past (nothing is held but the current
+ * file's statistics). Exits 1 on a damaged image, naming the offset.
+ * It only reads: it must never change the image or its manifest.
+ */
+#include "reel.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char map_usage[] =
+"usage: reel map [--format F|auto] [--json] [transfer options] FILE|URL|-\n"
+"\n"
+"Reads a tape image from a file, '-' (stdin), a file:// URL or a server\n"
+"(ftp://, ftps://) and prints, for each tape file (numbered from 1, as\n"
+"mt fsf counts), its records, payload bytes and a histogram of record\n"
+"sizes; then the number of tape marks, whether end of data (two marks in\n"
+"a row) or end of medium was seen, and any error with its byte offset.\n"
+"\n"
+"  --format F   decode as F instead of sniffing it (auto)\n"
+"  --json       one JSON object on stdout (fields in reel(1))\n"
+"  --help       this text\n"
+"\n"
+"Exit status: 0 sound image, 1 damaged image or read failure, 2 bad usage.\n";
+
+enum { O_FORMAT, O_JSON };
+
+static const struct reel_opt map_opts[] = {
+	{ "format", 0, true, O_FORMAT },
+	{ "json", 0, false, O_JSON },
+	{ NULL, 0, false, 0 },
+};
+
+struct map_ctx {
+	struct reel_cli *cli;
+	const char *shown;
+	bool started;
+	const struct tape_format *format;
+	bool json;
+	bool first_file;
+};
+
+static int map_opt(void *vctx, int id, const char *v)
+{
+	struct map_ctx *c = vctx;
+	if (id == O_JSON) {
+		c->json = true;
+		return 0;
+	}
+	if (!strcmp(v, "auto")) {
+		c->format = NULL;
+		return 0;
+	}
+	c->format = tape_format_by_name(v);
+	if (!c->format)
+		return reel_usage_error(c->cli, "unknown format \"%s\" (known: %s, auto)",
+					v, tape_format_names());
+	return 0;
+}
+
+static void json_hist(const struct reel_hist *h)
+{
+	printf("\"sizes\": [");
+	for (size_t i = 0; i < h->n; i++)
+		printf("%s{\"size\": %zu, \"count\": %" PRIu64 "}", i ? ", " : "",
+		       h->bin[i].size, h->bin[i].count);
+	printf("], \"other_sizes\": ");
+	if (h->other)
+		printf("{\"count\": %" PRIu64 ", \"min\": %zu, \"max\": %zu}",
+		       h->other, h->other_min, h->other_max);
+	else
+		printf("null");
+}
+
+static void map_file(void *vctx, const struct reel_file *f)
+{
+	struct map_ctx *c = vctx;
+	if (c->json) {
+		printf("%s\n    {\"file\": %" PRIu64 ", \"records\": %" PRIu64
+		       ", \"bytes\": %" PRIu64 ", \"offset\": %" PRIu64
+		       ", \"ended_by_mark\": %s, ",
+		       c->first_file ? "" : ",", f->number, f->records, f->bytes,
+		       f->offset, f->ended ? "true" : "false");
+		json_hist(&f->hist);
+		printf("}");
+		c->first_file = false;
+		return;
+	}
+	char hist[1024];
+	reel_hist_text(&f->hist, hist, sizeof(hist));
+	printf("file %" PRIu64 ": %" PRIu64 " record%s, %" PRIu64 " bytes",
+	       f->number, f->records, f->records == 1 ? "" : "s", f->bytes);
+	if (f->records)
+		printf(", at offset %" PRIu64 "; sizes: %s", f->offset, hist);
+	if (!f->ended)
+		printf(" (not ended by a tape mark)");
+	printf("\n");
+}
+
+static void map_start(void *vctx, const struct tape_format *f)
+{
+	struct map_ctx *c = vctx;
+	(void)f;
+	c->started = true;
+	if (c->json) {
+		printf("{\n  \"image\": ");
+		reel_json_str(c->shown);
+		printf(",\n  \"files\": [");
+	} else {
+		printf("image: %s\n", c->shown);
+	}
+}
+
+static void map_json_end(const struct reel_scan *s)
+{
+	printf("\n  ],\n  \"format\": ");
+	if (s->used)
+		reel_json_str(tape_format_name(s->used));
+	else
+		printf("null");
+	printf(",\n  \"file_count\": %" PRIu64 ", \"records\": %" PRIu64
+	       ", \"payload_bytes\": %" PRIu64 ", \"image_bytes\": %" PRIu64
+	       ", \"tape_marks\": %" PRIu64 ",\n",
+	       s->files, s->counts.records, s->counts.payload_bytes,
+	       s->bytes_read, s->counts.marks);
+	printf("  \"end_of_data\": %s, \"end_of_data_offset\": ", s->eod ? "true" : "false");
+	if (s->eod)
+		printf("%" PRIu64, s->eod_offset);
+	else
+		printf("null");
+	printf(", \"data_after_end_of_data\": %s,\n", s->data_after_eod ? "true" : "false");
+	printf("  \"end_of_medium\": %s, \"end_of_medium_offset\": ", s->eom ? "true" : "false");
+	if (s->eom)
+		printf("%" PRIu64, s->eom_offset);
+	else
+		printf("null");
+	printf(",\n  \"error\": ");
+	if (s->damaged) {
+		printf("{\"offset\": %" PRIu64 ", \"kind\": ", s->err_offset);
+		reel_json_str(tape_error_kind_name(s->err_kind));
+		printf(", \"message\": ");
+		reel_json_str(s->err_msg);
+		printf("}");
+	} else if (s->io_failed) {
+		printf("{\"offset\": %" PRIu64 ", \"kind\": \"read\", \"message\": ", s->bytes_read);
+		reel_json_str(s->io_msg);
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf("\n}\n");
+}
+
+static void map_text_end(const struct reel_scan *s)
+{
+	if (s->damaged && s->cur.records)
+		printf("file %" PRIu64 ": %" PRIu64 " records, %" PRIu64
+		       " bytes before the damage\n", s->cur.number, s->cur.records,
+		       s->cur.bytes);
+	printf("format: %s\n", s->used ? tape_format_name(s->used) : "unknown");
+	printf("total: %" PRIu64 " file%s, %" PRIu64 " records, %" PRIu64
+	       " payload bytes, %" PRIu64 " image bytes\n", s->files,
+	       s->files == 1 ? "" : "s", s->counts.records,
+	       s->counts.payload_bytes, s->bytes_read);
+	printf("tape marks: %" PRIu64 "\n", s->counts.marks);
+	if (s->eod)
+		printf("end of data: yes, two tape marks at offset %" PRIu64 "%s\n",
+		       s->eod_offset, s->data_after_eod ? " (more data follows it)" : "");
+	else
+		printf("end of data: no (no two tape marks in a row)\n");
+	if (s->eom)
+		printf("end of medium: yes, at offset %" PRIu64 "\n", s->eom_offset);
+	else
+		printf("end of medium: no\n");
+	if (s->damaged)
+		printf("error: at offset %" PRIu64 " (%s): %s\n", s->err_offset,
+		       tape_error_kind_name(s->err_kind), s->err_msg);
+	else if (s->io_failed)
+		printf("error: reading stopped after %" PRIu64 " bytes: %s\n",
+		       s->bytes_read, s->io_msg);
+}
+
+int cmd_map(int argc, char **argv)
+{
+	struct xfer_opts xo;
+	struct map_ctx c = { .first_file = true };
+	struct reel_cli cli = {
+		.cmd = "map", .usage = map_usage, .transfer = true,
+		.opts = map_opts, .fn = map_opt, .ctx = &c, .xo = &xo,
+	};
+	int rc;
+
+	xfer_opts_init(&xo);
+	c.cli = &cli;
+	rc = reel_cli_parse(&cli, argc, argv);
+	if (rc >= 0)
+		goto out;
+	if (cli.npos != 1) {
+		rc = cli.npos ? reel_usage_error(&cli, "give one image, not %d", cli.npos)
+			      : reel_usage_error(&cli, "name the image to map (a file, '-' or a URL)");
+		goto out;
+	}
+	const char *name = cli.pos[0];
+	char err[XFER_ERRLEN];
+	struct reel_src *src = reel_src_open(name, &xo, err, sizeof(err));
+	if (!src) {
+		reel_error("%s", err);
+		rc = REEL_EXIT_FAIL;
+		goto out;
+	}
+	char *shown = reel_display(name);
+	struct reel_scan s = { .name = name, .format = c.format, .on_file = map_file,
+				.on_start = map_start, .ctx = &c };
+	c.shown = shown;
+	int sr = reel_scan_run(&s, src);
+	reel_src_close(src);
+	if (c.started && c.json)
+		map_json_end(&s);
+	else if (c.started)
+		map_text_end(&s);
+	fflush(stdout);
+	rc = REEL_EXIT_OK;
+	if (sr > 0 && s.err_kind == TAPE_ERR_UNKNOWN && s.err_offset == 0) {
+		reel_error("%s is not a tape image: its first bytes match none of "
+			   "the formats %s.", shown, tape_format_names());
+		rc = REEL_EXIT_FAIL;
+	} else if (sr > 0) {
+		reel_error("%s is damaged: %s", shown, s.err_msg);
+		rc = REEL_EXIT_FAIL;
+	} else if (sr < 0) {
+		reel_error("%s", s.io_msg);
+		rc = REEL_EXIT_FAIL;
+	}
+	free(shown);
+out:
+	free(cli.pos);
+	xfer_opts_free(&xo);
+	return rc;
+}

@@ -1,0 +1,570 @@
+/*
+ * cmd_send.c - `reel send TARGET`: stdin, cut into fixed-size records by
+ * the reblocker, framed as a tape image and written to '-' (stdout), a
+ * path, file:// or a server. Every target but stdout goes through a volume
+ * (fs/volume.h), so the image is published atomically with a manifest
+ * beside it. With --capacity and --next URL... it writes a storeset: when
+ * a reel is full the record that did not fit goes whole onto the next one.
+ *
+ * It must never leave a truncated image under the final name: any failure
+ * aborts the volume, which leaves NAME.part, and says so.
+ *
+ * Storeset continuity: a reader (`reel cat`) joins reels by dropping the
+ * two end-of-data marks that finish adds to each reel but the last. So a
+ * reel must never end with a tape mark the user wrote: when the last thing
+ * written to a full reel was such a mark, it is written again at the start
+ * of the next reel, and the join keeps the file boundary.
+ */
+#include "reel.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "volume.h"
+
+static const char send_usage[] =
+"usage: reel send [--format F] [--block-size N] [--tapemark-every BYTES]\n"
+"                 [--capacity SIZE --next URL [--next URL ...]]\n"
+"                 [--het-level N] [--chunk-size N] [--pad-last]\n"
+"                 [transfer options] TARGET\n"
+"\n"
+"Reads stdin and writes it as a tape image to TARGET: '-' (stdout), a\n"
+"path, file:///path, ftp://[user@]host[:port]/path or ftps://... Except\n"
+"for stdout, the image is written as NAME.part, renamed to NAME when\n"
+"complete, and NAME.manifest.json is written beside it.\n"
+"\n"
+"  --format F            container format; default from TARGET's extension\n"
+"                        (.mtd .tap .e11 .aws .het), else mtd\n"
+"  --block-size N        record size (default 10240, tar's record); the last\n"
+"                        record may be short unless --pad-last\n"
+"  --tapemark-every BYTES  a tape mark after each BYTES of input, so the\n"
+"                        input becomes several tape files\n"
+"  --capacity SIZE       image bytes per reel (e.g. 700M); with --next\n"
+"  --next URL            the next reel of the storeset (repeat for more);\n"
+"                        a full reel continues the same data on the next\n"
+"  --het-level N         zlib level for het, 1..9 (default 4)\n"
+"  --chunk-size N        aws/het chunk size, 1..65535 (default 65535)\n"
+"  --pad-last            pad the last record to the block size with zeros\n"
+"  --help                this text\n"
+"\n"
+"A one-line summary goes to stderr: files, records, bytes, CRC32s; for a\n"
+"server also the bytes sent and the bytes the server holds.\n";
+
+enum { O_FORMAT, O_BLOCK, O_MARK_EVERY, O_CAPACITY, O_NEXT, O_HET_LEVEL,
+       O_CHUNK, O_PAD };
+
+static const struct reel_opt send_opts[] = {
+	{ "format", 0, true, O_FORMAT },
+	{ "block-size", 0, true, O_BLOCK },
+	{ "tapemark-every", 0, true, O_MARK_EVERY },
+	{ "capacity", 0, true, O_CAPACITY },
+	{ "next", 0, true, O_NEXT },
+	{ "het-level", 0, true, O_HET_LEVEL },
+	{ "chunk-size", 0, true, O_CHUNK },
+	{ "pad-last", 0, false, O_PAD },
+	{ NULL, 0, false, 0 },
+};
+
+struct send {
+	struct reel_cli *cli;
+	const struct xfer_opts *xo;
+	/* options */
+	const struct tape_format *format;
+	uint64_t block, mark_every, capacity;
+	char **urls;			/* target, then each --next */
+	int nurls;
+	struct tape_enc_options enc_opt;
+	bool pad_last;
+	/* stdout target */
+	struct tape_enc *enc;
+	/* volume targets */
+	struct vol *vol;
+	int reel;			/* index into urls of the open volume */
+	char storeset[40];
+	bool last_was_mark;		/* on the open reel */
+	uint64_t reel_records;		/* records on the open reel */
+	/* totals over all reels */
+	struct tape_counts total;
+	int failed;			/* an error was reported */
+};
+
+static int send_opt(void *vctx, int id, const char *v)
+{
+	struct send *s = vctx;
+	uint64_t n;
+	char *end;
+	switch (id) {
+	case O_FORMAT:
+		s->format = tape_format_by_name(v);
+		if (!s->format)
+			return reel_usage_error(s->cli, "unknown format \"%s\" (known: %s)",
+						v, tape_format_names());
+		return 0;
+	case O_BLOCK:
+		if (reel_cli_size(s->cli, "block-size", v, &s->block))
+			return REEL_EXIT_USAGE;
+		if (s->block == 0)
+			return reel_usage_error(s->cli, "--block-size must be at least 1");
+		return 0;
+	case O_MARK_EVERY:
+		return reel_cli_size(s->cli, "tapemark-every", v, &s->mark_every);
+	case O_CAPACITY:
+		return reel_cli_size(s->cli, "capacity", v, &s->capacity);
+	case O_NEXT:
+		s->urls[s->nurls++] = (char *)v;
+		return 0;
+	case O_HET_LEVEL:
+		n = strtoull(v, &end, 10);
+		if (*end || n < 1 || n > 9)
+			return reel_usage_error(s->cli, "--het-level wants 1..9, not \"%s\"", v);
+		s->enc_opt.het_level = (int)n;
+		return 0;
+	case O_CHUNK:
+		n = strtoull(v, &end, 10);
+		if (*end || n < 1 || n > 65535)
+			return reel_usage_error(s->cli, "--chunk-size wants 1..65535, not \"%s\"", v);
+		s->enc_opt.chunk_size = (size_t)n;
+		return 0;
+	case O_PAD:
+		s->pad_last = true;
+		return 0;
+	}
+	return 0;
+}
+
+/* ---- stdout --------------------------------------------------------------- */
+
+static int stdout_sink(void *ctx, const struct tape_slice *v, int n)
+{
+	struct iovec iov[16];
+	(void)ctx;
+	while (n > 0) {
+		int k = n < 16 ? n : 16;
+		for (int i = 0; i < k; i++) {
+			iov[i].iov_base = (void *)v[i].base;
+			iov[i].iov_len = v[i].len;
+		}
+		int first = 0;
+		while (first < k) {
+			ssize_t w = writev(1, iov + first, k - first);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			while (first < k && (size_t)w >= iov[first].iov_len) {
+				w -= (ssize_t)iov[first].iov_len;
+				first++;
+			}
+			if (first < k) {
+				iov[first].iov_base = (char *)iov[first].iov_base + w;
+				iov[first].iov_len -= (size_t)w;
+			}
+		}
+		v += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* ---- volumes -------------------------------------------------------------- */
+
+static void add_counts(struct tape_counts *t, const struct tape_counts *c)
+{
+	t->files += c->files;
+	t->records += c->records;
+	t->marks += c->marks;
+	t->payload_bytes += c->payload_bytes;
+	t->image_bytes += c->image_bytes;
+	/* CRCs are per reel; the summary shows the single reel's, or each. */
+	t->payload_crc = c->payload_crc;
+	t->image_crc = c->image_crc;
+}
+
+static void reel_summary(struct send *s, struct vol *v, const char *url)
+{
+	struct vol_status st;
+	char *shown = reel_display(url);
+	vol_get_status(v, &st);
+	add_counts(&s->total, &st.counts);
+	char where[96] = "";
+	if (s->nurls > 1)
+		snprintf(where, sizeof(where), " (reel %d of storeset %s)", s->reel + 1,
+			 st.storeset_id);
+	reel_note("%s%s: %s, %" PRIu64 " file%s, %" PRIu64 " records, %" PRIu64
+		  " payload bytes, %" PRIu64 " image bytes, CRC32 payload %08" PRIx32
+		  " image %08" PRIx32 ".", shown ? shown : url, where,
+		  tape_format_name(s->format), st.counts.files,
+		  st.counts.files == 1 ? "" : "s", st.counts.records,
+		  st.counts.payload_bytes, st.counts.image_bytes,
+		  st.counts.payload_crc, st.counts.image_crc);
+	if (reel_is_remote(url)) {
+		char line[256];
+		xfer_summary(&st.xfer, line, sizeof(line));
+		reel_note("%s%s.", line, st.xfer.verified ?
+			  "; read back, CRC32 verified" : "");
+	}
+	free(shown);
+}
+
+static int open_reel(struct send *s, int i)
+{
+	struct vol_config c = {
+		.url = s->urls[i],
+		.xfer = s->xo,
+		.format = s->format,
+		.enc = s->enc_opt,
+		.capacity = s->capacity,
+		.storeset_id = s->storeset[0] ? s->storeset : NULL,
+		.reel = (unsigned)i + 1,
+		.prev_url = i > 0 ? s->urls[i - 1] : NULL,
+		.next_url = i + 1 < s->nurls ? s->urls[i + 1] : NULL,
+	};
+	char err[XFER_ERRLEN] = "";
+	s->vol = vol_open(&c, err, sizeof(err));
+	if (!s->vol) {
+		reel_error("%s", err[0] ? err : "cannot open the target.");
+		return -EIO;
+	}
+	s->reel = i;
+	s->last_was_mark = false;
+	s->reel_records = 0;
+	if (!s->storeset[0]) {
+		struct vol_status st;
+		vol_get_status(s->vol, &st);
+		snprintf(s->storeset, sizeof(s->storeset), "%s", st.storeset_id);
+	}
+	return 0;
+}
+
+/* The data ended on a reel that was given a next URL it never needed: its
+ * manifest must not point at a reel that does not exist, or `reel cat`
+ * would look for it. Rewrites the manifest with next = null. */
+static int fix_last_manifest(struct send *s)
+{
+	struct vol_status st;
+	struct tape_manifest m;
+	char err[XFER_ERRLEN] = "";
+
+	vol_get_status(s->vol, &st);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.format, sizeof(m.format), "%s", tape_format_name(s->format));
+	m.counts = st.counts;
+	m.start = st.start;
+	m.end = st.end;
+	snprintf(m.storeset, sizeof(m.storeset), "%s", st.storeset_id);
+	m.reel = (unsigned)s->reel + 1;
+	m.prev_url = s->reel > 0 ? reel_display(s->urls[s->reel - 1]) : NULL;
+	snprintf(m.version, sizeof(m.version), "%s", REELFS_VERSION);
+	char *json = tape_manifest_to_json(&m);
+	char *base = reel_basename(s->urls[s->reel]);
+	char *mname = base ? malloc(strlen(base) + sizeof(TAPE_MANIFEST_SUFFIX)) : NULL;
+	char *murl = NULL;
+	int rc = -ENOMEM;
+	if (mname) {
+		sprintf(mname, "%s%s", base, TAPE_MANIFEST_SUFFIX);
+		murl = reel_sibling(s->urls[s->reel], mname);
+	}
+	if (json && murl)
+		rc = xfer_put_small(murl, s->xo, json, strlen(json), err, sizeof(err));
+	if (rc < 0)
+		reel_error("the last reel is published, but its manifest could not "
+			   "be corrected (it names an unused next reel): %s",
+			   err[0] ? err : "out of memory");
+	free(murl);
+	free(mname);
+	free(base);
+	free(json);
+	free(m.prev_url);
+	return rc;
+}
+
+static int next_reel(struct send *s)
+{
+	if (s->reel + 1 >= s->nurls) {
+		reel_error("%s is full (--capacity %" PRIu64 " bytes) and no --next URL "
+			   "is left; the input has more data. The reel stays as "
+			   "NAME.part, incomplete.", vol_url(s->vol), s->capacity);
+		vol_abort(s->vol);
+		return -ENOSPC;
+	}
+	int rc = vol_finish(s->vol);
+	if (rc < 0) {
+		reel_error("%s", vol_error(s->vol));
+		return rc;
+	}
+	reel_summary(s, s->vol, s->urls[s->reel]);
+	bool mark = s->last_was_mark;
+	vol_free(s->vol);
+	s->vol = NULL;
+	rc = open_reel(s, s->reel + 1);
+	if (rc < 0)
+		return rc;
+	if (mark && (rc = vol_mark(s->vol)) < 0) {
+		reel_error("%s", vol_error(s->vol));
+		return rc;
+	}
+	return 0;
+}
+
+/* ---- the record path ------------------------------------------------------ */
+
+static int put_record(void *ctx, const void *rec, size_t len)
+{
+	struct send *s = ctx;
+	int rc;
+
+	if (s->enc) {
+		rc = tape_enc_record(s->enc, rec, len);
+		if (rc < 0) {
+			reel_error("writing to stdout failed: %s", tape_enc_error(s->enc));
+			return rc;
+		}
+		return 0;
+	}
+	for (;;) {
+		rc = vol_record(s->vol, rec, len);
+		if (rc == 0) {
+			s->last_was_mark = false;
+			s->reel_records++;
+			return 0;
+		}
+		struct vol_status st;
+		vol_get_status(s->vol, &st);
+		if (rc != -ENOSPC || st.last_error[0]) {
+			reel_error("%s", st.last_error[0] ? st.last_error : strerror(-rc));
+			return rc;
+		}
+		if (s->reel_records == 0) {
+			reel_error("a record of %zu bytes does not fit on an empty reel of "
+				   "%" PRIu64 " bytes (--capacity).", len, s->capacity);
+			return -ENOSPC;
+		}
+		if ((rc = next_reel(s)) < 0)
+			return rc;
+	}
+}
+
+static int put_mark(struct send *s)
+{
+	if (s->enc) {
+		int rc = tape_enc_mark(s->enc);
+		if (rc < 0)
+			reel_error("writing to stdout failed: %s", tape_enc_error(s->enc));
+		return rc;
+	}
+	int rc = vol_mark(s->vol);
+	if (rc < 0) {
+		reel_error("%s", vol_error(s->vol));
+		return rc;
+	}
+	s->last_was_mark = true;
+	return 0;
+}
+
+/* Feeds the input to the reblocker, ending a tape file after each
+ * mark_every bytes, so file boundaries fall exactly there. */
+static int feed(struct send *s, struct tape_reblock *rb, const char *p, size_t n,
+		uint64_t *in_file)
+{
+	while (n) {
+		size_t take = n;
+		if (s->mark_every && s->mark_every - *in_file < take)
+			take = (size_t)(s->mark_every - *in_file);
+		int rc = tape_reblock_write(rb, p, take);
+		if (rc < 0)
+			return rc;
+		p += take;
+		n -= take;
+		*in_file += take;
+		if (s->mark_every && *in_file == s->mark_every) {
+			if ((rc = tape_reblock_flush(rb)) < 0 || (rc = put_mark(s)) < 0)
+				return rc;
+			*in_file = 0;
+		}
+	}
+	return 0;
+}
+
+static char *absolute_local(const char *name)
+{
+	if (reel_is_remote(name) || !strcmp(name, "-") ||
+	    !strncmp(name, "file://", 7) || name[0] == '/')
+		return strdup(name);
+	char *cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return strdup(name);
+	char *out = malloc(strlen(cwd) + strlen(name) + 2);
+	if (out)
+		sprintf(out, "%s/%s", cwd, name);
+	free(cwd);
+	return out;
+}
+
+static int run(struct send *s, const char *target)
+{
+	struct tape_reblock *rb = NULL;
+	char *buf = NULL;
+	uint64_t in_file = 0;
+	int rc = -ENOMEM;
+
+	if (!strcmp(target, "-")) {
+		s->enc = tape_enc_new(s->format, &s->enc_opt, stdout_sink, NULL);
+		if (!s->enc)
+			goto oom;
+	} else if ((rc = open_reel(s, 0)) < 0) {
+		return rc;
+	}
+	rc = -ENOMEM;
+	rb = tape_reblock_new((size_t)s->block, s->pad_last, put_record, s);
+	size_t bufsize = s->block > REEL_CHUNK ? (size_t)s->block : REEL_CHUNK;
+	buf = malloc(bufsize);
+	if (!rb || !buf)
+		goto oom;
+	for (;;) {
+		ssize_t n = read(0, buf, bufsize);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			reel_error("reading stdin failed: %s.", strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if ((rc = feed(s, rb, buf, (size_t)n, &in_file)) < 0)
+			goto fail;
+	}
+	if ((rc = tape_reblock_flush(rb)) < 0)
+		goto fail;
+	if (s->enc) {
+		if ((rc = tape_enc_finish(s->enc)) < 0) {
+			reel_error("writing to stdout failed: %s", tape_enc_error(s->enc));
+			goto fail;
+		}
+		tape_enc_counts(s->enc, &s->total);
+		reel_note("-: %s, %" PRIu64 " file%s, %" PRIu64 " records, %" PRIu64
+			  " payload bytes, %" PRIu64 " image bytes, CRC32 payload %08"
+			  PRIx32 " image %08" PRIx32 ".", tape_format_name(s->format),
+			  s->total.files, s->total.files == 1 ? "" : "s",
+			  s->total.records, s->total.payload_bytes,
+			  s->total.image_bytes, s->total.payload_crc,
+			  s->total.image_crc);
+	} else {
+		if ((rc = vol_finish(s->vol)) < 0) {
+			reel_error("%s", vol_error(s->vol));
+			goto fail;
+		}
+		if (s->reel + 1 < s->nurls)
+			fix_last_manifest(s);
+		reel_summary(s, s->vol, s->urls[s->reel]);
+		if (s->reel + 1 < s->nurls)
+			reel_note("the data fit on %d reel%s; %d --next URL%s not used.",
+				  s->reel + 1, s->reel ? "s" : "",
+				  s->nurls - s->reel - 1,
+				  s->nurls - s->reel - 1 == 1 ? " was" : "s were");
+	}
+	rc = 0;
+	goto out;
+oom:
+	reel_error("out of memory.");
+fail:
+	if (s->vol) {
+		vol_abort(s->vol);
+		reel_error("nothing more was written; %s stays incomplete as %s.part.",
+			   vol_url(s->vol), vol_url(s->vol));
+	}
+out:
+	tape_reblock_free(rb);
+	free(buf);
+	return rc;
+}
+
+int cmd_send(int argc, char **argv)
+{
+	struct xfer_opts xo;
+	struct send s = { .block = 10240 };
+	struct reel_cli cli = {
+		.cmd = "send", .usage = send_usage, .transfer = true,
+		.opts = send_opts, .fn = send_opt, .ctx = &s, .xo = &xo,
+	};
+	int rc;
+
+	xfer_opts_init(&xo);
+	s.cli = &cli;
+	s.xo = &xo;
+	s.urls = calloc((size_t)argc + 1, sizeof(*s.urls));
+	if (!s.urls) {
+		reel_error("out of memory.");
+		return REEL_EXIT_FAIL;
+	}
+	s.nurls = 1;	/* slot 0 is the target, filled below */
+	rc = reel_cli_parse(&cli, argc, argv);
+	if (rc >= 0)
+		goto out;
+	rc = REEL_EXIT_USAGE;
+	if (cli.npos != 1) {
+		rc = cli.npos ? reel_usage_error(&cli, "give one TARGET, not %d", cli.npos)
+			      : reel_usage_error(&cli, "name the TARGET ('-' for stdout, a path or a URL)");
+		goto out;
+	}
+	const char *target = cli.pos[0];
+	s.urls[0] = (char *)target;
+	if (!strcmp(target, "-") && isatty(1)) {
+		reel_error("stdout is a terminal; a tape image is binary: redirect it "
+			   "or name a TARGET.");
+		rc = REEL_EXIT_USAGE;
+		goto out;
+	}
+	if (!strcmp(target, "-") && (s.nurls > 1 || s.capacity)) {
+		rc = reel_usage_error(&cli, "--capacity and --next need a TARGET that is a file or a URL, not stdout");
+		goto out;
+	}
+	if (s.nurls > 1 && !s.capacity) {
+		rc = reel_usage_error(&cli, "--next needs --capacity, the size of each reel");
+		goto out;
+	}
+	if (!s.format)
+		s.format = strcmp(target, "-") ? tape_format_from_path(target) : NULL;
+	if (!s.format)
+		s.format = tape_format_default();
+	if (s.block > tape_format_max_record(s.format)) {
+		rc = reel_usage_error(&cli, "--block-size %" PRIu64 " is larger than %s allows (%zu)",
+				      s.block, tape_format_name(s.format),
+				      tape_format_max_record(s.format));
+		goto out;
+	}
+	/* Manifests name the other reels; local names must not depend on the
+	 * directory a later reader runs in. */
+	for (int i = 0; i < s.nurls; i++) {
+		char *abs = absolute_local(s.urls[i]);
+		if (!abs) {
+			reel_error("out of memory.");
+			s.nurls = i;	/* free only those already copied */
+			rc = REEL_EXIT_FAIL;
+			goto out_urls;
+		}
+		s.urls[i] = abs;
+	}
+	rc = run(&s, s.urls[0]) < 0 ? REEL_EXIT_FAIL : REEL_EXIT_OK;
+out_urls:
+	for (int i = 0; i < s.nurls; i++)
+		free(s.urls[i]);
+	s.nurls = 0;
+out:
+	if (s.vol)
+		vol_free(s.vol);
+	if (s.enc)
+		tape_enc_free(s.enc);
+	free(s.urls);
+	free(cli.pos);
+	xfer_opts_free(&xo);
+	return rc;
+}

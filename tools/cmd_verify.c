@@ -1,0 +1,216 @@
+/*
+ * cmd_verify.c - `reel verify URL|FILE`: decodes the image end to end and
+ * checks it against NAME.manifest.json: framing, end of data, format,
+ * counts, sizes and both CRC32s. Exits 0 only when every one agrees;
+ * otherwise it names each that differs, with the offset where known.
+ * It only reads: it must never repair or rewrite anything.
+ */
+#include "reel.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char verify_usage[] =
+"usage: reel verify [--format F] [--framing-only] [transfer options] FILE|URL\n"
+"\n"
+"Streams the image through the decoder and checks that its framing is\n"
+"sound, that it ends with end of data (two tape marks), and that format,\n"
+"files, records, tape marks, payload and image bytes and both CRC32s equal\n"
+"those in NAME.manifest.json beside it. Exit status 0 only when all agree;\n"
+"each difference is named on stderr, with its byte offset where known.\n"
+"\n"
+"  --format F       decode as F (default: the manifest's format)\n"
+"  --framing-only   no manifest needed: check framing and end of data only\n"
+"  --help           this text\n";
+
+enum { O_FORMAT, O_FRAMING };
+
+static const struct reel_opt verify_opts[] = {
+	{ "format", 0, true, O_FORMAT },
+	{ "framing-only", 0, false, O_FRAMING },
+	{ NULL, 0, false, 0 },
+};
+
+struct verify_ctx {
+	struct reel_cli *cli;
+	const struct tape_format *format;
+	bool framing_only;
+	int problems;
+	const char *shown;
+};
+
+static int verify_opt(void *vctx, int id, const char *v)
+{
+	struct verify_ctx *c = vctx;
+	if (id == O_FRAMING) {
+		c->framing_only = true;
+		return 0;
+	}
+	c->format = tape_format_by_name(v);
+	if (!c->format)
+		return reel_usage_error(c->cli, "unknown format \"%s\" (known: %s)", v,
+					tape_format_names());
+	return 0;
+}
+
+static void problem(struct verify_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void problem(struct verify_ctx *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	reel_error("%s: %s", c->shown, msg);
+	c->problems++;
+}
+
+static void compare(struct verify_ctx *c, const char *what, uint64_t got,
+		    uint64_t want, uint64_t bytes)
+{
+	if (got != want)
+		problem(c, "%s differ: the image has %" PRIu64 ", the manifest says %"
+			PRIu64 " (image read to offset %" PRIu64 ").", what, got,
+			want, bytes);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct xfer_opts xo;
+	struct verify_ctx c = { 0 };
+	struct reel_cli cli = {
+		.cmd = "verify", .usage = verify_usage, .transfer = true,
+		.opts = verify_opts, .fn = verify_opt, .ctx = &c, .xo = &xo,
+	};
+	struct tape_manifest m = { 0 };
+	bool have_manifest = false;
+	char err[XFER_ERRLEN] = "";
+	char *shown = NULL;
+	int rc;
+
+	xfer_opts_init(&xo);
+	c.cli = &cli;
+	rc = reel_cli_parse(&cli, argc, argv);
+	if (rc >= 0)
+		goto out;
+	if (cli.npos != 1) {
+		rc = cli.npos ? reel_usage_error(&cli, "give one image, not %d", cli.npos)
+			      : reel_usage_error(&cli, "name the image to verify (a file or a URL)");
+		goto out;
+	}
+	const char *name = cli.pos[0];
+	shown = reel_display(name);
+	c.shown = shown;
+	rc = REEL_EXIT_FAIL;
+	if (!c.framing_only) {
+		if (!strcmp(name, "-")) {
+			reel_error("stdin has no manifest; use --framing-only to check "
+				   "the framing alone.");
+			goto out;
+		}
+		int mr = reel_manifest_load(name, &xo, &m, err, sizeof(err));
+		if (mr == -ENOENT) {
+			/* Tell a missing image from a missing manifest. */
+			if (reel_exists(name, &xo, err, sizeof(err)) < 0) {
+				reel_error("%s", err);
+				goto out;
+			}
+			reel_error("%s has no manifest (%s%s beside it), so there is "
+				   "nothing to compare with; --framing-only checks the "
+				   "framing alone.", shown, "NAME", TAPE_MANIFEST_SUFFIX);
+			goto out;
+		}
+		if (mr < 0) {
+			reel_error("%s", err);
+			goto out;
+		}
+		have_manifest = true;
+		if (!c.format) {
+			c.format = tape_format_by_name(m.format);
+			if (!c.format)
+				problem(&c, "the manifest names an unknown format \"%s\"; "
+					"sniffing instead.", m.format);
+		}
+	}
+	struct reel_src *src = reel_src_open(name, &xo, err, sizeof(err));
+	if (!src) {
+		reel_error("%s", err);
+		goto out;
+	}
+	struct reel_scan s = { .name = name, .format = c.format, .drain = true };
+	int sr = reel_scan_run(&s, src);
+	reel_src_close(src);
+	if (sr < 0) {
+		problem(&c, "reading stopped after %" PRIu64 " bytes: %s", s.bytes_read,
+			s.io_msg);
+		goto out;
+	}
+	if (sr > 0) {
+		if (s.err_kind == TAPE_ERR_UNKNOWN && s.err_offset == 0)
+			problem(&c, "not a tape image: its first bytes match none of the "
+				"formats %s.", tape_format_names());
+		else
+			problem(&c, "framing is damaged at offset %" PRIu64 " (%s): %s",
+				s.err_offset, tape_error_kind_name(s.err_kind), s.err_msg);
+	} else if (!s.eod) {
+		problem(&c, "end of data is missing: the image ends at offset %" PRIu64
+			" without two tape marks in a row (truncated?).", s.bytes_read);
+	}
+	if (have_manifest) {
+		if (s.used && strcmp(tape_format_name(s.used), m.format))
+			problem(&c, "format differs: the image decodes as %s, the "
+				"manifest says %s.", tape_format_name(s.used), m.format);
+		if (s.bytes_read != m.counts.image_bytes)
+			problem(&c, "size differs: the image has %" PRIu64 " bytes, the "
+				"manifest says %" PRIu64 "; they differ from offset %" PRIu64 ".",
+				s.bytes_read, m.counts.image_bytes,
+				s.bytes_read < m.counts.image_bytes ? s.bytes_read
+								    : m.counts.image_bytes);
+		/* Counts and payload CRC only mean something when decoding
+		 * reached the end; after damage they would just repeat it. */
+		if (sr == 0) {
+			compare(&c, "tape files", s.counts.files, m.counts.files, s.bytes_read);
+			compare(&c, "records", s.counts.records, m.counts.records, s.bytes_read);
+			compare(&c, "tape marks", s.counts.marks, m.counts.marks, s.bytes_read);
+			compare(&c, "payload bytes", s.counts.payload_bytes,
+				m.counts.payload_bytes, s.bytes_read);
+			if (s.counts.payload_crc != m.counts.payload_crc)
+				problem(&c, "payload CRC32 differs: the image gives %08" PRIx32
+					", the manifest says %08" PRIx32 "; some payload byte "
+					"between offset 0 and %" PRIu64 " has changed.",
+					s.counts.payload_crc, m.counts.payload_crc, s.bytes_read);
+			if (s.counts.image_crc != m.counts.image_crc)
+				problem(&c, "image CRC32 differs: the image gives %08" PRIx32
+					", the manifest says %08" PRIx32 "; some byte between "
+					"offset 0 and %" PRIu64 " has changed.",
+					s.counts.image_crc, m.counts.image_crc, s.bytes_read);
+		}
+	}
+	if (c.problems) {
+		reel_error("%s: verification FAILED (%d problem%s).", shown, c.problems,
+			   c.problems == 1 ? "" : "s");
+		goto out;
+	}
+	printf("%s: verified: %s, %" PRIu64 " file%s, %" PRIu64 " records, %" PRIu64
+	       " payload bytes, %" PRIu64 " image bytes, CRC32 payload %08" PRIx32
+	       " image %08" PRIx32 ", end of data at offset %" PRIu64 "%s\n",
+	       shown, s.used ? tape_format_name(s.used) : "?", s.counts.files,
+	       s.counts.files == 1 ? "" : "s", s.counts.records,
+	       s.counts.payload_bytes, s.bytes_read, s.counts.payload_crc,
+	       s.counts.image_crc, s.eod_offset,
+	       have_manifest ? "; the manifest agrees" : " (framing only)");
+	if (have_manifest && m.storeset[0])
+		printf("%s: reel %u of storeset %s\n", shown, m.reel, m.storeset);
+	rc = REEL_EXIT_OK;
+out:
+	tape_manifest_clear(&m);
+	free(shown);
+	free(cli.pos);
+	xfer_opts_free(&xo);
+	return rc;
+}

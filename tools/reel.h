@@ -1,0 +1,204 @@
+/*
+ * reel.h - what the `reel` subcommands share: option parsing that forwards
+ * transfer options to xfer_opts_set, an input source (path, '-', URL),
+ * a decoding scan with per-file statistics, manifest loading and stdout
+ * output. The subcommands themselves live in cmd_*.c, one file each.
+ *
+ * Nothing here spools to disk: remote data is streamed in bounded chunks.
+ */
+#ifndef REEL_H
+#define REEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "manifest.h"
+#include "tape.h"
+#include "xfer.h"
+
+#define REEL_CHUNK (1u << 20)		/* bytes read per step from a source */
+#define REEL_SNIFF_BYTES (64u * 1024)	/* ranged download used to sniff */
+#define REEL_MANIFEST_MAX (64u * 1024 + 1)
+
+/* Exit statuses: 0 fine, 1 the tape or transfer failed, 2 bad usage. */
+enum { REEL_EXIT_OK = 0, REEL_EXIT_FAIL = 1, REEL_EXIT_USAGE = 2 };
+
+/* ---- subcommands ------------------------------------------------------- */
+
+int cmd_map(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
+
+/* ---- options (cli.c) --------------------------------------------------- */
+
+struct reel_opt {
+	const char *name;	/* long name without dashes */
+	char short_name;	/* 0 when none */
+	bool takes_value;
+	int id;
+};
+
+/* Called for each subcommand option found; returns 0, or a positive exit
+ * status after printing why. */
+typedef int (*reel_opt_fn)(void *ctx, int id, const char *value);
+
+struct reel_cli {
+	const char *cmd;		/* "map", for messages */
+	const char *usage;		/* --help text, transfer options appended */
+	bool transfer;			/* whether transfer options are accepted */
+	const struct reel_opt *opts;	/* ends with a NULL name */
+	reel_opt_fn fn;
+	void *ctx;
+	struct xfer_opts *xo;
+	char **pos;			/* positional arguments (point into argv);
+					 * allocated by reel_cli_parse, caller frees */
+	int npos;
+};
+
+/* Parses argv (argv[0] is the subcommand). Returns -1 to go on, or an exit
+ * status: 0 after --help, 2 after a usage error (message printed). */
+int reel_cli_parse(struct reel_cli *c, int argc, char **argv);
+/* "reel CMD: message" on stderr, then returns REEL_EXIT_USAGE. */
+int reel_usage_error(const struct reel_cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A size option: "64M", "10240"... into *out, or a usage error. */
+int reel_cli_size(const struct reel_cli *c, const char *opt, const char *v,
+		  uint64_t *out);
+/* One clear sentence on stderr: "reel: ...". */
+void reel_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void reel_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- names and URLs (source.c) ------------------------------------------ */
+
+/* Whether name is read through the transfer library (ftp://, ftps://,
+ * sftp://...), as opposed to a local path, file:// URL or '-'. */
+bool reel_is_remote(const char *name);
+/* The local path of a plain path or file:// URL (malloc'd), or NULL. */
+char *reel_local_path(const char *name);
+/* The name of a sibling file beside name (local or remote), malloc'd. */
+char *reel_sibling(const char *name, const char *sibling);
+/* The last component of name, malloc'd. */
+char *reel_basename(const char *name);
+/* The name as shown in messages (password stripped), malloc'd. */
+char *reel_display(const char *name);
+
+/* ---- input source (source.c) ------------------------------------------- */
+
+struct reel_src;
+
+/* A local path, '-' (stdin), file:///path or a remote URL. Fails with a
+ * sentence for a missing file, a directory, a refused login... */
+struct reel_src *reel_src_open(const char *name, const struct xfer_opts *o,
+			       char *err, size_t errlen);
+/* Up to len bytes; 0 at the end; a negative errno with reel_src_error. */
+ssize_t reel_src_read(struct reel_src *s, void *buf, size_t len);
+const char *reel_src_error(struct reel_src *s);
+void reel_src_close(struct reel_src *s);
+
+/* 0 when name exists (a file), else a negative errno with err filled. */
+int reel_exists(const char *name, const struct xfer_opts *o, char *err,
+		size_t errlen);
+
+/* The whole of a small file (a manifest), at most max bytes; malloc'd in
+ * *out. -ENOENT when it does not exist, -EFBIG when larger than max. */
+int reel_read_small(const char *name, const struct xfer_opts *o, size_t max,
+		    char **out, size_t *len, char *err, size_t errlen);
+
+/* The manifest beside image name: 0, -ENOENT when there is none, or
+ * -EINVAL / another errno with err filled. */
+int reel_manifest_load(const char *image, const struct xfer_opts *o,
+		       struct tape_manifest *m, char *err, size_t errlen);
+
+/* ---- choosing a format --------------------------------------------------- */
+
+/* The format to decode with: sniffed from the first bytes, refined by the
+ * name's extension within the same framing family (mtd/simh/e11 share
+ * framing; aws/het share headers). NULL when the bytes match no format. */
+const struct tape_format *reel_pick_format(const char *name, const void *head,
+					   size_t len);
+
+/* ---- decoding scan (scan.c) --------------------------------------------- */
+
+#define REEL_HIST_MAX 24
+
+struct reel_hist_bin {
+	size_t size;
+	uint64_t count;
+};
+
+/* Record sizes of one tape file: exact counts for the first REEL_HIST_MAX
+ * distinct sizes, then one "other" bin, so memory stays bounded. */
+struct reel_hist {
+	size_t n;
+	struct reel_hist_bin bin[REEL_HIST_MAX];
+	uint64_t other;
+	size_t other_min, other_max;
+};
+
+struct reel_file {
+	uint64_t number;	/* from 1 */
+	uint64_t offset;	/* image offset of its first element */
+	uint64_t records, bytes;
+	bool ended;		/* by a tape mark (else by the end of input) */
+	struct reel_hist hist;
+};
+
+struct reel_scan {
+	/* in */
+	const char *name;		/* for messages and the extension hint */
+	const struct tape_format *format;	/* NULL: sniff (auto) */
+	void (*on_file)(void *ctx, const struct reel_file *f);
+	void *ctx;
+	bool drain;			/* after damage, read on to count the bytes */
+	/* Called once the first bytes have arrived (so a source that fails at
+	 * once prints only its error); may be NULL. */
+	void (*on_start)(void *ctx, const struct tape_format *f);
+	/* out */
+	const struct tape_format *used;
+	struct tape_counts counts;
+	uint64_t files;			/* tape files reported through on_file */
+	bool eod;			/* two tape marks in a row were seen */
+	uint64_t eod_offset;		/* offset just past them */
+	bool data_after_eod;
+	bool eom;
+	uint64_t eom_offset;
+	bool damaged;			/* the decoder reported an error */
+	enum tape_error_kind err_kind;
+	uint64_t err_offset;
+	char err_msg[512];
+	bool io_failed;			/* reading the source failed */
+	char io_msg[XFER_ERRLEN];
+	uint64_t bytes_read;		/* image bytes read (all of them with drain) */
+	/* private */
+	struct reel_file cur;
+	bool prev_mark;
+	bool pending_empty;		/* an empty file after a mark, not yet known
+					 * to be more than end of data */
+	struct reel_file pending;
+};
+
+/* Reads src to its end through the decoder. Returns 0 when the framing is
+ * sound to the end, 1 when the image is damaged (err_* set), -errno when
+ * the source failed (io_msg set). */
+int reel_scan_run(struct reel_scan *s, struct reel_src *src);
+/* One-line description of a histogram: "10240 x 12, 512 x 1". */
+void reel_hist_text(const struct reel_hist *h, char *buf, size_t len);
+
+/* ---- output (out.c) ------------------------------------------------------ */
+
+/* Buffered stdout for streams of records. EPIPE (a reader like `head`
+ * that stopped) is reported as -EPIPE so callers can end quietly. */
+int reel_out_write(const void *p, size_t n);
+int reel_out_flush(void);
+
+/* "2026-11-21T07:40:33Z" into buf (at least 21 bytes); "-" for 0. */
+void reel_iso_time(time_t t, char *buf, size_t len);
+/* A JSON string literal of s on stdout. */
+void reel_json_str(const char *s);
+
+#endif

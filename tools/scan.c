@@ -1,0 +1,241 @@
+/*
+ * scan.c - streams a source through the decoder and turns its events into
+ * tape files with record counts, payload bytes and a size histogram, plus
+ * end of data, end of medium and the first error with its offset. Used by
+ * `reel map`, `reel verify` and `reel ls --deep`.
+ *
+ * Memory stays bounded whatever the image: one read buffer, and per file a
+ * histogram of at most REEL_HIST_MAX exact sizes. Files are handed to the
+ * caller as they end, never collected.
+ *
+ * Numbering follows `mt fsf`: tape files from 1, each ended by a tape
+ * mark. Two marks in a row are the end of data; an empty file only counts
+ * when data follows it, so the end-of-data pair never adds a file.
+ */
+#include "reel.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void hist_add(struct reel_hist *h, size_t size)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->bin[i].size == size) {
+			h->bin[i].count++;
+			return;
+		}
+	if (h->n < REEL_HIST_MAX) {
+		h->bin[h->n].size = size;
+		h->bin[h->n].count = 1;
+		h->n++;
+		return;
+	}
+	if (!h->other || size < h->other_min)
+		h->other_min = size;
+	if (!h->other || size > h->other_max)
+		h->other_max = size;
+	h->other++;
+}
+
+static int bin_cmp(const void *a, const void *b)
+{
+	const struct reel_hist_bin *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->size < y->size ? 1 : (x->size > y->size ? -1 : 0);
+}
+
+void reel_hist_text(const struct reel_hist *h, char *buf, size_t len)
+{
+	struct reel_hist_bin bins[REEL_HIST_MAX];
+	size_t used = 0;
+
+	memcpy(bins, h->bin, h->n * sizeof(bins[0]));
+	qsort(bins, h->n, sizeof(bins[0]), bin_cmp);
+	buf[0] = '\0';
+	for (size_t i = 0; i < h->n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%zu x %llu",
+					 i ? ", " : "", bins[i].size,
+					 (unsigned long long)bins[i].count);
+	if (h->other && used < len)
+		snprintf(buf + used, len - used, ", %llu others of %zu..%zu",
+			 (unsigned long long)h->other, h->other_min, h->other_max);
+}
+
+static void file_start(struct reel_scan *s, uint64_t offset)
+{
+	memset(&s->cur, 0, sizeof(s->cur));
+	s->cur.number = s->files + 1;
+	s->cur.offset = offset;
+}
+
+static void emit(struct reel_scan *s, struct reel_file *f)
+{
+	s->files++;
+	f->number = s->files;
+	if (s->on_file)
+		s->on_file(s->ctx, f);
+}
+
+/* Empty files seen since the last record: real only if data follows. */
+struct pending {
+	uint64_t count;
+	uint64_t offset;
+};
+
+struct scan_run {
+	struct reel_scan *s;
+	struct pending empties;
+};
+
+static void flush_empties(struct scan_run *r)
+{
+	for (uint64_t i = 0; i < r->empties.count; i++) {
+		struct reel_file f = { .offset = r->empties.offset, .ended = true };
+		emit(r->s, &f);
+	}
+	r->empties.count = 0;
+}
+
+static int on_event(void *ctx, const struct tape_event *ev)
+{
+	struct scan_run *r = ctx;
+	struct reel_scan *s = r->s;
+
+	switch (ev->kind) {
+	case TAPE_EV_RECORD:
+		if (s->eod)
+			s->data_after_eod = true;
+		if (r->empties.count) {
+			flush_empties(r);
+			file_start(s, ev->offset);
+		}
+		if (!s->cur.records)
+			s->cur.offset = ev->offset;
+		s->cur.records++;
+		s->cur.bytes += ev->len;
+		hist_add(&s->cur.hist, ev->len);
+		s->prev_mark = false;
+		break;
+	case TAPE_EV_MARK:
+		if (s->prev_mark && !s->eod) {
+			s->eod = true;
+			s->eod_offset = ev->offset;
+		}
+		if (s->cur.records) {
+			s->cur.ended = true;
+			emit(s, &s->cur);
+		} else {
+			if (!r->empties.count)
+				r->empties.offset = ev->offset;
+			r->empties.count++;
+		}
+		file_start(s, ev->offset);
+		s->prev_mark = true;
+		break;
+	case TAPE_EV_EOM:
+		if (!s->eom) {
+			s->eom = true;
+			s->eom_offset = ev->offset;
+		}
+		break;
+	case TAPE_EV_ERROR:
+		if (!s->damaged) {
+			s->damaged = true;
+			s->err_kind = ev->err;
+			s->err_offset = ev->offset;
+			snprintf(s->err_msg, sizeof(s->err_msg), "%s",
+				 ev->msg ? ev->msg : tape_error_kind_name(ev->err));
+		}
+		break;
+	}
+	return 0;
+}
+
+/* Reads until at least want bytes are in buf or the source ends; pipes
+ * and downloads hand out small pieces, and sniffing wants a fair sample. */
+static ssize_t read_some(struct reel_src *src, char *buf, size_t want)
+{
+	size_t have = 0;
+	while (have < want) {
+		ssize_t n = reel_src_read(src, buf + have, want - have);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	return (ssize_t)have;
+}
+
+int reel_scan_run(struct reel_scan *s, struct reel_src *src)
+{
+	struct scan_run r = { .s = s };
+	char *buf = malloc(REEL_CHUNK);
+	struct tape_dec *d = NULL;
+	int rc = 0;
+
+	file_start(s, 0);
+	if (!buf) {
+		snprintf(s->io_msg, sizeof(s->io_msg), "out of memory.");
+		s->io_failed = true;
+		return -ENOMEM;
+	}
+	ssize_t n = read_some(src, buf, REEL_SNIFF_BYTES);
+	if (n < 0)
+		goto io_error;
+	s->bytes_read = (uint64_t)n;
+	const struct tape_format *f = s->format;
+	if (!f)
+		f = reel_pick_format(s->name, buf, (size_t)n);
+	if (s->on_start)
+		s->on_start(s->ctx, f);
+	d = tape_dec_new(f, on_event, &r);
+	if (!d) {
+		snprintf(s->io_msg, sizeof(s->io_msg), "out of memory.");
+		s->io_failed = true;
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (n > 0) {
+		rc = tape_dec_push(d, buf, (size_t)n);
+		if (rc == -EILSEQ || s->damaged)
+			break;
+		if (rc < 0)
+			goto out;
+		n = reel_src_read(src, buf, REEL_CHUNK);
+		if (n < 0)
+			goto io_error;
+		s->bytes_read += (uint64_t)n;
+	}
+	while (s->damaged && s->drain && n > 0) {
+		n = reel_src_read(src, buf, REEL_CHUNK);
+		if (n < 0)
+			goto io_error;
+		s->bytes_read += (uint64_t)n;
+	}
+	if (!s->damaged)
+		tape_dec_end(d);
+	s->used = tape_dec_format(d);
+	tape_dec_counts(d, &s->counts);
+	if (!s->damaged && s->cur.records) {
+		s->cur.ended = false;	/* records not closed by a tape mark */
+		emit(s, &s->cur);
+	}
+	rc = s->damaged ? 1 : 0;
+	goto out;
+io_error:
+	s->io_failed = true;
+	snprintf(s->io_msg, sizeof(s->io_msg), "%s", reel_src_error(src));
+	rc = (int)n;
+	if (d) {
+		s->used = tape_dec_format(d);
+		tape_dec_counts(d, &s->counts);
+	}
+out:
+	tape_dec_free(d);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,393 @@
+/*
+ * source.c - where `reel` reads from: a local path, '-' (stdin), a
+ * file:// URL, or a remote URL streamed through the transfer library.
+ * Also the small helpers around names (siblings, basenames, display
+ * forms), the manifest beside an image, and choosing a decoding format.
+ *
+ * It must never spool a remote file to disk and never print a password:
+ * remote names are shown through xfer_url_display.
+ */
+#include "reel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool reel_is_remote(const char *name)
+{
+	const char *p = strstr(name, "://");
+	if (!p)
+		return false;
+	return !(p - name == 4 && strncmp(name, "file", 4) == 0);
+}
+
+static int hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *reel_local_path(const char *name)
+{
+	if (reel_is_remote(name))
+		return NULL;
+	if (strncmp(name, "file://", 7) != 0)
+		return strdup(name);
+	const char *p = name + 7;
+	if (strncmp(p, "localhost/", 10) == 0)
+		p += 9;
+	if (*p != '/')
+		return NULL;	/* file://otherhost/... is not ours to read */
+	char *out = malloc(strlen(p) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *p; p++) {
+		int h, l;
+		if (*p == '%' && (h = hexv(p[1])) >= 0 && (l = hexv(p[2])) >= 0 &&
+		    (h || l)) {
+			*o++ = (char)(h << 4 | l);
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *reel_sibling(const char *name, const char *sibling)
+{
+	if (reel_is_remote(name))
+		return xfer_url_sibling(name, sibling);
+	char *path = reel_local_path(name);
+	if (!path)
+		return NULL;
+	char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	char *out = malloc(dirlen + strlen(sibling) + 1);
+	if (out) {
+		memcpy(out, path, dirlen);
+		strcpy(out + dirlen, sibling);
+	}
+	free(path);
+	return out;
+}
+
+char *reel_basename(const char *name)
+{
+	if (reel_is_remote(name))
+		return xfer_url_basename(name);
+	const char *slash = strrchr(name, '/');
+	return strdup(slash ? slash + 1 : name);
+}
+
+char *reel_display(const char *name)
+{
+	return reel_is_remote(name) ? xfer_url_display(name) : strdup(name);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+struct reel_src {
+	int fd;			/* -1 for a remote source */
+	bool close_fd;
+	struct xfer_download *dl;
+	char err[XFER_ERRLEN];
+	char *shown;		/* the name for messages */
+};
+
+static void local_open_error(char *err, size_t errlen, const char *shown, int e)
+{
+	if (e == ENOENT)
+		snprintf(err, errlen, "%s: no such file.", shown);
+	else if (e == EISDIR)
+		snprintf(err, errlen, "%s is a directory, not a tape image.", shown);
+	else if (e == EACCES)
+		snprintf(err, errlen, "%s: permission denied.", shown);
+	else
+		snprintf(err, errlen, "%s: cannot open: %s.", shown, strerror(e));
+}
+
+struct reel_src *reel_src_open(const char *name, const struct xfer_opts *o,
+			       char *err, size_t errlen)
+{
+	struct reel_src *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory.");
+		return NULL;
+	}
+	s->fd = -1;
+	s->shown = reel_display(name);
+	if (!s->shown)
+		goto oom;
+	if (strcmp(name, "-") == 0) {
+		s->fd = 0;
+		return s;
+	}
+	if (reel_is_remote(name)) {
+		s->dl = xfer_download_open(name, o, 0, 0, err, errlen);
+		if (!s->dl)
+			goto fail;
+		return s;
+	}
+	char *path = reel_local_path(name);
+	if (!path) {
+		snprintf(err, errlen, "%s: only file:///path URLs name local files.", s->shown);
+		goto fail;
+	}
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	int e = errno;
+	free(path);
+	if (s->fd < 0) {
+		local_open_error(err, errlen, s->shown, e);
+		goto fail;
+	}
+	s->close_fd = true;
+	struct stat st;
+	if (fstat(s->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		local_open_error(err, errlen, s->shown, EISDIR);
+		goto fail;
+	}
+	return s;
+oom:
+	snprintf(err, errlen, "out of memory.");
+fail:
+	reel_src_close(s);
+	return NULL;
+}
+
+ssize_t reel_src_read(struct reel_src *s, void *buf, size_t len)
+{
+	if (s->dl) {
+		ssize_t n = xfer_download_read(s->dl, buf, len);
+		if (n < 0) {
+			const char *e = xfer_download_error(s->dl);
+			snprintf(s->err, sizeof(s->err), "%s",
+				 e && *e ? e : "the download failed.");
+		}
+		return n;
+	}
+	for (;;) {
+		ssize_t n = read(s->fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		int e = errno;
+		snprintf(s->err, sizeof(s->err), "%s: read failed: %s.", s->shown,
+			 strerror(e));
+		return -e;
+	}
+}
+
+const char *reel_src_error(struct reel_src *s)
+{
+	return s->err;
+}
+
+void reel_src_close(struct reel_src *s)
+{
+	if (!s)
+		return;
+	if (s->dl)
+		xfer_download_close(s->dl);
+	if (s->close_fd && s->fd >= 0)
+		close(s->fd);
+	free(s->shown);
+	free(s);
+}
+
+int reel_exists(const char *name, const struct xfer_opts *o, char *err,
+		size_t errlen)
+{
+	if (reel_is_remote(name)) {
+		uint64_t size;
+		time_t mtime;
+		return xfer_stat(name, o, &size, &mtime, err, errlen);
+	}
+	char *path = reel_local_path(name);
+	struct stat st;
+	int rc = 0;
+	if (!path || stat(path, &st) < 0) {
+		rc = path ? -errno : -EINVAL;
+		local_open_error(err, errlen, name, -rc);
+	} else if (S_ISDIR(st.st_mode)) {
+		rc = -EISDIR;
+		local_open_error(err, errlen, name, EISDIR);
+	}
+	free(path);
+	return rc;
+}
+
+/* ---- small files ------------------------------------------------------ */
+
+struct small_buf {
+	char *p;
+	size_t len, max;
+};
+
+static int small_cb(void *ctx, const void *p, size_t n)
+{
+	struct small_buf *b = ctx;
+	if (b->len + n > b->max)
+		return -EFBIG;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int reel_read_small(const char *name, const struct xfer_opts *o, size_t max,
+		    char **out, size_t *len, char *err, size_t errlen)
+{
+	struct small_buf b = { .max = max };
+	int rc = 0;
+
+	b.p = malloc(max + 1);
+	if (!b.p) {
+		snprintf(err, errlen, "out of memory.");
+		return -ENOMEM;
+	}
+	if (reel_is_remote(name)) {
+		/* One byte more than allowed tells "too big" from "just fits". */
+		rc = xfer_fetch(name, o, 0, max + 1, small_cb, &b, err, errlen);
+	} else {
+		char *path = reel_local_path(name);
+		int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+		if (fd < 0) {
+			rc = path ? -errno : -EINVAL;
+			snprintf(err, errlen, "%s: %s.", name,
+				 rc == -ENOENT ? "no such file" : strerror(-rc));
+		} else {
+			for (;;) {
+				char tmp[8192];
+				ssize_t n = read(fd, tmp, sizeof(tmp));
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0) {
+					rc = -errno;
+					snprintf(err, errlen, "%s: read failed: %s.", path,
+						 strerror(errno));
+					break;
+				}
+				if (n == 0)
+					break;
+				if ((rc = small_cb(&b, tmp, (size_t)n)) < 0)
+					break;
+			}
+			close(fd);
+		}
+		free(path);
+	}
+	if (rc == -EFBIG)
+		snprintf(err, errlen, "%s is larger than %zu bytes.", name, max);
+	if (rc < 0) {
+		free(b.p);
+		return rc;
+	}
+	b.p[b.len] = '\0';
+	*out = b.p;
+	*len = b.len;
+	return 0;
+}
+
+int reel_manifest_load(const char *image, const struct xfer_opts *o,
+		       struct tape_manifest *m, char *err, size_t errlen)
+{
+	char *base = reel_basename(image);
+	char *mname = NULL, *murl = NULL, *text = NULL;
+	size_t len = 0;
+	int rc = -ENOMEM;
+
+	memset(m, 0, sizeof(*m));
+	if (!base)
+		goto out;
+	mname = malloc(strlen(base) + sizeof(TAPE_MANIFEST_SUFFIX));
+	if (!mname)
+		goto out;
+	sprintf(mname, "%s%s", base, TAPE_MANIFEST_SUFFIX);
+	murl = reel_sibling(image, mname);
+	if (!murl)
+		goto out;
+	rc = reel_read_small(murl, o, REEL_MANIFEST_MAX, &text, &len, err, errlen);
+	if (rc < 0)
+		goto out;
+	char why[256];
+	rc = tape_manifest_parse(text, len, m, why, sizeof(why));
+	if (rc < 0) {
+		char *shown = reel_display(murl);
+		snprintf(err, errlen, "%s: %s.", shown ? shown : mname, why);
+		free(shown);
+	}
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory.");
+	free(text);
+	free(murl);
+	free(mname);
+	free(base);
+	return rc;
+}
+
+/* ---- formats ------------------------------------------------------------ */
+
+static int family(const struct tape_format *f)
+{
+	const char *n = tape_format_name(f);
+	if (!strcmp(n, "aws") || !strcmp(n, "het"))
+		return 2;
+	return 1;	/* mtd, simh, e11: the SIMH framing */
+}
+
+static int ignore_event(void *ctx, const struct tape_event *ev)
+{
+	(void)ctx;
+	(void)ev;
+	return 0;
+}
+
+/* Whether the first bytes decode as f without an error (their end may cut
+ * a record short: that is the sample's end, not damage). */
+static bool plausible(const struct tape_format *f, const void *head, size_t len)
+{
+	struct tape_dec *d = tape_dec_new(f, ignore_event, NULL);
+	if (!d)
+		return false;
+	int rc = tape_dec_push(d, head, len);
+	tape_dec_free(d);
+	return rc == 0;
+}
+
+const struct tape_format *reel_pick_format(const char *name, const void *head,
+					   size_t len)
+{
+	const struct tape_format *sn = tape_sniff(head, len);
+	const struct tape_format *ext = NULL;
+
+	if (name && strcmp(name, "-") != 0)
+		ext = tape_format_from_path(name);
+	if (!sn)
+		return ext && len && plausible(ext, head, len) ? ext : NULL;
+	if (!ext)
+		return sn;
+	if (family(ext) != family(sn))
+		/* A short sample can fit both framings (an AWS header read as a
+		 * SIMH length); the name breaks the tie when its format decodes
+		 * the sample cleanly. */
+		return plausible(ext, head, len) ? ext : sn;
+	/* Within a family the bytes cannot always tell (an uncompressed HET
+	 * looks like AWS; MTD, SIMH and E11 differ only in odd-length
+	 * padding), so the name decides, except that compressed blocks seen
+	 * in the bytes are HET whatever the name says. */
+	if (!strcmp(tape_format_name(sn), "het"))
+		return sn;
+	return ext;
+}
