@@ -1,73 +1,30 @@
 /*
  * drive.c - the tape drive state machine behind MOUNT/tape: records (whole
- * or re-blocked), tape marks, mtio operations, the position counters that
- * `mt status` shows, and the hand-over to the next reel (--next).
+ * or re-blocked), tape marks, the one writer, close, and finishing the
+ * volume. mtio lives in drive_mt.c, the next reel in chain.c; the locks
+ * are described in drive_int.h.
  *
  * It must never write part of a record, never report success for a record
  * it dropped, and never let a write() the kernel split into several
  * requests pass as several records.
- *
- * Locking: io serialises everything that moves data or changes position
- * (writes, marks, mt operations, finish); it can be held long (upload
- * back-pressure, publishing). snap is short and protects the fields that
- * status readers and MTIOCGET copy (marked "snap" below), so `mt status`
- * and MOUNT/status never wait behind a blocked writer. Order: io, snap.
- * wlock guards only who holds the drive for writing (open/flush/release);
- * it is never held while taking another lock.
  */
-#include "drive.h"
+#include "drive_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
-struct drv {
-	struct vol *vol;	/* this reel */
-	char *next_path;	/* --next, or NULL */
-	size_t max_request;	/* largest request the kernel sends whole */
-
-	pthread_mutex_t wlock;	/* protects writer_open, writer_closing */
-	pthread_cond_t wcond;	/* signalled when the writer is released */
-	bool writer_open;	/* wlock: a descriptor open for writing exists */
-	bool writer_closing;	/* wlock: one of its descriptors was closed */
-
-	pthread_mutex_t io;
-	struct tape_reblock *rb;/* io: fixed-block mode, NULL when variable */
-	/* A write() of nearly max_request bytes may be the first piece of a
-	 * larger write the kernel split; it is held until the next request
-	 * shows whether a continuation (offset > 0) follows. io. */
-	void *held;
-	size_t held_len;
-	bool has_held;
-	bool refuse_rest;	/* io: the next write is the rest of a split one */
-	int chain_fd;		/* io: the next reel once this one is full */
-	bool finish_done;	/* io */
-	int finish_rc;		/* io */
-	bool chain_ok;		/* io: the rest of the chain finished well */
-	bool dirty;		/* io: records since the last tape mark */
-	uint64_t owner;		/* io: lock owner (process files) of the last write */
-
-	pthread_mutex_t snap;
-	int err;		/* snap: sticky drive error (0 none) */
-	char errmsg[512];	/* snap */
-	struct drv_state st;	/* snap */
-};
-
-static void drv_fail(struct drv *d, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* Makes err the drive's sticky error, logs the sentence once. */
-static void drv_fail(struct drv *d, int err, const char *fmt, ...)
+void drv_fail(struct drv *d, int err, const char *fmt, ...)
 {
 	pthread_mutex_lock(&d->snap);
 	if (!d->err) {
@@ -81,15 +38,13 @@ static void drv_fail(struct drv *d, int err, const char *fmt, ...)
 	pthread_mutex_unlock(&d->snap);
 }
 
-static int drv_sticky(struct drv *d)
+int drv_sticky(struct drv *d)
 {
 	pthread_mutex_lock(&d->snap);
 	int e = d->err;
 	pthread_mutex_unlock(&d->snap);
 	return e;
 }
-
-static int drv_emit(void *ctx, const void *rec, size_t len);
 
 struct drv *drv_new(const struct drv_config *c)
 {
@@ -100,7 +55,11 @@ struct drv *drv_new(const struct drv_config *c)
 	d->max_request = c->max_request ? c->max_request : 1 << 20;
 	d->chain_fd = -1;
 	d->chain_ok = true;
-	d->held = malloc(d->max_request);
+	/* Page-aligned: when it goes on to the next reel with write(2), a
+	 * record of max_request bytes then spans no more pages than the
+	 * kernel hands over whole. */
+	if (posix_memalign(&d->held, 4096, d->max_request) != 0)
+		d->held = NULL;
 	if (c->next_path)
 		d->next_path = strdup(c->next_path);
 	if (!d->held || (c->next_path && !d->next_path)) {
@@ -161,40 +120,6 @@ size_t drv_max_record(struct drv *d)
 
 /* ---- where records and marks go: this reel, then the chain ------------ */
 
-/* Opens the next reel; io held. */
-static int drv_chain_open(struct drv *d)
-{
-	d->chain_fd = open(d->next_path, O_WRONLY | O_CLOEXEC);
-	if (d->chain_fd < 0) {
-		int e = errno;
-		drv_fail(d, -EIO, "%s is full, and the next reel %s cannot be "
-			 "opened (%s); the record was not written.",
-			 vol_url(d->vol), d->next_path, strerror(e));
-		return -EIO;
-	}
-	pthread_mutex_lock(&d->snap);
-	d->st.chained = true;
-	pthread_mutex_unlock(&d->snap);
-	rlog(RLOG_INFO, "%s is full; continuing on the next reel %s.",
-	     vol_url(d->vol), d->next_path);
-	return 0;
-}
-
-/* One record to the next reel; io held. Keeps ENOSPC (the chain is
- * exhausted) as end of medium for our writer. */
-static int drv_chain_record(struct drv *d, const void *rec, size_t len)
-{
-	ssize_t n = write(d->chain_fd, rec, len);
-	if (n == (ssize_t)len)
-		return 0;
-	if (n < 0 && errno == ENOSPC)
-		return -ENOSPC;
-	int e = n < 0 ? errno : EIO;
-	drv_fail(d, -EIO, "writing a record to the next reel %s failed (%s); "
-		 "the record was not written.", d->next_path, strerror(e));
-	return -EIO;
-}
-
 /* Finishes this reel because it is full, so it is published at once. */
 static int drv_publish_full_reel(struct drv *d)
 {
@@ -249,31 +174,33 @@ out:
 	return rc;
 }
 
-static int drv_emit(void *ctx, const void *rec, size_t len)
+int drv_emit(void *ctx, const void *rec, size_t len)
 {
 	return drv_put(ctx, rec, len);
 }
 
 /* One tape mark; io held. */
-static int drv_put_mark(struct drv *d)
+int drv_put_mark(struct drv *d)
 {
 	int rc;
 	if (d->chain_fd >= 0) {
-		struct mtop op = { .mt_op = MTWEOF, .mt_count = 1 };
-		rc = ioctl(d->chain_fd, MTIOCTOP, &op) < 0 ? -errno : 0;
-		if (rc < 0)
-			drv_fail(d, -EIO, "writing a tape mark on the next reel "
-				 "%s failed (%s).", d->next_path, strerror(-rc));
+		rc = drv_chain_mark(d);
 	} else {
 		rc = vol_mark(d->vol);
 		if (rc == -ENOSPC) {
-			/* The server is out of space: the tool already got
-			 * ENOSPC for a record and is closing its volume. The
-			 * reel stays .part and the exit status says so. */
+			/* The server is out of space. If the tool already got
+			 * ENOSPC for a record it is closing its volume, and
+			 * this close succeeds; if not, this is the first it
+			 * hears of it. Either way the reel stays .part and the
+			 * exit status says so. */
+			pthread_mutex_lock(&d->snap);
+			bool told = d->st.at_eot;
+			d->st.at_eot = true;
+			pthread_mutex_unlock(&d->snap);
 			rlog(RLOG_WARN, "%s: no tape mark recorded, the server "
 			     "is out of space.", vol_url(d->vol));
 			d->dirty = false;
-			return 0;
+			return told ? 0 : -ENOSPC;
 		}
 	}
 	if (rc == 0) {
@@ -289,7 +216,7 @@ static int drv_put_mark(struct drv *d)
 }
 
 /* Hands a held record on; io held. */
-static int drv_commit_held(struct drv *d)
+int drv_commit_held(struct drv *d)
 {
 	if (!d->has_held)
 		return 0;
@@ -305,15 +232,16 @@ static int drv_commit_held(struct drv *d)
 }
 
 /* Before anything that moves the tape: the sticky error, or finished. */
-static int drv_gate(struct drv *d)
+int drv_gate(struct drv *d)
 {
 	int e = drv_sticky(d);
 	if (e)
 		return e;
 	if (d->finish_done) {
-		drv_fail(d, -EIO, "the tape was rewound or unloaded, which "
-			 "finished the volume %s; it cannot be written again.",
-			 vol_url(d->vol));
+		/* Not sticky: the published reel is fine, only this call is. */
+		rlog(RLOG_ERR, "the tape was rewound or unloaded, which finished "
+		     "the volume %s; it cannot be written again.",
+		     vol_url(d->vol));
 		return -EIO;
 	}
 	return 0;
@@ -434,7 +362,7 @@ out:
 }
 
 /* Ends re-blocked data and held records before a mark or the end. */
-static int drv_drain(struct drv *d)
+int drv_drain(struct drv *d)
 {
 	int rc = drv_commit_held(d);
 	if (!rc && d->rb && tape_reblock_pending(d->rb))
@@ -478,30 +406,21 @@ int drv_sync(struct drv *d)
 
 /* io held. Publishes this reel, then offlines the reels we fed so the
  * whole storeset is complete when this returns. */
-static int drv_finish_locked(struct drv *d, const char *why)
+int drv_finish_locked(struct drv *d, const char *why)
 {
 	if (d->finish_done)
 		return d->finish_rc;
-	int rc = drv_sticky(d) ? 0 : drv_drain(d);
+	/* A sticky drive error means a record was lost: the reel may still
+	 * be published (it holds what it holds), but the exit status and
+	 * finish_rc say the backup is incomplete. */
+	int rc = drv_sticky(d);
+	if (!rc)
+		rc = drv_drain(d);
 	int vrc = vol_finish(d->vol);	/* idempotent: a full reel is done */
 	if (vrc < 0)
 		drv_fail(d, -EIO, "%s", vol_error(d->vol));
-	if (d->chain_fd >= 0) {
-		struct mtop op = { .mt_op = MTOFFL, .mt_count = 1 };
-		if (ioctl(d->chain_fd, MTIOCTOP, &op) < 0) {
-			int e = errno;
-			d->chain_ok = false;
-			drv_fail(d, -EIO, "finishing the next reel %s failed (%s).",
-				 d->next_path, strerror(e));
-		}
-		if (close(d->chain_fd) < 0 && d->chain_ok) {
-			int e = errno;
-			d->chain_ok = false;
-			drv_fail(d, -EIO, "closing the next reel %s failed (%s).",
-				 d->next_path, strerror(e));
-		}
-		d->chain_fd = -1;
-	}
+	if (d->chain_fd >= 0)
+		drv_chain_finish(d);
 	d->finish_done = true;
 	d->finish_rc = (rc || vrc || !d->chain_ok) ? -EIO : 0;
 	if (d->finish_rc == 0)
@@ -529,121 +448,3 @@ bool drv_all_published(struct drv *d)
 	return ok;
 }
 
-static const char *drv_op_name(int op)
-{
-	switch (op) {
-	case MTFSF: return "fsf";
-	case MTBSF: return "bsf";
-	case MTFSR: return "fsr";
-	case MTBSR: return "bsr";
-	case MTEOM: return "eom";
-	case MTERASE: return "erase";
-	case MTRETEN: return "retension";
-	case MTSEEK: return "seek";
-	case MTLOAD: return "load";
-	case MTLOCK: return "lock";
-	case MTUNLOCK: return "unlock";
-	case MTSETDRVBUFFER: return "drvbuffer";
-	case MTSETDENSITY: return "setdensity";
-	default: return "this";
-	}
-}
-
-int drv_mtop(struct drv *d, const struct mtop *op)
-{
-	pthread_mutex_lock(&d->io);
-	int rc = 0;
-	switch (op->mt_op) {
-	case MTNOP:
-		rc = drv_commit_held(d);
-		if (!rc)
-			rc = drv_sticky(d);
-		break;
-	case MTWEOF:
-#ifdef MTWEOFI
-	case MTWEOFI:
-#endif
-		if ((rc = drv_gate(d)) || (rc = drv_drain(d)))
-			break;
-		for (int i = 0; i < op->mt_count && !rc; i++)
-			rc = drv_put_mark(d);
-		break;
-	case MTSETBLK: {
-		if ((rc = drv_gate(d)) || (rc = drv_drain(d)))
-			break;
-		size_t n = (size_t)op->mt_count;
-		if (op->mt_count < 0 || n > drv_max_record(d)) {
-			rlog(RLOG_ERR, "setblk %d refused: the block size must be "
-			     "0 (variable) up to %zu bytes.", op->mt_count,
-			     drv_max_record(d));
-			rc = -EINVAL;
-			break;
-		}
-		tape_reblock_free(d->rb);
-		d->rb = n ? tape_reblock_new(n, true, drv_emit, d) : NULL;
-		if (n && !d->rb)
-			rc = -ENOMEM;
-		pthread_mutex_lock(&d->snap);
-		d->st.block_size = d->rb ? n : 0;
-		pthread_mutex_unlock(&d->snap);
-		break;
-	}
-	case MTREW:
-	case MTOFFL:
-	case MTUNLOAD:
-		rc = drv_finish_locked(d, op->mt_op == MTREW ? "rewind" : "unload");
-		break;
-	default:
-		rlog(RLOG_ERR, "mt %s (operation %d) is not supported by a "
-		     "streamed tape; nothing was done.", drv_op_name(op->mt_op),
-		     op->mt_op);
-		rc = -EINVAL;
-	}
-	pthread_mutex_unlock(&d->io);
-	return rc;
-}
-
-void drv_get_state(struct drv *d, struct drv_state *out)
-{
-	pthread_mutex_lock(&d->snap);
-	*out = d->st;
-	pthread_mutex_unlock(&d->snap);
-}
-
-void drv_mtget(struct drv *d, struct mtget *g)
-{
-	struct drv_state s;
-	drv_get_state(d, &s);
-	memset(g, 0, sizeof(*g));
-	g->mt_type = MT_ISSCSI2;
-	g->mt_dsreg = (long)((s.block_size << MT_ST_BLKSIZE_SHIFT) &
-			     MT_ST_BLKSIZE_MASK);
-	g->mt_fileno = (int)s.fileno;
-	g->mt_blkno = (int)s.blkno;
-	long st = 0;
-	if (!s.finished)
-		st |= GMT_ONLINE(~0L);
-	else
-		st |= GMT_WR_PROT(~0L);
-	if (s.at_bot && !s.finished)
-		st |= GMT_BOT(~0L);
-	if (s.at_eof)
-		st |= GMT_EOF(~0L);
-	if (s.at_eot)
-		st |= GMT_EOT(~0L);
-	g->mt_gstat = st;
-}
-
-void drv_mtpos(struct drv *d, struct mtpos *p)
-{
-	struct drv_state s;
-	drv_get_state(d, &s);
-	p->mt_blkno = (long)(s.blocks + s.fileno);
-}
-
-void drv_last_error(struct drv *d, char *buf, size_t len)
-{
-	pthread_mutex_lock(&d->snap);
-	snprintf(buf, len, "%s", d->errmsg);
-	pthread_mutex_unlock(&d->snap);
-}

@@ -65,8 +65,6 @@ static int rfs_fork(int *ready_fd)
 	}
 	close(p[0]);
 	*ready_fd = p[1];
-	if (setsid() < 0)
-		rlog(RLOG_WARN, "setsid failed: %s.", strerror(errno));
 	return 0;
 }
 
@@ -83,6 +81,10 @@ static void rfs_ready(int *ready_fd, char c)
 /* The daemon's stdio goes to /dev/null and its log to syslog. */
 static void rfs_detach(void)
 {
+	/* Only now: until the mount is up the terminal is still ours, for a
+	 * password prompt. */
+	if (setsid() < 0)
+		rlog(RLOG_WARN, "setsid failed: %s.", strerror(errno));
 	int fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, 0);
@@ -122,6 +124,69 @@ static void rfs_summary(struct vol *v, bool ok)
 		ok ? "published" : "NOT published");
 }
 
+/* Names the mount in /proc/mounts as fuse.reelfs with the URL (without
+ * password) as its source, unless mount.fuse3 or the user already did. */
+static int rfs_name_mount(struct fuse_args *args, const char *url)
+{
+	bool has_fsname = false, has_subtype = false;
+	for (int i = 0; i < args->argc; i++) {
+		has_fsname |= strstr(args->argv[i], "fsname=") != NULL;
+		has_subtype |= strstr(args->argv[i], "subtype=") != NULL;
+	}
+	char *opts = NULL;
+	int rc = 0;
+	if (!has_subtype)
+		rc = fuse_opt_add_opt(&opts, "subtype=reelfs");
+	if (!rc && !has_fsname) {
+		char *shown = xfer_url_display(url);
+		size_t n = shown ? strlen(shown) + 8 : 0;
+		char *kv = shown ? malloc(n) : NULL;
+		if (kv) {
+			snprintf(kv, n, "fsname=%s", shown);
+			rc = fuse_opt_add_opt_escaped(&opts, kv);
+		}
+		free(kv);
+		free(shown);
+	}
+	if (!rc && opts)
+		rc = fuse_opt_add_arg(args, "-o") || fuse_opt_add_arg(args, opts);
+	free(opts);
+	if (rc) {
+		rlog(RLOG_ERR, "out of memory.");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* With --next pointing at another reelfs mount's tape, that mount's
+ * status file names the next reel's URL, for the manifest. NULL when it
+ * is not a reelfs mount (or says nothing). Caller frees. */
+static char *rfs_next_url(const char *next_path)
+{
+	char *dir = strdup(next_path);
+	if (!dir)
+		return NULL;
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/status", slash ? dir : ".");
+	free(dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char line[4096];
+	char *url = NULL;
+	while (!url && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "url: ", 5) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			url = strdup(line + 5);
+		}
+	}
+	fclose(f);
+	return url;
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -150,6 +215,8 @@ int main(int argc, char **argv)
 		ret = 0;
 		goto out_opts;
 	}
+	if (rfs_name_mount(&args, o.url) < 0)
+		goto out_opts;
 	if (fuse_parse_cmdline(&args, &fo) != 0)
 		goto out_opts;
 	if (!fo.mountpoint) {
@@ -167,6 +234,8 @@ int main(int argc, char **argv)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (o.next && !o.next_url)
+		o.next_url = rfs_next_url(o.next);
 	struct vol_config vc = {
 		.url = o.url,
 		.xfer = &o.xfer,

@@ -8,6 +8,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,9 +98,57 @@ static int rfs_opt_proc(void *data, const char *arg, int key,
 	return 1;
 }
 
+/* Our own options that take a value, for the "--key VALUE" form. */
+static bool rfs_takes_value(const char *key)
+{
+	static const char *const keys[] = { "format", "block-size", "capacity",
+		"next", "storeset", "prev", "next-url", "reel" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return xfer_opts_takes_value(key);
+}
+
+/* "--key VALUE" becomes "--key=VALUE" (what the transfer options' help
+ * shows), so both forms work; fuse_opt only knows the joined one. */
+static int rfs_join_values(struct fuse_args *args)
+{
+	struct fuse_args out = FUSE_ARGS_INIT(0, NULL);
+	for (int i = 0; i < args->argc; i++) {
+		const char *a = args->argv[i];
+		int rc;
+		if (i > 0 && strncmp(a, "--", 2) == 0 && a[2] && !strchr(a, '=') &&
+		    i + 1 < args->argc && rfs_takes_value(a + 2)) {
+			size_t n = strlen(a) + strlen(args->argv[i + 1]) + 2;
+			char *kv = malloc(n);
+			if (!kv) {
+				fuse_opt_free_args(&out);
+				return -ENOMEM;
+			}
+			snprintf(kv, n, "%s=%s", a, args->argv[i + 1]);
+			rc = fuse_opt_add_arg(&out, kv);
+			free(kv);
+			i++;
+		} else {
+			rc = fuse_opt_add_arg(&out, a);
+		}
+		if (rc) {
+			fuse_opt_free_args(&out);
+			return -ENOMEM;
+		}
+	}
+	fuse_opt_free_args(args);
+	*args = out;
+	return 0;
+}
+
 int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 {
 	xfer_opts_init(&o->xfer);
+	if (rfs_join_values(args) < 0) {
+		rlog(RLOG_ERR, "out of memory.");
+		return -ENOMEM;
+	}
 	if (fuse_opt_parse(args, o, rfs_opt_table, rfs_opt_proc) < 0) {
 		rlog(RLOG_ERR, "the command line could not be parsed.");
 		return -EINVAL;
@@ -167,7 +216,8 @@ void rfs_opts_help(const char *prog)
 	       "   or: mount -t fuse.reelfs URL MOUNTPOINT -o key=value,...\n\n"
 	       "MOUNTPOINT/tape is a tape drive whose records stream to URL as a\n"
 	       "tape image; MOUNTPOINT/status shows how it goes.\n\n"
-	       "Every option works as --key=value and as -o key=value:\n"
+	       "Every option works as --key=value (or --key value) and as\n"
+	       "-o key=value:\n"
 	       "  --format=NAME       image format: %s (default: from the\n"
 	       "                      URL's extension, else mtd)\n"
 	       "  --block-size=N      fixed records of N bytes (0: one write()\n"

@@ -157,9 +157,12 @@ static int fb_send(void *st, const char *name, uint64_t offset, struct xq *q,
 		size_t n;
 		ssize_t w;
 
-		rc = xq_peek(q, &buf, &n);
+		rc = xq_peek_batch(q, &buf, &n, 1u << 20, 20);
 		if (rc || n == 0)
 			break;
+		/* Moderate slices, so room frees up while we write. */
+		if (n > 4u << 20)
+			n = 4u << 20;
 		w = write(fd, buf, n);
 		if (w < 0) {
 			if (errno == EINTR)

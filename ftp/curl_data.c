@@ -24,6 +24,9 @@ int cs_xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	double now;
 	(void)dt; (void)dn; (void)ut; (void)un;
 
+	/* An abandoned upload stops now, even while the network is stuck. */
+	if (c->q && __atomic_load_n(&c->q->cancel, __ATOMIC_RELAXED))
+		return 1;
 	if (c->eof)
 		return 0;	/* the final reply has its own timeout */
 	now = xnow();
@@ -38,10 +41,15 @@ int cs_xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return 0;
 }
 
+/* Big slices for libcurl: wait (briefly) for this much before handing
+ * bytes on, and hand on as much as fits. */
+#define READ_BATCH (256u << 10)
+#define READ_WAIT_MS 20
+
 static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 {
 	struct cs *c = ctx;
-	size_t room = size * n, len;
+	size_t room = size * n, len, done = 0;
 	const void *p;
 	int rc;
 
@@ -50,25 +58,27 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 		c->hooks->ready(c->hooks->ctx);
 		c->hooks->ready = NULL;
 	}
-	rc = xq_peek_nowait(c->q, &p, &len);
-	if (rc == -EAGAIN) {
-		/* The writer is slower than the network: wait for it. This is
-		 * not a stall, so the clock restarts afterwards. */
-		rc = xq_peek(c->q, &p, &len);
-		c->last_move = xnow();
-	}
-	if (rc)
-		return CURL_READFUNC_ABORT;
-	if (len == 0) {
-		c->eof = true;
-		return 0;
-	}
-	if (len > room)
-		len = room;
-	memcpy(buf, p, len);
-	xq_advance(c->q, len);
+	/* When the writer is slower than the network, this waits for it.
+	 * That is not a stall, so the stall clock restarts afterwards. */
+	rc = xq_peek_batch(c->q, &p, &len, room < READ_BATCH ? room : READ_BATCH,
+			   READ_WAIT_MS);
 	c->last_move = xnow();
-	return len;
+	while (rc == 0 && len) {
+		if (len > room - done)
+			len = room - done;
+		memcpy(buf + done, p, len);
+		xq_advance(c->q, len);
+		done += len;
+		if (done == room)
+			break;
+		rc = xq_peek_nowait(c->q, &p, &len);	/* the ring's wrap */
+	}
+	if (done)
+		return done;
+	if (rc == -ECANCELED)
+		return CURL_READFUNC_ABORT;
+	c->eof = true;
+	return 0;
 }
 
 /* The queue is already positioned at the resume offset. */
@@ -128,6 +138,11 @@ int cs_send(void *st, const char *name, uint64_t offset, struct xq *q,
 			cs_hangup(c, true);
 		if (!strncmp(c->late, "452 ", 4) || !strncmp(c->late, "552 ", 4))
 			return xerr(err, errlen, -ENOSPC, "\"%s\"", c->late);
+		/* vsftpd says 451 when its write() fails, a full disk included;
+		 * the caller decides after a second one at the same offset. */
+		if (!strncmp(c->late, "451 ", 4))
+			return xerr(err, errlen, -EREMOTEIO, "the server could not "
+				    "write the data (\"%s\")", c->late);
 		if (c->late[0]) {
 			size_t l = strlen(err);
 			snprintf(err + l, errlen - l, "; the server said \"%s\"", c->late);

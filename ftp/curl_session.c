@@ -251,8 +251,13 @@ int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
 				    "(%s)", c->base, detail);
 		break;
 	case CURLE_LOGIN_DENIED:
-		return xerr(err, errlen, -EACCES, "login refused (%ld) for user "
-			    "\"%s\"", code, c->user ? c->user : "anonymous");
+		if (code == 530)
+			return xerr(err, errlen, -EACCES, "login refused (530) for "
+				    "user \"%s\"", c->user ? c->user : "anonymous");
+		/* "421 too many users", "500 OOPS: ...": the server's trouble,
+		 * not the credentials; another try may work. */
+		return xerr(err, errlen, -EAGAIN, "login failed for user \"%s\"%s",
+			    c->user ? c->user : "anonymous", said);
 	case CURLE_REMOTE_ACCESS_DENIED:
 		if (c->mkdir)
 			return xerr(err, errlen, -EACCES, "cannot create the directory "
@@ -304,6 +309,8 @@ static void cs_close(void *st)
 	free(c->lbuf);
 	free(c);
 }
+
+static int cs_reconnect(void *st, char *err, size_t errlen);
 
 static int cs_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 		   bool for_write, char *err, size_t errlen)
@@ -359,12 +366,23 @@ static int cs_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 	if (rc)
 		goto fail;
 	curl_easy_setopt(c->h, CURLOPT_NOBODY, 1L);
-	res = curl_easy_perform(c->h);
-	if (res != CURLE_OK) {
+	for (int tries = 0;; tries++) {
+		res = curl_easy_perform(c->h);
+		if (res == CURLE_OK)
+			break;
 		rc = cs_error(c, res, "logging in", err, errlen);
-		if (rc == -EAGAIN)
-			rc = -EIO;
-		goto fail;
+		/* Only a server that answered and then failed gets another try,
+		 * twice at most: pre-data failures must come back in seconds. */
+		if (rc != -EAGAIN || !c->reply[0] || tries >= 2) {
+			if (rc == -EAGAIN)
+				rc = -EIO;
+			goto fail;
+		}
+		usleep(300000u << tries);
+		cs_reconnect(c, NULL, 0);
+		if ((rc = cs_setup(c, c->dir)))
+			goto fail;
+		curl_easy_setopt(c->h, CURLOPT_NOBODY, 1L);
 	}
 	*st = c;
 	return 0;

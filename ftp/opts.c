@@ -6,6 +6,9 @@
 #include "xfer_int.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -242,12 +245,20 @@ int xfer_opts_set(struct xfer_opts *o, const char *key, const char *value,
 	return 1;
 }
 
-const char *xfer_opts_help(void)
+static char help_text[2048];
+static pthread_once_t help_once = PTHREAD_ONCE_INIT;
+
+static void help_build(void)
 {
-	return
+	curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+	bool sftp = false;
+
+	for (const char *const *p = vi->protocols; p && *p; p++)
+		sftp |= !strcmp(*p, "sftp");
+	snprintf(help_text, sizeof(help_text),
 	"Targets: file:///path/NAME or a plain path, ftp://[user@]host[:port]/path/NAME,\n"
-	"  ftps://... (implicit TLS), sftp://... (this libcurl has SFTP when\n"
-	"  `curl --version` lists it). A password in the URL is refused.\n"
+	"  ftps://... (implicit TLS)%s\n"
+	"  A password in the URL is refused.\n"
 	"  --user NAME            user to log in as (else the URL's user)\n"
 	"  --password-file FILE   read the password from FILE's first line;\n"
 	"                         else REELFS_PASSWORD, ~/.netrc, or a prompt\n"
@@ -259,10 +270,18 @@ const char *xfer_opts_help(void)
 	"  --stall-timeout S      reconnect after S seconds without progress (60)\n"
 	"  --buffer SIZE          memory for data in flight (default 64M)\n"
 	"  --replay SIZE          part of it kept for a resume (default 32M)\n"
-	"  --retries N            reconnects before giving up (default 5)\n"
+	"  --retries N            reconnects in a row before giving up (default 5)\n"
 	"  --overwrite=never|always|ask   an existing NAME (default never)\n"
 	"  --mkdir                create the target directory\n"
 	"  --verify               read the result back and compare its CRC32\n"
 	"  --progress, --quiet    progress line on stderr (default: on a tty)\n"
-	"  --debug=none|brief|sensitive   log the FTP dialogue (brief masks PASS)\n";
+	"  --debug=none|brief|sensitive   log the FTP dialogue (brief masks PASS)\n",
+	sftp ? ", sftp://... (this libcurl has SFTP)."
+	     : "; no sftp:// (this libcurl lacks SFTP).");
+}
+
+const char *xfer_opts_help(void)
+{
+	pthread_once(&help_once, help_build);
+	return help_text;
 }

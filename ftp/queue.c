@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int xq_init(struct xq *q, uint64_t cap, uint64_t replay)
 {
@@ -78,7 +79,9 @@ int xq_put(struct xq *q, const void *data, size_t len)
 
 		pthread_mutex_lock(&q->mu);
 		q->head += n;
-		pthread_cond_signal(&q->data);
+		/* Wake the consumer only when it has what it waits for. */
+		if (q->head - q->pos >= q->want)
+			pthread_cond_signal(&q->data);
 		pthread_mutex_unlock(&q->mu);
 		src += n;
 		len -= n;
@@ -113,6 +116,31 @@ int xq_peek(struct xq *q, const void **p, size_t *n)
 	pthread_mutex_lock(&q->mu);
 	while (!q->cancel && q->pos == q->head && !q->closed)
 		pthread_cond_wait(&q->data, &q->mu);
+	rc = q->cancel ? -ECANCELED : peek_locked(q, p, n);
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+int xq_peek_batch(struct xq *q, const void **p, size_t *n, size_t min,
+		  unsigned max_ms)
+{
+	struct timespec ts;
+	int rc;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->cancel && q->pos == q->head && !q->closed)
+		pthread_cond_wait(&q->data, &q->mu);
+	if (!q->cancel && !q->closed && q->head - q->pos < min) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(max_ms % 1000) * 1000000L;
+		ts.tv_sec += max_ms / 1000 + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		q->want = min;
+		while (!q->cancel && !q->closed && q->head - q->pos < min)
+			if (pthread_cond_timedwait(&q->data, &q->mu, &ts) == ETIMEDOUT)
+				break;
+		q->want = 0;
+	}
 	rc = q->cancel ? -ECANCELED : peek_locked(q, p, n);
 	pthread_mutex_unlock(&q->mu);
 	return rc;

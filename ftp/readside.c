@@ -172,7 +172,7 @@ struct xfer_download *xfer_download_open(const char *url, const struct xfer_opts
 	}
 	d->offset = offset;
 	d->length = length;
-	rc = pthread_create(&d->thread, NULL, receiver, d);
+	rc = xthread_start(&d->thread, receiver, d);
 	if (rc) {
 		xq_destroy(&d->q);
 		xerr(err, errlen, -rc, "%s: cannot start the download thread", d->disp);

@@ -4,6 +4,7 @@
  */
 #include "xfer_int.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,4 +72,18 @@ void xfer_summary(const struct xfer_stats *s, char *buf, size_t len)
 	snprintf(buf, len, "sent %llu bytes (%s); the server holds %llu bytes",
 		 (unsigned long long)s->sent, h,
 		 (unsigned long long)s->confirmed);
+}
+
+int xthread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	/* Our threads take no signals: they go to the caller's threads, and a
+	 * SIGPIPE from a TLS write to a dead socket stays pending harmlessly. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }

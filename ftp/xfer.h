@@ -85,7 +85,8 @@ struct xfer_stats {
 	double rate_mean;	/* bytes/s since open */
 	double elapsed;		/* seconds since open */
 	double cpu;		/* process CPU seconds since open */
-	uint32_t crc;		/* zlib crc32 of the bytes accepted so far */
+	uint32_t crc;		/* zlib crc32 of the bytes accepted so far,
+				 * computed only with verify (else 0) */
 	bool published;		/* NAME exists and holds exactly these bytes */
 	bool verified;		/* --verify read NAME back and the CRC matched */
 };

@@ -19,6 +19,8 @@ int xerr(char *err, size_t errlen, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 double xnow(void);		/* monotonic seconds */
 double xcpu(void);		/* process CPU seconds */
+/* pthread_create with every signal blocked in the new thread. */
+int xthread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 /* "1.01 GB" (powers of 1024, as the seed tool prints). */
 void xfmt_bytes(uint64_t n, char *buf, size_t len);
 /* "2026-11-21 07:42:10 UTC", or "an unknown time" when t is 0. */
@@ -69,6 +71,7 @@ struct xq {
 	bool closed;		/* producer is done: pos == head means the end */
 	int fail;		/* consumer gave up: producer gets this */
 	bool cancel;		/* everyone stops waiting */
+	uint64_t want;		/* consumer sleeps until this much is queued */
 };
 
 int xq_init(struct xq *q, uint64_t cap, uint64_t replay);
@@ -81,6 +84,11 @@ void xq_close(struct xq *q);
 /* Consumer: the contiguous bytes at pos (waits for some). *n == 0 at the
  * end. -ECANCELED when cancelled. */
 int xq_peek(struct xq *q, const void **p, size_t *n);
+/* Like xq_peek, but once some bytes are there, waits up to max_ms more
+ * for at least min (so the network gets large writes, not the 4-byte
+ * headers of a tape format one at a time). */
+int xq_peek_batch(struct xq *q, const void **p, size_t *n, size_t min,
+		  unsigned max_ms);
 /* Like xq_peek but returns -EAGAIN instead of waiting. */
 int xq_peek_nowait(struct xq *q, const void **p, size_t *n);
 /* Consumer: n bytes of the last peek were handed on. */
@@ -119,7 +127,9 @@ struct xsend_hooks {
 /*
  * One table per kind of target. Functions return 0 or a negative errno
  * and fill err with a sentence (without the URL; the caller adds it).
- * -EAGAIN means "the connection failed; reconnecting may help".
+ * -EAGAIN means "the connection failed; reconnecting may help";
+ * -EREMOTEIO from send: the server failed to store the data (FTP 451),
+ * which may be a full disk; retried like -EAGAIN.
  */
 struct xb_ops {
 	const char *name;

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static const struct reel_opt cat_opts[] = {
 	{ NULL, 0, false, 0 },
 };
 
-#define CAT_MAX_REELS 100000
+#define CAT_MAX_REELS 10000
 
 struct cat {
 	struct reel_cli *cli;
@@ -262,14 +263,16 @@ static char *resolve(const char *base, const char *name)
 /* The reel linked from url's manifest (next or prev); NULL when none.
  * *failed is set when a manifest exists but cannot be read. */
 static char *linked(struct cat *c, const char *url, bool next, char *storeset,
-		    bool *failed)
+		    unsigned *expect_reel, bool *failed)
 {
 	struct tape_manifest m;
 	char err[XFER_ERRLEN] = "";
 	int rc = reel_manifest_load(url, c->xo, &m, err, sizeof(err));
 	*failed = false;
-	if (rc == -ENOENT)
+	if (rc == -ENOENT) {
+		*expect_reel = 0;
 		return NULL;
+	}
 	if (rc < 0) {
 		reel_error("%s", err);
 		*failed = true;
@@ -284,8 +287,24 @@ static char *linked(struct cat *c, const char *url, bool next, char *storeset,
 		tape_manifest_clear(&m);
 		return NULL;
 	}
+	/* Reel numbers must step by one along the links, so a manifest that
+	 * points back at itself (or in a circle) stops the walk at once. */
+	if (*expect_reel && m.reel != *expect_reel) {
+		char *shown = reel_display(url);
+		reel_error("%s is reel %u, but the link to it expects reel %u; the "
+			   "chain of reels is broken.", shown, m.reel, *expect_reel);
+		free(shown);
+		*failed = true;
+		tape_manifest_clear(&m);
+		return NULL;
+	}
+	if ((next && m.reel == UINT_MAX) || (!next && m.reel == 1))
+		*expect_reel = 0;
+	else
+		*expect_reel = next ? m.reel + 1 : m.reel - 1;
 	snprintf(storeset, 40, "%s", m.storeset);
-	const char *l = next ? m.next_url : m.prev_url;
+	/* Reel 1 starts the set, whatever its prev says. */
+	const char *l = next ? m.next_url : (m.reel > 1 ? m.prev_url : NULL);
 	char *out = l ? resolve(url, l) : NULL;
 	tape_manifest_clear(&m);
 	return out;
@@ -351,10 +370,11 @@ int cmd_cat(int argc, char **argv)
 	}
 	url = strdup(cli.pos[0]);
 	bool failed = false;
+	unsigned expect = 0;
 	if (!c.single) {
 		/* From the first reel, whichever one was named. */
 		for (int hops = 0; url; hops++) {
-			char *prev = linked(&c, url, false, storeset, &failed);
+			char *prev = linked(&c, url, false, storeset, &expect, &failed);
 			if (failed) {
 				rc = REEL_EXIT_FAIL;
 				goto out;
@@ -371,10 +391,11 @@ int cmd_cat(int argc, char **argv)
 			url = prev;
 		}
 	}
+	expect = 0;
 	for (int hops = 0; url; hops++) {
 		char *next = NULL;
 		if (!c.single) {
-			next = linked(&c, url, true, storeset, &failed);
+			next = linked(&c, url, true, storeset, &expect, &failed);
 			if (failed) {
 				rc = REEL_EXIT_FAIL;
 				goto out;

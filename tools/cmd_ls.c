@@ -231,12 +231,15 @@ static void text_row(const struct row *r, const struct ls_opts *o)
 	}
 	if (o->deep)
 		snprintf(dp, sizeof(dp), "  %s", deep_text(r, dt, sizeof(dt)));
-	printf("%-28s %13" PRIu64 "  %-16s %-6s %-10s %-26s %4s%s%s\n", r->e->name,
-	       r->e->size, t, r->format ? tape_format_name(r->format) : "?",
-	       r->state, r->have_manifest && r->m.storeset[0] ? r->m.storeset : "-",
+	char name[1024], set[64], note[XFER_ERRLEN];
+	printf("%-28s %13" PRIu64 "  %-16s %-6s %-10s %-26s %4s%s%s\n",
+	       reel_clean(r->e->name, name, sizeof(name)), r->e->size, t,
+	       r->format ? tape_format_name(r->format) : "?", r->state,
+	       r->have_manifest && r->m.storeset[0] ?
+	       reel_clean(r->m.storeset, set, sizeof(set)) : "-",
 	       reel, extra, dp);
 	if (r->note[0])
-		printf("    note: %s\n", r->note);
+		printf("    note: %s\n", reel_clean(r->note, note, sizeof(note)));
 }
 
 static void json_u64_or_null(bool have, uint64_t v)
@@ -451,9 +454,10 @@ int cmd_ls(int argc, char **argv)
 			for (size_t i = 0; i < n; i++) {
 				if (rows[i].is_tape || !rows[i].state)
 					continue;
-				char t[32];
+				char t[32], name[1024];
 				print_time(ents[i].mtime, t, sizeof(t));
-				printf("%-28s %13" PRIu64 "  %-16s%s\n", ents[i].name,
+				printf("%-28s %13" PRIu64 "  %-16s%s\n",
+				       reel_clean(ents[i].name, name, sizeof(name)),
 				       ents[i].size, t, ents[i].is_dir ? "  (directory)" : "");
 			}
 		}

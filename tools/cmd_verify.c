@@ -21,7 +21,8 @@ static const char verify_usage[] =
 "sound, that it ends with end of data (two tape marks), and that format,\n"
 "files, records, tape marks, payload and image bytes and both CRC32s equal\n"
 "those in NAME.manifest.json beside it. Exit status 0 only when all agree;\n"
-"each difference is named on stderr, with its byte offset where known.\n"
+"each difference is named on stderr, with its byte offset where known;\n"
+"a single flipped bit is located from the CRC differences.\n"
 "\n"
 "  --format F       decode as F (default: the manifest's format)\n"
 "  --framing-only   no manifest needed: check framing and end of data only\n"
@@ -189,6 +190,11 @@ int cmd_verify(int argc, char **argv)
 					", the manifest says %08" PRIx32 "; some byte between "
 					"offset 0 and %" PRIu64 " has changed.",
 					s.counts.image_crc, m.counts.image_crc, s.bytes_read);
+			/* Same sizes, sound framing, other CRC: say where. */
+			if (s.counts.image_crc != m.counts.image_crc &&
+			    s.bytes_read == m.counts.image_bytes &&
+			    s.counts.payload_bytes == m.counts.payload_bytes)
+				reel_locate_damage(name, &xo, s.used, &s.counts, &m.counts);
 		}
 	}
 	if (c.problems) {
@@ -204,8 +210,11 @@ int cmd_verify(int argc, char **argv)
 	       s.counts.payload_bytes, s.bytes_read, s.counts.payload_crc,
 	       s.counts.image_crc, s.eod_offset,
 	       have_manifest ? "; the manifest agrees" : " (framing only)");
-	if (have_manifest && m.storeset[0])
-		printf("%s: reel %u of storeset %s\n", shown, m.reel, m.storeset);
+	if (have_manifest && m.storeset[0]) {
+		char set[64];
+		printf("%s: reel %u of storeset %s\n", shown, m.reel,
+		       reel_clean(m.storeset, set, sizeof(set)));
+	}
 	rc = REEL_EXIT_OK;
 out:
 	tape_manifest_clear(&m);

@@ -69,6 +69,19 @@ void reel_iso_time(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+const char *reel_clean(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+	if (!len)
+		return "";
+	for (; s && *s && i + 1 < len; s++, i++) {
+		unsigned char c = (unsigned char)*s;
+		buf[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
 void reel_json_str(const char *s)
 {
 	putchar('"');

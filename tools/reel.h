@@ -163,7 +163,7 @@ struct reel_scan {
 	struct tape_counts counts;
 	uint64_t files;			/* tape files reported through on_file */
 	bool eod;			/* two tape marks in a row were seen */
-	uint64_t eod_offset;		/* offset just past them */
+	uint64_t eod_offset;		/* offset of the first of the two */
 	bool data_after_eod;
 	bool eom;
 	uint64_t eom_offset;
@@ -177,9 +177,7 @@ struct reel_scan {
 	/* private */
 	struct reel_file cur;
 	bool prev_mark;
-	bool pending_empty;		/* an empty file after a mark, not yet known
-					 * to be more than end of data */
-	struct reel_file pending;
+	uint64_t prev_mark_offset;
 };
 
 /* Reads src to its end through the decoder. Returns 0 when the framing is
@@ -188,6 +186,28 @@ struct reel_scan {
 int reel_scan_run(struct reel_scan *s, struct reel_src *src);
 /* One-line description of a histogram: "10240 x 12, 512 x 1". */
 void reel_hist_text(const struct reel_hist *h, char *buf, size_t len);
+
+/* ---- locating damage (locate.c) ------------------------------------------ */
+
+struct reel_flip {
+	uint64_t offset;	/* byte offset in the text the CRC covers */
+	unsigned bit;		/* 0..7: the byte's bit of value 1 << bit */
+};
+
+/* Every single-bit flip in a text of len bytes that turns CRC-32 want into
+ * got; the first max go to out. Returns how many there are (0 when none:
+ * more than one bit differs). Reads no data. */
+size_t reel_crc_flips(uint32_t got, uint32_t want, uint64_t len,
+		      struct reel_flip *out, size_t max);
+
+/* After a verify whose framing and sizes agree but whose CRCs do not:
+ * names, on stderr, the image offset of a single flipped bit when both
+ * CRCs confirm it (SIMH-framed formats), or the one candidate the image
+ * CRC allows, or says that more than one bit differs. Reads the image a
+ * second time only when there is a candidate to place. */
+void reel_locate_damage(const char *name, const struct xfer_opts *o,
+			const struct tape_format *f, const struct tape_counts *got,
+			const struct tape_counts *want);
 
 /* ---- output (out.c) ------------------------------------------------------ */
 
@@ -198,6 +218,9 @@ int reel_out_flush(void);
 
 /* "2026-11-21T07:40:33Z" into buf (at least 21 bytes); "-" for 0. */
 void reel_iso_time(time_t t, char *buf, size_t len);
+/* s with control bytes shown as '?', for a terminal: names from a server
+ * listing or a manifest must not be able to send escape sequences. */
+const char *reel_clean(const char *s, char *buf, size_t len);
 /* A JSON string literal of s on stdout. */
 void reel_json_str(const char *s);
 

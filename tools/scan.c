@@ -6,7 +6,7 @@
  *
  * Memory stays bounded whatever the image: one read buffer, and per file a
  * histogram of at most REEL_HIST_MAX exact sizes. Files are handed to the
- * caller as they end, never collected.
+ * caller as they end; it must never collect them, or hold an image.
  *
  * Numbering follows `mt fsf`: tape files from 1, each ended by a tape
  * mark. Two marks in a row are the end of data; an empty file only counts
@@ -122,8 +122,9 @@ static int on_event(void *ctx, const struct tape_event *ev)
 	case TAPE_EV_MARK:
 		if (s->prev_mark && !s->eod) {
 			s->eod = true;
-			s->eod_offset = ev->offset;
+			s->eod_offset = s->prev_mark_offset;
 		}
+		s->prev_mark_offset = ev->offset;
 		if (s->cur.records) {
 			s->cur.ended = true;
 			emit(s, &s->cur);

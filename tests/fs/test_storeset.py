@@ -86,6 +86,9 @@ def test_b_chained_reels_take_dd_transparently(tmp_path):
             assert (srv.root / names[0]).exists()
             for m in ms:
                 assert m.unmount() == 0, m.stderr
+        # Each reel's manifest names the next reel (read from its status).
+        man1 = json.loads((srv.root / (names[0] + ".manifest.json")).read_text())
+        assert man1["next"].endswith(names[1]) and man1["reel"] == 1
         payload = b""
         for name in names:
             files = image_files(srv, name, "mtd")

@@ -81,6 +81,13 @@ def test_mt_status_file_and_block_numbers(tmp_path):
     need_mount_env("mt", "dd")
     with vsftpd(tmp_path) as srv:
         with Mount(srv.url + "st.mtd", tmp_path / "mnt", env=srv.env()) as m:
+            import os
+            import stat
+            st_tape, st_status = os.stat(m.tape), os.stat(m.status_path)
+            assert stat.S_IMODE(st_tape.st_mode) == 0o600 and stat.S_ISREG(st_tape.st_mode)
+            assert st_tape.st_uid == os.getuid() and st_tape.st_gid == os.getgid()
+            assert stat.S_IMODE(st_status.st_mode) == 0o444
+            assert sorted(os.listdir(m.mountpoint)) == ["status", "tape"]
             f, b, out = _mt_status(m.tape)
             assert (f, b) == (0, 0) and "BOT" in out and "ONLINE" in out
             with open(m.tape, "wb", buffering=0) as t:
@@ -90,6 +97,8 @@ def test_mt_status_file_and_block_numbers(tmp_path):
                 assert (f, b) == (0, 5) and "BOT" not in out
             f, b, out = _mt_status(m.tape)  # close wrote a mark
             assert (f, b) == (1, 0) and "EOF" in out
+            r = run(["mt", "-f", str(m.tape), "tell"])  # MTIOCPOS
+            assert r.returncode == 0 and "At block 6." in r.stdout, r.stdout + r.stderr
             assert run(["mt", "-f", str(m.tape), "weof", "2"]).returncode == 0
             f, b, _ = _mt_status(m.tape)
             assert (f, b) == (3, 0)

@@ -76,6 +76,12 @@ def send(url, args=(), size=0, seed=1, env=None, data=None, timeout=900,
          **popen):
     """Runs xfer_send URL ARGS with the seeded stream (or data) on stdin."""
     cmd = [driver("xfer_send"), str(url), *map(str, args)]
+    return run_stream(cmd, size, seed, env, data, timeout, **popen)
+
+
+def run_stream(cmd, size=0, seed=1, env=None, data=None, timeout=900,
+               **popen):
+    """Runs cmd with the seeded stream (or data) on stdin, hashing it."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=env, **popen)

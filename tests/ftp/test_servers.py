@@ -77,8 +77,10 @@ def test_faultftpd_upload_and_faults(tmp_path, payload):
 
     with FaultFtpd(tmp_path / "full", full_at=123456) as srv:
         r = curl_put(srv, payload, "a.bin")
-        assert r.returncode != 0
-        assert r.returncode == 70, r.stderr  # CURLE_REMOTE_DISK_FULL: 552
+        # curl reports 552 (70) or, when the data connection's reset wins
+        # the race, a send failure (55): it does not read the late reply.
+        assert r.returncode in (55, 70), r.stderr
+        assert "answering 552" in srv.log.read_text()
         assert (srv.root / "a.bin").read_bytes() == data[:123456]
 
     with FaultFtpd(tmp_path / "refuse", refuse_login=True) as srv:

@@ -83,3 +83,11 @@ def test_password_in_url_or_argv_refused(tmp_path):
     r = send(tmp_path / "x.tap", ["--password=secret"], size=1)
     assert r.rc == 64
     assert "other users" in r.err and "secret" not in r.err
+
+
+def test_progress_and_quiet(tmp_path):
+    r = send(tmp_path / "p.tap", ["--progress"], size=3 * MiB)
+    assert r.rc == 0, r
+    assert "\rp.tap: 3.00 MB sent," in r.err and "reconnects" in r.err
+    r = send(tmp_path / "q.tap", ["--quiet"], size=3 * MiB)
+    assert r.rc == 0 and r.err == "", r

@@ -4,6 +4,7 @@ policies, FTPS with a self-signed certificate, active mode, credentials and
 the debug log's masking, and the read side (LIST, SIZE/MDTM, REST)."""
 import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -198,3 +199,28 @@ def test_ftps_self_signed(tmp_path, mode):
         assert r.rc == 0, r
         assert file_sha(srv.root / "a.tap") == r.sha
         assert r.stats["verified"] == 1
+
+
+def test_real_disk_full_is_end_of_medium(tmp_path):
+    """vsftpd on a 3 MiB tmpfs: its write fails, it resets the data
+    connection and says 451; twice at the same offset is end of medium."""
+    need_root()
+    need_tool("vsftpd")
+    small = tmp_path / "small"
+    small.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs",
+                        str(small)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("mount -t tmpfs is missing here: %s" % r.stderr.strip())
+    try:
+        with Vsftpd(small / "srv") as srv:
+            r = send(srv.url + "f.tap", size=10 * MiB, seed=6, env=srv.env())
+            assert r.rc == 2, r
+            assert "end of medium" in r.err and "451" in r.err
+            held = (srv.root / "f.tap.part").stat().st_size
+            assert 0 < held < 3 * MiB
+            assert "after accepting %d bytes" % held in r.err
+            assert r.stats["confirmed"] == held
+            assert not (srv.root / "f.tap").exists()
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)

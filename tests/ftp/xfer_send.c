@@ -67,6 +67,7 @@ int main(int argc, char **argv)
 			if (!val || xfer_parse_size(val, !strcmp(key, "block-size") ?
 						    &block : &abort_after) || !block) {
 				fprintf(stderr, "xfer_send: bad --%s\n", key);
+				free(key);
 				return 64;
 			}
 			free(key);
@@ -75,11 +76,12 @@ int main(int argc, char **argv)
 		if (!val && xfer_opts_takes_value(key) && i + 1 < argc)
 			val = argv[++i];
 		rc = xfer_opts_set(&o, key, val, err, sizeof(err));
+		free(key);
 		if (rc) {
 			fprintf(stderr, "xfer_send: %s\n", rc == 1 ? "unknown option" : err);
+			xfer_opts_free(&o);
 			return 64;
 		}
-		free(key);
 	}
 	if (!url) {
 		fprintf(stderr, "usage: xfer_send URL [options] < data\n%s",

@@ -2,7 +2,6 @@
 messages: one clear sentence on stderr, never a traceback-like dump, never
 a password."""
 import json
-import os
 import pathlib
 import subprocess
 

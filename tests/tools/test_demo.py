@@ -7,7 +7,6 @@ import os
 import pathlib
 import subprocess
 
-import pytest
 
 from need import build_dir, need_root, need_tool
 from reeltool import ok, reel, reel_path
@@ -63,7 +62,6 @@ def test_demo_file_url_before_the_drive_exists(tmp_path):
     # `tar | reel send`.
     fake = tmp_path / "build"
     (fake / "tools").mkdir(parents=True)
-    (fake / "build.ninja").write_text("")
     (fake / "tools" / "reel").symlink_to(reel_path())
     target = tmp_path / "tapes"
     target.mkdir()

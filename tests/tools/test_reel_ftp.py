@@ -183,3 +183,22 @@ def test_send_server_full_leaves_part(tmp_path):
         fails(r, "out of space", "200000 bytes", "full.mtd.part")
         assert sorted(os.listdir(s.root)) == ["full.mtd.part"]
         assert (s.root / "full.mtd.part").stat().st_size == 200000
+
+
+def test_ftps_with_cacert(tmp_path):
+    need_root()
+    need_tool("vsftpd")
+    need_tool("openssl")
+    with Vsftpd(tmp_path / "tls", tls=True) as s:
+        ca = ["--cacert", str(s.cacert)]
+        data = os.urandom(120000)
+        url = s.url + "t.e11"
+        assert url.startswith("ftps://")
+        r = ok(reel("send", *ca, url, stdin=data, env=s.env()))
+        assert "the server holds" in r.stderr
+        assert ok(reel("cat", *ca, url, env=s.env())).stdout == data
+        ok(reel("verify", *ca, url, env=s.env()))
+        j = json.loads(ok(reel("ls", "--json", *ca, s.url, env=s.env())).stdout)
+        assert [t["state"] for t in j["tapes"]] == ["complete"]
+        # Without the CA the self-signed certificate is refused, clearly.
+        fails(reel("map", url, env=s.env()), "not trusted", "--cacert")

@@ -256,16 +256,33 @@ def test_verify_flipped_bit(tmp_path):
     bad[10248 + 1] ^= 0x10
     img.write_bytes(bad)
     fails(reel("verify", img), "framing is damaged", "offset 10248")
-    # In the payload: the CRCs say so, with the range the byte lies in.
+    # In the payload: the framing holds, the CRCs differ, and the CRC
+    # differences themselves place the flipped bit exactly.
     bad = bytearray(raw)
-    bad[20000] ^= 0x01
+    bad[20000] ^= 0x04
     img.write_bytes(bad)
     r = fails(reel("verify", img), "payload CRC32 differs",
               "image CRC32 differs")
-    assert "between offset 0 and %d" % len(raw) in r.stderr
+    # 20000 = 1 record of 10248 + 4-byte header of the second + 9748.
+    assert ("one flipped bit (value 0x04) at image offset 20000: byte 9748 "
+            "of record 2 of tape file 1 (payload offset 19988)") in r.stderr
+    # Two bytes changed: no single bit explains it, and verify says so.
+    bad[30000] ^= 0x10
+    img.write_bytes(bad)
+    fails(reel("verify", img), "more than one bit differs")
     # Undamaged again: agrees.
     img.write_bytes(raw)
     ok(reel("verify", img))
+
+
+def test_verify_flipped_bit_aws(tmp_path):
+    img = tmp_path / "v.aws"
+    ok(reel("send", img, stdin=os.urandom(50000)))
+    raw = bytearray(img.read_bytes())
+    raw[33333] ^= 0x40
+    img.write_bytes(raw)
+    fails(reel("verify", img), "image CRC32 differs",
+          "value 0x40 at image offset 33333")
 
 
 def test_verify_refusals(tmp_path):
@@ -359,3 +376,23 @@ def test_ls_and_send_errors(tmp_path):
     r = reel("send", "--password", "hunter2", tmp_path / "a.mtd")
     assert r.returncode == 2 and "hunter2" not in r.stderr
     assert not (tmp_path / "a.mtd").exists()
+
+
+def test_cat_refuses_a_broken_chain(tmp_path):
+    data = os.urandom(500000)
+    urls, r = storeset(tmp_path, data)
+    ok(r)
+    # Reel 2's manifest now points back at itself: no endless walk.
+    mp = pathlib.Path(str(urls[1]) + ".manifest.json")
+    m = json.loads(mp.read_text())
+    m["prev"] = str(urls[1])
+    mp.write_text(json.dumps(m))
+    fails(reel("cat", urls[1]), "chain of reels is broken")
+    # A reel from another storeset in the chain is refused too.
+    m["prev"] = str(urls[0])
+    mp.write_text(json.dumps(m))
+    m0p = pathlib.Path(str(urls[0]) + ".manifest.json")
+    m0 = json.loads(m0p.read_text())
+    m0["storeset"] = "someone-else"
+    m0p.write_text(json.dumps(m0))
+    fails(reel("cat", urls[1]), "belongs to storeset someone-else")

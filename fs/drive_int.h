@@ -1,0 +1,69 @@
+/*
+ * drive_int.h - the drive's insides, shared by drive.c (records, marks,
+ * writer, finish), drive_mt.c (mtio) and chain.c (the next reel). Nothing
+ * outside those three files includes this.
+ *
+ * Locking: io serialises everything that moves data or changes position
+ * (writes, marks, mt operations, finish); it can be held long (upload
+ * back-pressure, publishing). snap is short and protects the fields that
+ * status readers and MTIOCGET copy (marked "snap"), so `mt status` and
+ * MOUNT/status never wait behind a blocked writer. Order: io, snap.
+ * wlock guards only who holds the drive for writing (open/flush/release);
+ * it is never held while taking another lock.
+ */
+#ifndef REELFS_DRIVE_INT_H
+#define REELFS_DRIVE_INT_H
+
+#include <pthread.h>
+
+#include "drive.h"
+
+struct drv {
+	struct vol *vol;	/* this reel */
+	char *next_path;	/* --next, or NULL */
+	size_t max_request;	/* largest request the kernel sends whole */
+
+	pthread_mutex_t wlock;	/* protects writer_open, writer_closing */
+	pthread_cond_t wcond;	/* signalled when the writer is released */
+	bool writer_open;	/* wlock: a descriptor open for writing exists */
+	bool writer_closing;	/* wlock: one of its descriptors was closed */
+
+	pthread_mutex_t io;
+	struct tape_reblock *rb;/* io: fixed-block mode, NULL when variable */
+	/* A write() of nearly max_request bytes may be the first piece of a
+	 * larger write the kernel split; it is held until the next request
+	 * shows whether a continuation (offset > 0) follows. io. */
+	void *held;
+	size_t held_len;
+	bool has_held;
+	bool refuse_rest;	/* io: the next write is the rest of a split one */
+	int chain_fd;		/* io: the next reel once this one is full */
+	bool finish_done;	/* io */
+	int finish_rc;		/* io */
+	bool chain_ok;		/* io: the rest of the chain finished well */
+	bool dirty;		/* io: records since the last tape mark */
+	uint64_t owner;		/* io: lock owner (process files) of the last write */
+
+	pthread_mutex_t snap;
+	int err;		/* snap: sticky drive error (0 none) */
+	char errmsg[512];	/* snap */
+	struct drv_state st;	/* snap */
+};
+
+void drv_fail(struct drv *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int drv_sticky(struct drv *d);
+int drv_gate(struct drv *d);		/* io held */
+int drv_drain(struct drv *d);		/* io held */
+int drv_put_mark(struct drv *d);	/* io held */
+int drv_commit_held(struct drv *d);	/* io held */
+int drv_finish_locked(struct drv *d, const char *why);	/* io held */
+int drv_emit(void *ctx, const void *rec, size_t len);	/* reblocker sink */
+
+/* chain.c, io held */
+int drv_chain_open(struct drv *d);
+int drv_chain_record(struct drv *d, const void *rec, size_t len);
+int drv_chain_mark(struct drv *d);
+void drv_chain_finish(struct drv *d);
+
+#endif
