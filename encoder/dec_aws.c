@@ -19,6 +19,11 @@
 static int finish_record(struct tape_dec *d)
 {
 	d->in_rec = false;
+	/* Empty chunks can add up to an empty record (BEGIN of 0 bytes, then
+	 * END of 0 bytes); a zero-length record is not a record. */
+	if (d->buf_have == 0)
+		return tape_dec_fail(d, TAPE_ERR_BAD_FLAG, d->rec_off,
+				     "empty record (its chunks hold no bytes)");
 	if (!d->rec_comp)
 		return tape_dec_record(d, d->rec_off, d->buf, d->buf_have,
 				       tape_crc32(0, d->buf, d->buf_have));

@@ -266,9 +266,11 @@ static size_t put_utf8(char *o, unsigned cp)
 }
 
 /* A JSON string into out (at most cap-1 bytes plus NUL). Escapes are
- * decoded; raw control bytes and \u0000 are refused, since the values end
- * up in C strings and in messages. */
-static int read_string(struct mparse *p, char *out, size_t cap, const char *field)
+ * decoded; raw control bytes and \u0000 are always refused, since the
+ * values end up in C strings and in messages; escaped control characters
+ * are refused too unless allow_ctl (URLs). */
+static int read_string(struct mparse *p, char *out, size_t cap, const char *field,
+		       bool allow_ctl)
 {
 	size_t n = 0;
 
@@ -282,7 +284,7 @@ static int read_string(struct mparse *p, char *out, size_t cap, const char *fiel
 		unsigned char c = (unsigned char)p->s[p->pos++];
 		if (c == '"')
 			break;
-		if (c < 0x20)
+		if (c < 0x20 || (c == 0x7f && !allow_ctl))
 			return fail(p, "a control character inside a string");
 		if (c != '\\') {
 			tmp[0] = (char)c;
@@ -326,6 +328,15 @@ static int read_string(struct mparse *p, char *out, size_t cap, const char *fiel
 				return fail(p, "an unknown escape '\\%c'", e);
 			}
 		}
+		/* Names, ids and versions are printed in messages and listings:
+		 * an escaped control character (\n, \u001b, \u009b...) could
+		 * move a terminal's cursor or forge output, and none needs one.
+		 * URLs may hold any byte a file name can, so they keep them (the
+		 * tools show URLs through a cleaning display function). */
+		unsigned char d0 = (unsigned char)tmp[0];
+		if (!allow_ctl && ((tn == 1 && (d0 < 0x20 || d0 == 0x7f)) ||
+				   (tn == 2 && d0 == 0xc2 && (unsigned char)tmp[1] <= 0x9f)))
+			return fail(p, "a control character inside a string");
 		if (n + tn >= cap)
 			return fail(p, "\"%s\" is longer than %zu bytes", field, cap - 1);
 		memcpy(out + n, tmp, tn);
@@ -367,7 +378,7 @@ static int read_crc(struct mparse *p, uint32_t *out, const char *field)
 	char hex[16];
 	uint32_t v = 0;
 
-	if (read_string(p, hex, sizeof(hex), field))
+	if (read_string(p, hex, sizeof(hex), field, false))
 		return -EINVAL;
 	if (strlen(hex) != 8)
 		return fail(p, "\"%s\" must be 8 hex digits", field);
@@ -405,7 +416,7 @@ static int read_time(struct mparse *p, time_t *out, const char *field)
 		*out = 0;
 		return 0;
 	}
-	if (read_string(p, t, sizeof(t), field))
+	if (read_string(p, t, sizeof(t), field, false))
 		return -EINVAL;
 	if (strlen(t) != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' ||
 	    t[13] != ':' || t[16] != ':' || t[19] != 'Z' ||
@@ -432,7 +443,7 @@ static int read_url(struct mparse *p, char **out, const char *field)
 	char *buf = malloc(MANIFEST_MAX_URL + 1);
 	if (!buf)
 		return fail(p, "out of memory");
-	if (read_string(p, buf, MANIFEST_MAX_URL + 1, field)) {
+	if (read_string(p, buf, MANIFEST_MAX_URL + 1, field, true)) {
 		free(buf);
 		return -EINVAL;
 	}
@@ -474,7 +485,7 @@ static int read_field(struct mparse *p, enum mfield f, struct tape_manifest *m)
 			return fail(p, "manifest version %" PRIu64 " is not supported (only 1)", v);
 		return 0;
 	case F_FORMAT:
-		return read_string(p, m->format, sizeof(m->format), name);
+		return read_string(p, m->format, sizeof(m->format), name, false);
 	case F_FILES: return read_uint(p, UINT64_MAX, &c->files, name);
 	case F_RECORDS: return read_uint(p, UINT64_MAX, &c->records, name);
 	case F_MARKS: return read_uint(p, UINT64_MAX, &c->marks, name);
@@ -485,7 +496,7 @@ static int read_field(struct mparse *p, enum mfield f, struct tape_manifest *m)
 	case F_START: return read_time(p, &m->start, name);
 	case F_END: return read_time(p, &m->end, name);
 	case F_STORESET:
-		return read_string(p, m->storeset, sizeof(m->storeset), name);
+		return read_string(p, m->storeset, sizeof(m->storeset), name, false);
 	case F_REEL:
 		if (read_uint(p, UINT_MAX, &v, name))
 			return -EINVAL;
@@ -496,7 +507,7 @@ static int read_field(struct mparse *p, enum mfield f, struct tape_manifest *m)
 	case F_PREV: return read_url(p, &m->prev_url, name);
 	case F_NEXT: return read_url(p, &m->next_url, name);
 	case F_VERSION:
-		return read_string(p, m->version, sizeof(m->version), name);
+		return read_string(p, m->version, sizeof(m->version), name, false);
 	case F_COUNT:
 		break;
 	}
@@ -533,7 +544,7 @@ int tape_manifest_parse(const char *json, size_t len, struct tape_manifest *m,
 
 			skip_ws(&p);
 			keypos = p.pos;
-			if (read_string(&p, key, sizeof(key), "field name"))
+			if (read_string(&p, key, sizeof(key), "field name", false))
 				goto bad;
 			for (f = 0; f < F_COUNT; f++)
 				if (strcmp(key, field_names[f]) == 0)

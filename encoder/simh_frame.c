@@ -22,8 +22,8 @@ int tape_simh_open(void **st, const struct tape_enc_options *opt)
 	return *st ? 0 : -ENOMEM;
 }
 
-int tape_simh_record(void *st, struct tape_enc *e, const void *data,
-		     size_t len, bool pad_odd)
+static int simh_record(void *st, struct tape_enc *e, const void *data,
+		       size_t len, bool pad_odd)
 {
 	struct simh_state *s = st;
 	size_t pad = (pad_odd && (len & 1)) ? 1 : 0;
@@ -46,9 +46,33 @@ int tape_simh_mark(void *st, struct tape_enc *e)
 	return tape_enc_emit(e, &v, 1);
 }
 
-uint64_t tape_simh_cost(size_t len, bool pad_odd)
+static uint64_t simh_cost(size_t len, bool pad_odd)
 {
 	return 8 + (uint64_t)len + ((pad_odd && (len & 1)) ? 1 : 0);
+}
+
+int tape_simh_record_padded(void *st, struct tape_enc *e, const void *data,
+			    size_t len)
+{
+	return simh_record(st, e, data, len, true);
+}
+
+int tape_simh_record_unpadded(void *st, struct tape_enc *e, const void *data,
+			      size_t len)
+{
+	return simh_record(st, e, data, len, false);
+}
+
+uint64_t tape_simh_cost_padded(const void *st, size_t len)
+{
+	(void)st;
+	return simh_cost(len, true);
+}
+
+uint64_t tape_simh_cost_unpadded(const void *st, size_t len)
+{
+	(void)st;
+	return simh_cost(len, false);
 }
 
 void tape_simh_free(void *st)

@@ -8,10 +8,15 @@
 #include "format_ops.h"
 
 int tape_simh_open(void **st, const struct tape_enc_options *opt);
-int tape_simh_record(void *st, struct tape_enc *e, const void *data,
-		     size_t len, bool pad_odd);
 int tape_simh_mark(void *st, struct tape_enc *e);
-uint64_t tape_simh_cost(size_t len, bool pad_odd);
 void tape_simh_free(void *st);
+/* The two variants of the record operation and its cost: odd-length
+ * records padded to even length (mtd, simh) or not (e11). */
+int tape_simh_record_padded(void *st, struct tape_enc *e, const void *data,
+			    size_t len);
+int tape_simh_record_unpadded(void *st, struct tape_enc *e, const void *data,
+			      size_t len);
+uint64_t tape_simh_cost_padded(const void *st, size_t len);
+uint64_t tape_simh_cost_unpadded(const void *st, size_t len);
 
 #endif

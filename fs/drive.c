@@ -60,6 +60,7 @@ struct drv *drv_new(const struct drv_config *c)
 	 * kernel hands over whole. */
 	if (posix_memalign(&d->held, 4096, d->max_request) != 0)
 		d->held = NULL;
+	d->held_cap = d->max_request;
 	if (c->next_path)
 		d->next_path = strdup(c->next_path);
 	if (!d->held || (c->next_path && !d->next_path)) {
@@ -112,10 +113,17 @@ void drv_set_max_request(struct drv *d, size_t max_request)
 	pthread_mutex_unlock(&d->io);
 }
 
+/* Records larger than one FUSE request are joined from the pieces the
+ * kernel splits a write() into, up to this bound: it keeps the memory a
+ * record can take within the configuration (the RSS target is the
+ * transfer buffer + 16 MiB), whatever the format would allow. */
+#define DRV_JOIN_MAX (4u << 20)
+
 size_t drv_max_record(struct drv *d)
 {
 	size_t m = tape_format_max_record(vol_format(d->vol));
-	return d->max_request < m ? d->max_request : m;
+	size_t cap = d->max_request > DRV_JOIN_MAX ? d->max_request : DRV_JOIN_MAX;
+	return cap < m ? cap : m;
 }
 
 /* ---- where records and marks go: this reel, then the chain ------------ */
@@ -290,6 +298,50 @@ static void drv_writer_closing(struct drv *d, bool closing)
 	pthread_mutex_unlock(&d->wlock);
 }
 
+/* A continuation piece of a write() the kernel split (off > 0): appended
+ * to the held first piece, so the whole write() still becomes one record,
+ * up to drv_max_record. The writer's write() has not returned yet, so the
+ * record is complete when its next request (or close, or an ioctl)
+ * arrives. io held. */
+static int drv_join_piece(struct drv *d, const void *buf, size_t len, off_t off)
+{
+	if (!d->has_held || (uint64_t)off != d->held_len) {
+		rlog(RLOG_ERR, "a piece of a write() arrived at offset %lld "
+		     "without the pieces before it; it was refused.",
+		     (long long)off);
+		d->has_held = false;
+		d->refuse_rest = true;
+		return -EINVAL;
+	}
+	size_t want = d->held_len + len;
+	if (want > drv_max_record(d)) {
+		d->has_held = false;
+		d->refuse_rest = true;
+		rlog(RLOG_ERR, "a write() of more than %zu bytes is larger than "
+		     "the largest record (%zu bytes for %s); it was refused "
+		     "(EINVAL) and nothing of it was written.", drv_max_record(d),
+		     drv_max_record(d), tape_format_name(vol_format(d->vol)));
+		return -EINVAL;
+	}
+	if (want > d->held_cap) {
+		void *p;
+		if (posix_memalign(&p, 4096, drv_max_record(d)) != 0) {
+			d->has_held = false;
+			d->refuse_rest = true;
+			rlog(RLOG_ERR, "out of memory joining a %zu-byte record; "
+			     "it was refused.", want);
+			return -ENOMEM;
+		}
+		memcpy(p, d->held, d->held_len);
+		free(d->held);
+		d->held = p;
+		d->held_cap = drv_max_record(d);
+	}
+	memcpy((char *)d->held + d->held_len, buf, len);
+	d->held_len = want;
+	return 0;
+}
+
 int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 	      uint64_t owner)
 {
@@ -308,21 +360,12 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 		goto out;
 	}
 	if (off != 0) {
-		/* The kernel split one write(). Its first piece was held, and
-		 * is dropped now, so nothing of the write is recorded. The
-		 * kernel reports that first piece as written (a short count),
-		 * so the writer's retry of the rest is refused too. */
-		d->has_held = false;
-		d->refuse_rest = true;
-		rlog(RLOG_ERR, "a write() larger than %zu bytes reached reelfs "
-		     "in pieces, so it cannot be kept as one record; it was "
-		     "refused (EINVAL) and nothing of it was written. Use "
-		     "records of at most %zu bytes.", drv_max_record(d),
-		     drv_max_record(d));
-		rc = -EINVAL;
+		rc = drv_join_piece(d, buf, len, off);
 		goto out;
 	}
 	if (d->refuse_rest) {
+		/* The rest of a too-large write the writer retries after the
+		 * kernel reported its first piece as written. */
 		d->refuse_rest = false;
 		rc = -EINVAL;
 		goto out;
@@ -331,17 +374,20 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 		goto out;
 	if (len > drv_max_record(d)) {
 		rlog(RLOG_ERR, "a %zu-byte record is larger than the %zu bytes "
-		     "the %s format and FUSE allow; it was refused.", len,
+		     "the %s format and reelfs allow; it was refused.", len,
 		     drv_max_record(d), tape_format_name(vol_format(d->vol)));
 		rc = -EINVAL;
 		goto out;
 	}
 	/* Only a request within a page of the limit can be the first piece
 	 * of a split write (a write whose buffer is not page-aligned is cut
-	 * up to a page early). */
+	 * up to a page early), so only those are held. */
 	if (len + 4096 > d->max_request) {
 		if (d->chain_fd < 0) {
-			rc = vol_check_room(d->vol, len);
+			/* Early warning for the largest record the pieces
+			 * could add up to: once the first piece is taken, the
+			 * rest can no longer be refused cleanly. */
+			rc = vol_check_room(d->vol, drv_max_record(d));
 			if (rc == -ENOSPC && !d->next_path)
 				goto out;
 			if (rc < 0 && rc != -ENOSPC) {

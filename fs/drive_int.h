@@ -31,12 +31,15 @@ struct drv {
 	pthread_mutex_t io;
 	struct tape_reblock *rb;/* io: fixed-block mode, NULL when variable */
 	/* A write() of nearly max_request bytes may be the first piece of a
-	 * larger write the kernel split; it is held until the next request
-	 * shows whether a continuation (offset > 0) follows. io. */
+	 * larger write the kernel split (the pieces are joined onto it); it
+	 * is held until the writer's next request, close or ioctl shows the
+	 * record is complete. io. */
 	void *held;
 	size_t held_len;
+	size_t held_cap;	/* io: bytes allocated at held */
 	bool has_held;
-	bool refuse_rest;	/* io: the next write is the rest of a split one */
+	bool refuse_rest;	/* io: the next write is the retried rest of a
+				 * refused split one */
 	int chain_fd;		/* io: the next reel once this one is full */
 	bool finish_done;	/* io */
 	int finish_rc;		/* io */

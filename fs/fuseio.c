@@ -7,8 +7,8 @@
  * like several write() calls - one record would silently become two. On a
  * stream file the kernel has no position: every write() starts at offset
  * 0, so a request with a non-zero offset is the continuation of a split
- * write and can be refused. (It also makes lseek fail with ESPIPE, as on
- * a tape.) libfuse 3.14's fuse_file_info has no bit for FOPEN_STREAM, so
+ * write, and the drive joins it onto the piece before (drive.c). It also
+ * makes lseek fail with ESPIPE, as on a tape. libfuse 3.14's fuse_file_info has no bit for FOPEN_STREAM, so
  * the flag is set here on its way to the kernel.
  *
  * It must never change any other reply, and never copy request data.

@@ -215,9 +215,15 @@ static int vol_after(struct vol *v, int rc, const char *what)
 		const char *why = xfer_upload_error(v->up);
 		if (!why || !*why)
 			why = tape_enc_error(v->enc);
-		vol_set_error(v, rc == -EPIPE ? -EPIPE : -EIO,
-			      "%s: %s failed: %s", xfer_upload_url(v->up), what,
-			      why && *why ? why : strerror(-rc));
+		const char *url = xfer_upload_url(v->up);
+		if (why && *why && strncmp(why, url, strlen(url)) == 0)
+			/* The transfer's sentence names the URL already. */
+			vol_set_error(v, rc == -EPIPE ? -EPIPE : -EIO,
+				      "%s (while %s)", why, what);
+		else
+			vol_set_error(v, rc == -EPIPE ? -EPIPE : -EIO,
+				      "%s: %s failed: %s", url, what,
+				      why && *why ? why : strerror(-rc));
 		if (!v->finished)
 			v->state = VOL_FAILED;
 	}

@@ -131,6 +131,16 @@ int cs_send(void *st, const char *name, uint64_t offset, struct xq *q,
 		return 0;
 	if (q->cancel)
 		return xerr(err, errlen, -ECANCELED, "abandoned");
+	if (hooks.ready && res == CURLE_UPLOAD_FAILED) {
+		/* STOR refused before any data: the directory is not writable
+		 * (or the name is not allowed). */
+		long code = 0;
+		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+		if (code >= 500)
+			return xerr(err, errlen, -EACCES, "the server refused to "
+				    "create %s in \"%s\" (\"%s\")", name,
+				    c->dir_display, c->reply);
+	}
 	rc = cs_error(c, res, "sending", err, errlen);
 	if (rc == -EAGAIN || rc == -EIO) {
 		/* Did the server say why before hanging up? */

@@ -1,7 +1,8 @@
 /*
- * curl_int.h - the libcurl backend's private state, shared by its two
- * files: curl_session.c (connection, options, errors, control commands)
- * and curl_data.c (uploads, downloads, listings). Not for other files.
+ * curl_int.h - the libcurl backend's private state, shared by its
+ * files: curl_session.c (connection, options), curl_control.c (SIZE,
+ * MDTM, rename), curl_data.c (uploads, downloads, listings) and
+ * curl_errors.c (messages). Not for other files.
  */
 #ifndef REELFS_CURL_INT_H
 #define REELFS_CURL_INT_H
@@ -61,6 +62,10 @@ int cs_setup_file(struct cs *c, const char *name);
  * new connection may help, -ENOSPC when the server is full. */
 int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
 	     size_t errlen);
+int cs_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
+	    char *err, size_t errlen);
+int cs_rename(void *st, const char *from, const char *to, bool replace,
+	      char *err, size_t errlen);
 int cs_send(void *st, const char *name, uint64_t offset, struct xq *q,
 	    const struct xsend_hooks *h, char *err, size_t errlen);
 int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,

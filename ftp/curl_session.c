@@ -2,8 +2,9 @@
  * curl_session.c - the libcurl backend's session: one easy handle (and so
  * one control connection, reused) per transfer object, the options every
  * operation shares (credentials, TLS, timeouts, active mode, debug), the
- * control commands (login check, SIZE/MDTM, RNFR/RNTO) and turning curl's
- * errors into sentences. The password goes to libcurl only; the debug log
+ * login and directory check, reconnecting, and the backend's table
+ * (commands in curl_control.c, transfers in curl_data.c, errors in
+ * curl_errors.c). The password goes to libcurl only; the debug log
  * masks it unless debug is sensitive.
  */
 #include "curl_int.h"
@@ -200,95 +201,6 @@ int cs_setup_file(struct cs *c, const char *name)
 	return rc;
 }
 
-static bool retryable(CURLcode res, long code)
-{
-	if (code == 421 || code == 425 || code == 426 || code == 450 || code == 451)
-		return true;
-	switch (res) {
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_GOT_NOTHING:
-	case CURLE_FTP_ACCEPT_FAILED:
-	case CURLE_FTP_ACCEPT_TIMEOUT:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_FTP_WEIRD_PASV_REPLY:
-	case CURLE_FTP_WEIRD_227_FORMAT:
-	case CURLE_FTP_CANT_GET_HOST:
-	case CURLE_FTP_PORT_FAILED:
-	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSH:
-		return true;
-	default:
-		return false;
-	}
-}
-
-int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
-	     size_t errlen)
-{
-	long code = 0;
-	const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(res);
-	char said[300] = "";
-
-	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-	if (c->reply[0] == '4' || c->reply[0] == '5')
-		snprintf(said, sizeof(said), "; the server said \"%s\"", c->reply);
-	if (c->stalled)
-		return xerr(err, errlen, -EAGAIN, "%s: no progress for %ld seconds "
-			    "(--stall-timeout)", what, c->stall_timeout);
-	if (res == CURLE_REMOTE_DISK_FULL || code == 452 || code == 552)
-		return xerr(err, errlen, -ENOSPC, "\"%s\"",
-			    c->reply[0] ? c->reply : detail);
-	switch (res) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return xerr(err, errlen, -EHOSTUNREACH, "unknown host \"%s\"", c->host);
-	case CURLE_COULDNT_CONNECT:
-		if (!c->reply[0])
-			return xerr(err, errlen, -ECONNREFUSED, "cannot connect to %s "
-				    "(%s)", c->base, detail);
-		break;
-	case CURLE_LOGIN_DENIED:
-		if (code == 530)
-			return xerr(err, errlen, -EACCES, "login refused (530) for "
-				    "user \"%s\"", c->user ? c->user : "anonymous");
-		/* "421 too many users", "500 OOPS: ...": the server's trouble,
-		 * not the credentials; another try may work. */
-		return xerr(err, errlen, -EAGAIN, "login failed for user \"%s\"%s",
-			    c->user ? c->user : "anonymous", said);
-	case CURLE_REMOTE_ACCESS_DENIED:
-		if (c->mkdir)
-			return xerr(err, errlen, -EACCES, "cannot create the directory "
-				    "\"%s\"%s", c->dir_display, said);
-		return xerr(err, errlen, -ENOENT, "no such directory \"%s\" (%ld)%s; "
-			    "--mkdir creates it", c->dir_display, code, said);
-	case CURLE_USE_SSL_FAILED:
-		return xerr(err, errlen, -EPROTO, "the server does not offer TLS "
-			    "(AUTH TLS refused) and --tls=require was asked for");
-	case CURLE_PEER_FAILED_VERIFICATION:
-		return xerr(err, errlen, -EPERM, "the server's certificate is not "
-			    "trusted (%s); give its CA with --cacert FILE, or "
-			    "--insecure to skip the check", detail);
-	case CURLE_SSL_CACERT_BADFILE:
-		return xerr(err, errlen, -EINVAL, "cannot use the --cacert file "
-			    "(%s)", detail);
-	case CURLE_REMOTE_FILE_NOT_FOUND:
-		return xerr(err, errlen, -ENOENT, "%s: no such file%s", what, said);
-	case CURLE_UNSUPPORTED_PROTOCOL:
-		return xerr(err, errlen, -EPROTONOSUPPORT, "this libcurl cannot "
-			    "speak %s (%s)", c->base, detail);
-	case CURLE_ABORTED_BY_CALLBACK:
-		return xerr(err, errlen, -ECANCELED, "%s: abandoned", what);
-	default:
-		break;
-	}
-	if (retryable(res, code))
-		return xerr(err, errlen, -EAGAIN, "%s: %s%s", what, detail, said);
-	return xerr(err, errlen, -EIO, "%s: %s%s", what, detail, said);
-}
-
 static void cs_close(void *st)
 {
 	struct cs *c = st;
@@ -412,102 +324,6 @@ void cs_hangup(struct cs *c, bool catch)
 	c->catch_late = false;
 }
 
-static int cs_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
-		   char *err, size_t errlen)
-{
-	struct cs *c = st;
-	curl_off_t len = -1, ft = -1;
-	CURLcode res;
-	long code = 0;
-	int rc = cs_setup_file(c, name);
-
-	if (rc)
-		return rc;
-	curl_easy_setopt(c->h, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(c->h, CURLOPT_FILETIME, 1L);
-	res = curl_easy_perform(c->h);
-	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-	if (res == CURLE_REMOTE_FILE_NOT_FOUND || (res != CURLE_OK && code == 550))
-		return xerr(err, errlen, -ENOENT, "%s does not exist", name);
-	if (res != CURLE_OK)
-		return cs_error(c, res, "asking SIZE/MDTM", err, errlen);
-	curl_easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-	curl_easy_getinfo(c->h, CURLINFO_FILETIME_T, &ft);
-	if (len < 0)
-		return xerr(err, errlen, -EIO, "the server did not tell the size "
-			    "of %s%s%s", name, c->reply[0] ? ": " : "", c->reply);
-	if (size)
-		*size = (uint64_t)len;
-	if (mtime)
-		*mtime = ft > 0 ? (time_t)ft : 0;
-	return 0;
-}
-
-static int quote_run(struct cs *c, const char *const *cmds, const char *what,
-		     char *err, size_t errlen)
-{
-	CURLcode res;
-	int rc = cs_setup(c, c->dir);
-
-	if (rc)
-		return rc;
-	for (; *cmds; cmds++) {
-		struct curl_slist *n = curl_slist_append(c->quote, *cmds);
-		if (!n)
-			return -ENOMEM;
-		c->quote = n;
-	}
-	curl_easy_setopt(c->h, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(c->h, CURLOPT_POSTQUOTE, c->quote);
-	res = curl_easy_perform(c->h);
-	if (res == CURLE_OK)
-		return 0;
-	if (res == CURLE_QUOTE_ERROR) {
-		long code = 0;
-		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-		if (code == 421)
-			return xerr(err, errlen, -EAGAIN, "%s: %s", what, c->reply);
-		return xerr(err, errlen, -EIO, "%s: the server said \"%s\"", what,
-			    c->reply);
-	}
-	return cs_error(c, res, what, err, errlen);
-}
-
-static int cs_rename(void *st, const char *from, const char *to, bool replace,
-		     char *err, size_t errlen)
-{
-	struct cs *c = st;
-	char a[4200], b[4200], d[4200];
-	const char *cmds[4] = { a, b, NULL, NULL };
-	int rc;
-
-	rc = cs_stat(c, to, NULL, NULL, err, errlen);
-	if (rc == 0 && !replace)
-		return xerr(err, errlen, -EEXIST, "%s exists", to);
-	if (rc && rc != -ENOENT)
-		return rc;
-	bool existed = rc == 0;
-	if (c->sftp) {
-		/* SFTP quote commands take paths, and "rename" will not replace. */
-		const char *dd = strcmp(c->dir_display, "/") ? c->dir_display : "";
-		snprintf(d, sizeof(d), "rm \"%s/%s\"", dd, to);
-		snprintf(a, sizeof(a), "rename \"%s/%s\" \"%s/%s\"", dd, from, dd, to);
-		cmds[0] = existed ? d : a;
-		cmds[1] = existed ? a : NULL;
-		return quote_run(c, cmds, "renaming", err, errlen);
-	}
-	snprintf(a, sizeof(a), "RNFR %s", from);
-	snprintf(b, sizeof(b), "RNTO %s", to);
-	rc = quote_run(c, cmds, "renaming", err, errlen);
-	if (rc == -EIO && existed) {
-		/* Servers that will not rename over a file: delete it, then
-		 * rename. NAME is missing only for that moment. */
-		snprintf(d, sizeof(d), "DELE %s", to);
-		const char *retry[] = { d, a, b, NULL };
-		rc = quote_run(c, retry, "replacing", err, errlen);
-	}
-	return rc;
-}
 
 const struct xb_ops xb_curl_ops = {
 	.name = "curl",

@@ -89,6 +89,36 @@ int xq_put(struct xq *q, const void *data, size_t len)
 	return 0;
 }
 
+int xq_reserve(struct xq *q, void **p, size_t *n)
+{
+	uint64_t limit, off;
+	int rc = 0;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->fail && !q->cancel && (limit = keep_from(q) + q->cap) <= q->head)
+		pthread_cond_wait(&q->room, &q->mu);
+	if (q->fail || q->cancel) {
+		rc = q->fail ? q->fail : -ECANCELED;
+	} else {
+		limit = keep_from(q) + q->cap;
+		off = q->head % q->cap;
+		*p = q->buf + off;
+		*n = (size_t)(limit - q->head < q->cap - off ? limit - q->head
+							      : q->cap - off);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+void xq_commit(struct xq *q, size_t n)
+{
+	pthread_mutex_lock(&q->mu);
+	q->head += n;
+	if (q->head - q->pos >= q->want)
+		pthread_cond_signal(&q->data);
+	pthread_mutex_unlock(&q->mu);
+}
+
 void xq_close(struct xq *q)
 {
 	pthread_mutex_lock(&q->mu);

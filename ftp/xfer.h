@@ -104,6 +104,13 @@ struct xfer_upload *xfer_upload_open(const char *url, const struct xfer_opts *o,
  * xfer_upload_stats().confirmed for what it accepted), -EIO for any other
  * failure (sticky; xfer_upload_error says why), -EPIPE after finish/abort. */
 int xfer_upload_write(struct xfer_upload *u, const void *data, size_t len);
+/* The same without a copy, for a writer that can fill the queue itself
+ * (read(2) straight into it): reserve gives the free contiguous space
+ * (blocking while the queue is full; *len >= 1), commit queues the first
+ * n bytes of it (n <= *len; 0 is allowed). Returns as xfer_upload_write.
+ * One reserve/commit pair at a time, from the writer's thread. */
+int xfer_upload_reserve(struct xfer_upload *u, void **buf, size_t *len);
+int xfer_upload_commit(struct xfer_upload *u, size_t n);
 /* Drains the queue, checks the server's SIZE of NAME.part equals the bytes
  * sent, renames NAME.part to NAME (replacing NAME only under
  * overwrite=always/ask), then with verify reads NAME back and compares its

@@ -79,6 +79,10 @@ void xq_destroy(struct xq *q);
 /* Producer: copies len bytes in, blocking while full. 0, q->fail, or
  * -ECANCELED. */
 int xq_put(struct xq *q, const void *data, size_t len);
+/* Producer, without a copy: the free contiguous space at head (waits for
+ * some), to be filled and then committed. Same errors as xq_put. */
+int xq_reserve(struct xq *q, void **p, size_t *n);
+void xq_commit(struct xq *q, size_t n);
 /* Producer: no more data. */
 void xq_close(struct xq *q);
 /* Consumer: the contiguous bytes at pos (waits for some). *n == 0 at the

@@ -51,6 +51,21 @@ int reel_cli_size(const struct reel_cli *c, const char *opt, const char *v,
 	return 0;
 }
 
+int reel_cli_format(const struct reel_cli *c, const char *v, bool allow_auto,
+		    const struct tape_format **out)
+{
+	if (allow_auto && v && !strcmp(v, "auto")) {
+		*out = NULL;
+		return 0;
+	}
+	*out = v ? tape_format_by_name(v) : NULL;
+	if (!*out)
+		return reel_usage_error(c, "unknown format \"%s\" (known: %s%s)",
+					v ? v : "", tape_format_names(),
+					allow_auto ? ", auto" : "");
+	return 0;
+}
+
 static const struct reel_opt *find_long(const struct reel_opt *t, const char *name,
 					size_t n)
 {
@@ -102,7 +117,7 @@ int reel_cli_parse(struct reel_cli *c, int argc, char **argv)
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			print_help(c);
-			return REEL_EXIT_OK;
+			return reel_stdout_finish(REEL_EXIT_OK);
 		}
 		if (a[1] != '-') {
 			/* Short options, one letter each, no values bundled. */

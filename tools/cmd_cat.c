@@ -23,7 +23,7 @@
 
 static const char cat_usage[] =
 "usage: reel cat [--file N] [--records] [--single] [transfer options] FILE|URL\n"
-"       reel cat [--file N] [--records] --set URL1 URL2 ... \n"
+"       reel cat [--file N] [--records] --set URL1 URL2 ...\n"
 "\n"
 "Writes the data of tape file N (default 1, numbered as mt fsf counts) to\n"
 "stdout, its records put together: `reel cat ftp://host/vol1.mtd | tar -t`.\n"
@@ -368,6 +368,9 @@ int cmd_cat(int argc, char **argv)
 		rc = finish(&c);
 		goto out;
 	}
+	/* stdin has no manifest beside it to follow. */
+	if (!strcmp(cli.pos[0], "-"))
+		c.single = true;
 	url = strdup(cli.pos[0]);
 	bool failed = false;
 	unsigned expect = 0;

@@ -112,12 +112,18 @@ static void sniff(struct row *r, const struct xfer_opts *xo, struct head *h)
 	r->format = reel_pick_format(r->e->name, h->buf, h->len);
 }
 
+/* The URL or path of a listed file. A name from a listing is a name, not
+ * URL text: "50%41.mtd" or "a#b.tap" on a server must be escaped, or the
+ * URL would name another file; reel_sibling does that for URLs. */
 static char *dir_child(const char *dir, const char *name)
 {
 	size_t n = strlen(dir);
-	char *out = malloc(n + strlen(name) + 2);
-	if (out)
-		sprintf(out, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+	char *slashed = malloc(n + 2);
+	if (!slashed)
+		return NULL;
+	sprintf(slashed, "%s%s", dir, n && dir[n - 1] == '/' ? "" : "/");
+	char *out = reel_sibling(slashed, name);
+	free(slashed);
 	return out;
 }
 
@@ -434,6 +440,13 @@ int cmd_ls(int argc, char **argv)
 				reel_json_str(t);
 			else
 				printf("null");
+			/* Why it could not be sniffed (a refused download...):
+			 * "not a tape" must not hide "could not be read". */
+			printf(", \"note\": ");
+			if (rows[i].note[0])
+				reel_json_str(rows[i].note);
+			else
+				printf("null");
 			printf("}");
 			first = false;
 		}
@@ -459,6 +472,11 @@ int cmd_ls(int argc, char **argv)
 				printf("%-28s %13" PRIu64 "  %-16s%s\n",
 				       reel_clean(ents[i].name, name, sizeof(name)),
 				       ents[i].size, t, ents[i].is_dir ? "  (directory)" : "");
+				if (rows[i].note[0]) {
+					char note[XFER_ERRLEN];
+					printf("    note: could not be read: %s\n",
+					       reel_clean(rows[i].note, note, sizeof(note)));
+				}
 			}
 		}
 	}
@@ -469,6 +487,7 @@ int cmd_ls(int argc, char **argv)
 		    (rows[i].scan.damaged || rows[i].scan.io_failed))
 			rc = REEL_EXIT_FAIL;	/* --deep found a damaged image; a
 						 * .part is expected to end short */
+	rc = reel_stdout_finish(rc);
 out:
 	for (size_t i = 0; rows && i < n; i++) {
 		free(rows[i].url);

@@ -76,7 +76,7 @@ int cmd_manifest(int argc, char **argv)
 	}
 	fputs(json, stdout);
 	free(json);
-	rc = fflush(stdout) == 0 ? REEL_EXIT_OK : REEL_EXIT_FAIL;
+	rc = reel_stdout_finish(REEL_EXIT_OK);
 out:
 	free(cli.pos);
 	xfer_opts_free(&xo);

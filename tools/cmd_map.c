@@ -18,8 +18,9 @@ static const char map_usage[] =
 "Reads a tape image from a file, '-' (stdin), a file:// URL or a server\n"
 "(ftp://, ftps://) and prints, for each tape file (numbered from 1, as\n"
 "mt fsf counts), its records, payload bytes and a histogram of record\n"
-"sizes; then the number of tape marks, whether end of data (two marks in\n"
-"a row) or end of medium was seen, and any error with its byte offset.\n"
+"sizes; then the number of tape marks, whether the image ends with end of\n"
+"data (two marks in a row), whether end of medium was seen, and any error\n"
+"with its byte offset. The file total counts tape files ended by a mark.\n"
 "\n"
 "  --format F   decode as F instead of sniffing it (auto)\n"
 "  --json       one JSON object on stdout (fields in reel(1))\n"
@@ -51,15 +52,7 @@ static int map_opt(void *vctx, int id, const char *v)
 		c->json = true;
 		return 0;
 	}
-	if (!strcmp(v, "auto")) {
-		c->format = NULL;
-		return 0;
-	}
-	c->format = tape_format_by_name(v);
-	if (!c->format)
-		return reel_usage_error(c->cli, "unknown format \"%s\" (known: %s, auto)",
-					v, tape_format_names());
-	return 0;
+	return reel_cli_format(c->cli, v, true, &c->format);
 }
 
 static void json_hist(const struct reel_hist *h)
@@ -125,7 +118,7 @@ static void map_json_end(const struct reel_scan *s)
 	printf(",\n  \"file_count\": %" PRIu64 ", \"records\": %" PRIu64
 	       ", \"payload_bytes\": %" PRIu64 ", \"image_bytes\": %" PRIu64
 	       ", \"tape_marks\": %" PRIu64 ",\n",
-	       s->files, s->counts.records, s->counts.payload_bytes,
+	       s->counts.files, s->counts.records, s->counts.payload_bytes,
 	       s->bytes_read, s->counts.marks);
 	printf("  \"end_of_data\": %s, \"end_of_data_offset\": ", s->eod ? "true" : "false");
 	if (s->eod)
@@ -162,16 +155,20 @@ static void map_text_end(const struct reel_scan *s)
 		       " bytes before the damage\n", s->cur.number, s->cur.records,
 		       s->cur.bytes);
 	printf("format: %s\n", s->used ? tape_format_name(s->used) : "unknown");
-	printf("total: %" PRIu64 " file%s, %" PRIu64 " records, %" PRIu64
-	       " payload bytes, %" PRIu64 " image bytes\n", s->files,
-	       s->files == 1 ? "" : "s", s->counts.records,
-	       s->counts.payload_bytes, s->bytes_read);
+	/* The total is the decoder's count, the one verify compares with the
+	 * manifest: records after the last tape mark are not a file yet. */
+	printf("total: %" PRIu64 " file%s%s, %" PRIu64 " records, %" PRIu64
+	       " payload bytes, %" PRIu64 " image bytes\n", s->counts.files,
+	       s->counts.files == 1 ? "" : "s",
+	       s->unterminated ? " (and records after the last tape mark)" : "",
+	       s->counts.records, s->counts.payload_bytes, s->bytes_read);
 	printf("tape marks: %" PRIu64 "\n", s->counts.marks);
 	if (s->eod)
 		printf("end of data: yes, two tape marks at offset %" PRIu64 "%s\n",
-		       s->eod_offset, s->data_after_eod ? " (more data follows it)" : "");
+		       s->eod_offset, s->data_after_eod ?
+		       " (an earlier pair of marks is followed by data: an empty tape file)" : "");
 	else
-		printf("end of data: no (no two tape marks in a row)\n");
+		printf("end of data: no (the image does not end with two tape marks)\n");
 	if (s->eom)
 		printf("end of medium: yes, at offset %" PRIu64 "\n", s->eom_offset);
 	else
@@ -222,7 +219,6 @@ int cmd_map(int argc, char **argv)
 		map_json_end(&s);
 	else if (c.started)
 		map_text_end(&s);
-	fflush(stdout);
 	rc = REEL_EXIT_OK;
 	if (sr > 0 && s.err_kind == TAPE_ERR_UNKNOWN && s.err_offset == 0) {
 		reel_error("%s is not a tape image: its first bytes match none of "
@@ -235,6 +231,7 @@ int cmd_map(int argc, char **argv)
 		reel_error("%s", s.io_msg);
 		rc = REEL_EXIT_FAIL;
 	}
+	rc = reel_stdout_finish(rc);
 	free(shown);
 out:
 	free(cli.pos);

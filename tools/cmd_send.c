@@ -102,11 +102,7 @@ static int send_opt(void *vctx, int id, const char *v)
 	char *end;
 	switch (id) {
 	case O_FORMAT:
-		s->format = tape_format_by_name(v);
-		if (!s->format)
-			return reel_usage_error(s->cli, "unknown format \"%s\" (known: %s)",
-						v, tape_format_names());
-		return 0;
+		return reel_cli_format(s->cli, v, false, &s->format);
 	case O_BLOCK:
 		if (reel_cli_size(s->cli, "block-size", v, &s->block))
 			return REEL_EXIT_USAGE;
@@ -261,17 +257,13 @@ static int fix_last_manifest(struct send *s)
 	m.end = st.end;
 	snprintf(m.storeset, sizeof(m.storeset), "%s", st.storeset_id);
 	m.reel = (unsigned)s->reel + 1;
-	m.prev_url = s->reel > 0 ? reel_display(s->urls[s->reel - 1]) : NULL;
+	/* The same form the volume wrote (no password, bytes kept as they
+	 * are), not reel_display's terminal-safe one. */
+	m.prev_url = s->reel > 0 ? xfer_url_display(s->urls[s->reel - 1]) : NULL;
 	snprintf(m.version, sizeof(m.version), "%s", REELFS_VERSION);
 	char *json = tape_manifest_to_json(&m);
-	char *base = reel_basename(s->urls[s->reel]);
-	char *mname = base ? malloc(strlen(base) + sizeof(TAPE_MANIFEST_SUFFIX)) : NULL;
-	char *murl = NULL;
+	char *murl = reel_manifest_url(s->urls[s->reel]);
 	int rc = -ENOMEM;
-	if (mname) {
-		sprintf(mname, "%s%s", base, TAPE_MANIFEST_SUFFIX);
-		murl = reel_sibling(s->urls[s->reel], mname);
-	}
 	if (json && murl)
 		rc = xfer_put_small(murl, s->xo, json, strlen(json), err, sizeof(err));
 	if (rc < 0)
@@ -279,8 +271,6 @@ static int fix_last_manifest(struct send *s)
 			   "be corrected (it names an unused next reel): %s",
 			   err[0] ? err : "out of memory");
 	free(murl);
-	free(mname);
-	free(base);
 	free(json);
 	free(m.prev_url);
 	return rc;
@@ -462,14 +452,22 @@ static int run(struct send *s, const char *target)
 			reel_error("%s", vol_error(s->vol));
 			goto fail;
 		}
+		/* The image is published whatever happens to the correction;
+		 * a failed one is still a failure (cat would look for the
+		 * unused reel), but no reason to call the image incomplete. */
+		int fixed = 0;
 		if (s->reel + 1 < s->nurls)
-			fix_last_manifest(s);
+			fixed = fix_last_manifest(s);
 		reel_summary(s, s->vol, s->urls[s->reel]);
 		if (s->reel + 1 < s->nurls)
 			reel_note("the data fit on %d reel%s; %d --next URL%s not used.",
 				  s->reel + 1, s->reel ? "s" : "",
 				  s->nurls - s->reel - 1,
 				  s->nurls - s->reel - 1 == 1 ? " was" : "s were");
+		if (fixed < 0) {
+			rc = fixed;
+			goto out;
+		}
 	}
 	rc = 0;
 	goto out;

@@ -51,11 +51,7 @@ static int verify_opt(void *vctx, int id, const char *v)
 		c->framing_only = true;
 		return 0;
 	}
-	c->format = tape_format_by_name(v);
-	if (!c->format)
-		return reel_usage_error(c->cli, "unknown format \"%s\" (known: %s)", v,
-					tape_format_names());
-	return 0;
+	return reel_cli_format(c->cli, v, false, &c->format);
 }
 
 static void problem(struct verify_ctx *c, const char *fmt, ...)
@@ -215,7 +211,7 @@ int cmd_verify(int argc, char **argv)
 		printf("%s: reel %u of storeset %s\n", shown, m.reel,
 		       reel_clean(m.storeset, set, sizeof(set)));
 	}
-	rc = REEL_EXIT_OK;
+	rc = reel_stdout_finish(REEL_EXIT_OK);
 out:
 	tape_manifest_clear(&m);
 	free(shown);

@@ -59,6 +59,22 @@ int reel_out_write(const void *p, size_t n)
 	return 0;
 }
 
+int reel_stdout_finish(int rc)
+{
+	/* stdio keeps the first write error in ferror(); errno may be stale by
+	 * now, so a failure that fflush does not repeat is reported as EIO. */
+	int e = 0;
+	if (fflush(stdout) != 0)
+		e = errno ? errno : EIO;
+	else if (ferror(stdout))
+		e = errno == EPIPE ? EPIPE : EIO;
+	if (!e || e == EPIPE)
+		return rc;
+	reel_error("writing to stdout failed: %s; the output is incomplete.",
+		   strerror(e));
+	return REEL_EXIT_FAIL;
+}
+
 void reel_iso_time(time_t t, char *buf, size_t len)
 {
 	struct tm tm;

@@ -69,6 +69,10 @@ int reel_usage_error(const struct reel_cli *c, const char *fmt, ...)
 /* A size option: "64M", "10240"... into *out, or a usage error. */
 int reel_cli_size(const struct reel_cli *c, const char *opt, const char *v,
 		  uint64_t *out);
+/* --format's value: a format name, or "auto" (*out = NULL: sniff) when
+ * allow_auto; 0, or a usage error naming the known formats. */
+int reel_cli_format(const struct reel_cli *c, const char *v, bool allow_auto,
+		    const struct tape_format **out);
 /* One clear sentence on stderr: "reel: ...". */
 void reel_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void reel_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -84,7 +88,8 @@ char *reel_local_path(const char *name);
 char *reel_sibling(const char *name, const char *sibling);
 /* The last component of name, malloc'd. */
 char *reel_basename(const char *name);
-/* The name as shown in messages (password stripped), malloc'd. */
+/* The name as shown in messages (password stripped, control bytes shown
+ * as '?'), malloc'd. */
 char *reel_display(const char *name);
 
 /* ---- input source (source.c) ------------------------------------------- */
@@ -109,6 +114,9 @@ int reel_exists(const char *name, const struct xfer_opts *o, char *err,
 int reel_read_small(const char *name, const struct xfer_opts *o, size_t max,
 		    char **out, size_t *len, char *err, size_t errlen);
 
+/* Where the manifest of image lives: NAME.manifest.json beside it;
+ * malloc'd, NULL when out of memory. */
+char *reel_manifest_url(const char *image);
 /* The manifest beside image name: 0, -ENOENT when there is none, or
  * -EINVAL / another errno with err filled. */
 int reel_manifest_load(const char *image, const struct xfer_opts *o,
@@ -161,10 +169,16 @@ struct reel_scan {
 	/* out */
 	const struct tape_format *used;
 	struct tape_counts counts;
-	uint64_t files;			/* tape files reported through on_file */
-	bool eod;			/* two tape marks in a row were seen */
-	uint64_t eod_offset;		/* offset of the first of the two */
-	bool data_after_eod;
+	uint64_t files;			/* tape files reported through on_file,
+					 * the unterminated last one included */
+	bool unterminated;		/* records follow the last tape mark */
+	/* End of data means the image ENDS with two tape marks in a row (the
+	 * decoder's tape_dec_at_eod()): a pair of marks with records after it
+	 * is an empty tape file, not the end, so a reel cut short after such
+	 * a pair must not pass for complete. */
+	bool eod;			/* the image ends with end of data */
+	uint64_t eod_offset;		/* offset of the first of those two */
+	bool data_after_eod;		/* an earlier pair had records after it */
 	bool eom;
 	uint64_t eom_offset;
 	bool damaged;			/* the decoder reported an error */
@@ -178,6 +192,7 @@ struct reel_scan {
 	struct reel_file cur;
 	bool prev_mark;
 	uint64_t prev_mark_offset;
+	bool pair_open;			/* two marks in a row, no record since */
 };
 
 /* Reads src to its end through the decoder. Returns 0 when the framing is
@@ -216,6 +231,11 @@ void reel_locate_damage(const char *name, const struct xfer_opts *o,
 int reel_out_write(const void *p, size_t n);
 int reel_out_flush(void);
 
+/* Flushes stdio's stdout at the end of a subcommand: returns rc, or
+ * REEL_EXIT_FAIL after a sentence when the output could not be written
+ * (a full disk must not look like success). EPIPE, a reader that stopped
+ * early (`| head`), is not a failure and stays quiet. */
+int reel_stdout_finish(int rc);
 /* "2026-11-21T07:40:33Z" into buf (at least 21 bytes); "-" for 0. */
 void reel_iso_time(time_t t, char *buf, size_t len);
 /* s with control bytes shown as '?', for a terminal: names from a server

@@ -9,8 +9,11 @@
  * caller as they end; it must never collect them, or hold an image.
  *
  * Numbering follows `mt fsf`: tape files from 1, each ended by a tape
- * mark. Two marks in a row are the end of data; an empty file only counts
- * when data follows it, so the end-of-data pair never adds a file.
+ * mark. Two marks in a row at the end are the end of data; an empty file
+ * only counts when data follows it, so the end-of-data pair never adds a
+ * file (the rule of encoder/counts.c, which fills counts.files). Records
+ * after the last mark are reported as one more, unterminated, file; that
+ * file is not in counts.files.
  */
 #include "reel.h"
 
@@ -106,8 +109,9 @@ static int on_event(void *ctx, const struct tape_event *ev)
 
 	switch (ev->kind) {
 	case TAPE_EV_RECORD:
-		if (s->eod)
+		if (s->pair_open)
 			s->data_after_eod = true;
+		s->pair_open = false;
 		if (r->empties.count) {
 			flush_empties(r);
 			file_start(s, ev->offset);
@@ -120,8 +124,8 @@ static int on_event(void *ctx, const struct tape_event *ev)
 		s->prev_mark = false;
 		break;
 	case TAPE_EV_MARK:
-		if (s->prev_mark && !s->eod) {
-			s->eod = true;
+		if (s->prev_mark && !s->pair_open) {
+			s->pair_open = true;
 			s->eod_offset = s->prev_mark_offset;
 		}
 		s->prev_mark_offset = ev->offset;
@@ -223,8 +227,10 @@ int reel_scan_run(struct reel_scan *s, struct reel_src *src)
 	tape_dec_counts(d, &s->counts);
 	if (!s->damaged && s->cur.records) {
 		s->cur.ended = false;	/* records not closed by a tape mark */
+		s->unterminated = true;
 		emit(s, &s->cur);
 	}
+	s->eod = !s->damaged && s->pair_open;
 	rc = s->damaged ? 1 : 0;
 	goto out;
 io_error:

@@ -92,7 +92,14 @@ char *reel_basename(const char *name)
 
 char *reel_display(const char *name)
 {
-	return reel_is_remote(name) ? xfer_url_display(name) : strdup(name);
+	char *s = reel_is_remote(name) ? xfer_url_display(name) : strdup(name);
+
+	/* Names come from argv, but also from manifests' prev/next links and
+	 * server listings: control bytes must not reach a terminal. */
+	for (char *p = s; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -299,22 +306,30 @@ int reel_read_small(const char *name, const struct xfer_opts *o, size_t max,
 	return 0;
 }
 
+char *reel_manifest_url(const char *image)
+{
+	char *base = reel_basename(image);
+	char *mname = base ? malloc(strlen(base) + sizeof(TAPE_MANIFEST_SUFFIX)) : NULL;
+	char *murl = NULL;
+
+	if (mname) {
+		sprintf(mname, "%s%s", base, TAPE_MANIFEST_SUFFIX);
+		murl = reel_sibling(image, mname);
+	}
+	free(mname);
+	free(base);
+	return murl;
+}
+
 int reel_manifest_load(const char *image, const struct xfer_opts *o,
 		       struct tape_manifest *m, char *err, size_t errlen)
 {
-	char *base = reel_basename(image);
-	char *mname = NULL, *murl = NULL, *text = NULL;
+	char *murl = NULL, *text = NULL;
 	size_t len = 0;
 	int rc = -ENOMEM;
 
 	memset(m, 0, sizeof(*m));
-	if (!base)
-		goto out;
-	mname = malloc(strlen(base) + sizeof(TAPE_MANIFEST_SUFFIX));
-	if (!mname)
-		goto out;
-	sprintf(mname, "%s%s", base, TAPE_MANIFEST_SUFFIX);
-	murl = reel_sibling(image, mname);
+	murl = reel_manifest_url(image);
 	if (!murl)
 		goto out;
 	rc = reel_read_small(murl, o, REEL_MANIFEST_MAX, &text, &len, err, errlen);
@@ -324,7 +339,7 @@ int reel_manifest_load(const char *image, const struct xfer_opts *o,
 	rc = tape_manifest_parse(text, len, m, why, sizeof(why));
 	if (rc < 0) {
 		char *shown = reel_display(murl);
-		snprintf(err, errlen, "%s: %s.", shown ? shown : mname, why);
+		snprintf(err, errlen, "%s: %s.", shown ? shown : "the manifest", why);
 		free(shown);
 	}
 out:
@@ -332,8 +347,6 @@ out:
 		snprintf(err, errlen, "out of memory.");
 	free(text);
 	free(murl);
-	free(mname);
-	free(base);
 	return rc;
 }
 

@@ -6,7 +6,7 @@ the disk does not set the pace) once through our driver and once through
 targets (ratio >= 0.95, RSS <= --buffer + 16 MiB).
 
   sudo /usr/bin/python3 tests/bench/bench_send.py [SIZE] [--reel] [--buffer 64M]
-        [--block-size 65536] [--rounds N]
+        [--block-size 65536] [--rounds N] [--direct]
 
 SIZE defaults to 4G. Needs root (vsftpd's jail), vsftpd and curl. With
 --reel it drives `$REELFS_BUILD/tools/reel send --block-size N` instead of
@@ -66,7 +66,7 @@ def run(cmd, size, block, env):
     th.join()
     err.seek(0)
     return took, ru.ru_maxrss * 1024, p.returncode, err.read()[-600:].decode(
-        errors="replace")
+        errors="replace"), ru.ru_utime + ru.ru_stime
 
 
 def main():
@@ -76,6 +76,8 @@ def main():
     ap.add_argument("--buffer", default="64M")
     ap.add_argument("--block-size", default="65536")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--direct", action="store_true",
+                    help="xfer_send reads stdin straight into the queue")
     a = ap.parse_args()
     if os.geteuid() != 0 or not shutil.which("vsftpd") or not shutil.which("curl"):
         print("bench_send: needs root, vsftpd and curl; skipped")
@@ -86,7 +88,8 @@ def main():
                 a.block_size, "--buffer", a.buffer]
     else:
         ours = [str(build / "tests" / "ftp" / "xfer_send"), "--block-size",
-                a.block_size, "--buffer", a.buffer]
+                a.block_size, "--buffer", a.buffer] + (
+                    ["--direct"] if a.direct else [])
     if not os.access(ours[0], os.X_OK):
         print("bench_send: %s is missing: build first" % ours[0])
         return 77
@@ -108,7 +111,7 @@ def main():
                     else:
                         cmd = ["curl", "-sS", "--netrc-file", str(netrc),
                                "-T", "-", target]
-                    took, rss, rc, tail = run(cmd, a.size, block, env)
+                    took, rss, rc, tail, cpu = run(cmd, a.size, block, env)
                     if rc != 0:
                         print("bench_send: %s failed (%d): %s" % (who, rc, tail))
                         return 1
@@ -119,21 +122,30 @@ def main():
                         print("bench_send: %s left %d of %d bytes" % (who, got,
                                                                      a.size))
                         return 1
-                    results[who].append((took, rss))
+                    results[who].append((took, rss, cpu))
                     # free the tmpfs for the next run
                     for f in srv.root.glob("%s-%d.bin*" % (who, r)):
                         f.unlink()
         best = {k: min(v) for k, v in results.items()}
         rate = {k: a.size / best[k][0] for k in best}
-        peak = max(rss for _, rss in results["ours"])
+        peak = max(rss for _, rss, _ in results["ours"])
         ratio = rate["ours"] / rate["curl"]
         print("stream: %d bytes, block size %s, --buffer %s, to vsftpd on "
-              "127.0.0.1 (files on %s), best of %d" % (
-                  a.size, a.block_size, a.buffer, shm or "disk", a.rounds))
-        print("ours: %.2f s, %.0f MB/s, peak RSS %.1f MiB" % (
-            best["ours"][0], rate["ours"] / 1e6, peak / 2**20))
-        print("curl -T -: %.2f s, %.0f MB/s, peak RSS %.1f MiB" % (
-            best["curl"][0], rate["curl"] / 1e6, best["curl"][1] / 2**20))
+              "127.0.0.1 (files on %s), best of %d; ours = %s" % (
+                  a.size, a.block_size, a.buffer, shm or "disk", a.rounds,
+                  "reel send" if a.reel else "xfer_send" + (
+                      " --direct" if a.direct else "")))
+        for who, label in (("ours", "ours"), ("curl", "curl -T -")):
+            cpu = min(c for _, _, c in results[who])
+            print("%s: %.2f s, %.0f MB/s, peak RSS %.1f MiB, CPU %.2f s "
+                  "(%.2f s per GiB)" % (label, best[who][0], rate[who] / 1e6,
+                                        max(r for _, r, _ in results[who]) /
+                                        2**20, cpu, cpu / (a.size / 2**30)))
+        print("all runs (s): ours %s; curl %s" % (
+            " ".join("%.2f" % t for t, _, _ in results["ours"]),
+            " ".join("%.2f" % t for t, _, _ in results["curl"])))
+        print("machine: %d CPUs, load average %.2f" % (os.cpu_count(),
+                                                      os.getloadavg()[0]))
         print("ratio: %.3f (target >= 0.95) %s" % (
             ratio, "OK" if ratio >= 0.95 else "BELOW TARGET"))
         print("peak RSS: %.1f MiB (target <= buffer + 16 MiB = %.1f MiB) %s" % (

@@ -80,6 +80,7 @@ static void aws_comp_flag(struct img *m) { achunk(m, "abc", 3, 0, 0xA1); }
 static void aws_unknown_flag(struct img *m) { achunk(m, "abc", 3, 0, 0xB0); }
 static void aws_mark_len(struct img *m) { ahdr(m, 0, 0, 0x40); achunk(m, "abc", 3, 0, 0x40); }
 static void aws_empty(struct img *m) { ahdr(m, 0, 0, 0x40); ahdr(m, 0, 0, 0xA0); }
+static void aws_empty_chunks(struct img *m) { ahdr(m, 0, 0, 0x40); ahdr(m, 0, 0, 0x80); ahdr(m, 0, 0, 0x20); }
 static void het_garbage(struct img *m) { achunk(m, "not zlib at all", 15, 0, 0xA1); }
 static void het_bzip2(struct img *m) { achunk(m, "BZh9", 4, 0, 0xA2); }
 static void het_mixed(struct img *m) { achunk(m, "ab", 2, 0, 0x81); achunk(m, "cd", 2, 2, 0x20); }
@@ -131,6 +132,7 @@ static const struct ccase cases[] = {
 	{ "aws unknown flag", "aws", aws_unknown_flag, TAPE_ERR_BAD_FLAG, 0, 0 },
 	{ "aws mark with length", "aws", aws_mark_len, TAPE_ERR_BAD_FLAG, 6, 0 },
 	{ "aws empty record", "aws", aws_empty, TAPE_ERR_BAD_FLAG, 6, 0 },
+	{ "aws empty record over two chunks", "aws", aws_empty_chunks, TAPE_ERR_BAD_FLAG, 6, 0 },
 	{ "het not zlib", "het", het_garbage, TAPE_ERR_INFLATE, 0, 0 },
 	{ "auto het not zlib", NULL, het_garbage, TAPE_ERR_INFLATE, 0, 0 },
 	{ "het bzip2", "het", het_bzip2, TAPE_ERR_INFLATE, 0, 0 },

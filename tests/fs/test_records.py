@@ -11,7 +11,9 @@ import pytest
 import tapeimg
 from fscommon import Mount, image_files, make_tree, need_mount_env, run, vsftpd
 
-MAX_RECORD = 1 << 20	# libfuse 3.14: max_write is 256 pages
+MAX_RECORD = 1 << 20	# libfuse 3.14: max_write is 256 pages (1 MiB)
+MTIOCTOP = 0x40086d01	# _IOW('m', 1, struct mtop)
+MTWEOF = 5
 
 
 def _dd(src, tape, bs, count=None):
@@ -24,27 +26,38 @@ def _dd(src, tape, bs, count=None):
 def test_dd_record_sizes(tmp_path):
     need_mount_env("dd")
     src = tmp_path / "src.bin"
-    src.write_bytes(os.urandom(3 * MAX_RECORD + 12345))
+    src.write_bytes(os.urandom(6 * MAX_RECORD + 12345))
     data = src.read_bytes()
     with vsftpd(tmp_path) as srv:
         with Mount(srv.url + "dd.mtd", tmp_path / "mnt", env=srv.env(),
-                   allow_errors=[r"larger than 1048576 bytes reached reelfs in pieces"]) as m:
-            for bs in (8192, "1M", 1001, 1, 65535):
+                   allow_errors=[r"larger than the largest record"]) as m:
+            for bs in (8192, "1M", 1001, 1, 65535, "2M"):
                 r = _dd(src, m.tape, bs, count=3)
                 assert r.returncode == 0, r.stderr
             r = _dd(src, m.tape, 1001)          # all of it, last record short
             assert r.returncode == 0, r.stderr
-            r = _dd(src, m.tape, "2M", count=1)  # too big to arrive whole
+            # Larger than the largest record (4 MiB): refused, not cut up.
+            r = _dd(src, m.tape, "5M", count=1)
             assert r.returncode != 0 and "Invalid argument" in r.stderr
+            # An unaligned buffer makes the kernel split even 1 MiB; the
+            # pieces are joined again.
+            fd = os.open(m.tape, os.O_WRONLY)
+            try:
+                assert os.write(fd, data[1:MAX_RECORD + 1]) == MAX_RECORD
+                assert os.write(fd, data[:3 * MAX_RECORD + 7]) == 3 * MAX_RECORD + 7
+            finally:
+                os.close(fd)
         files = image_files(srv, "dd.mtd", "mtd")
         sizes = [[len(x) for x in f] for f in files]
-        assert sizes[:5] == [[8192] * 3, [MAX_RECORD] * 3, [1001] * 3, [1] * 3, [65535] * 3]
+        assert sizes[:6] == [[8192] * 3, [MAX_RECORD] * 3, [1001] * 3, [1] * 3,
+                             [65535] * 3, [2 * MAX_RECORD] * 3]
         assert files[0][0] == data[:8192] and files[1][2] == data[2 * MAX_RECORD:3 * MAX_RECORD]
-        assert tapeimg.payload([files[5]]) == data
-        assert sizes[5][-1] == len(data) % 1001
-        # The refused 2 MiB write left an empty file (close still marks
-        # only after a record was written).
-        assert len(files) == 6
+        assert files[5][1] == data[2 * MAX_RECORD:4 * MAX_RECORD]
+        assert tapeimg.payload([files[6]]) == data
+        assert sizes[6][-1] == len(data) % 1001
+        # The refused 5 MiB write wrote nothing and made no file.
+        assert files[7] == [data[1:MAX_RECORD + 1], data[:3 * MAX_RECORD + 7]]
+        assert len(files) == 8
 
 
 def test_cpio_newc(tmp_path):
@@ -122,3 +135,39 @@ def test_one_writer_trunc_and_lseek(tmp_path):
             os.close(fd)
         files = image_files(srv, "w.mtd", "mtd")
         assert files == [[b"abc"]]
+
+
+def test_capacity_early_warning_enospc_then_marks(tmp_path):
+    need_mount_env("mt")
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "cap.mtd", tmp_path / "mnt", ["--capacity=100K"],
+                   env=srv.env()) as m:
+            fd = os.open(m.tape, os.O_WRONLY)
+            written = 0
+            try:
+                while True:
+                    try:
+                        assert os.write(fd, b"c" * 10240) == 10240
+                        written += 1
+                    except OSError as e:
+                        assert e.errno == errno.ENOSPC
+                        break
+                    assert written < 20, "no ENOSPC within twice the capacity"
+                # Still ENOSPC, still nothing written; marks go on.
+                with pytest.raises(OSError) as e:
+                    os.write(fd, b"x")
+                assert e.value.errno == errno.ENOSPC
+                r = run(["mt", "-f", str(m.tape), "status"])
+                assert "EOT" in r.stdout, r.stdout
+                st = m.status()
+                assert st["state"] == "full" and st["remaining"] == "0"
+                assert st["records"] == str(written)
+                # weof on the writer's own descriptor (a second open for
+                # writing would get EBUSY, as on st).
+                fcntl.ioctl(fd, MTIOCTOP, struct.pack("hi", MTWEOF, 1))
+            finally:
+                os.close(fd)  # close writes no second mark: weof ended the file
+        assert 8 <= written <= 10
+        files = image_files(srv, "cap.mtd", "mtd")
+        assert [len(f) for f in files] == [written]
+        assert (srv.root / "cap.mtd").stat().st_size <= 100 * 1024

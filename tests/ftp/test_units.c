@@ -236,6 +236,24 @@ static void test_queue_bookkeeping(void)
 	xq_fail(&q, -ENOSPC);
 	CHECK(xq_put(&q, data, 1) == -ENOSPC);
 	xq_destroy(&q);
+
+	/* reserve/commit: the free contiguous space, then exactly what was
+	 * filled; the same replay bookkeeping as xq_put. */
+	void *w;
+	CHECK(xq_init(&q, 64, 16) == 0);
+	CHECK(xq_reserve(&q, &w, &n) == 0 && n == 64 && w == q.buf);
+	memcpy(w, data, 50);
+	xq_commit(&q, 50);
+	CHECK(xq_peek_nowait(&q, &p, &n) == 0 && n == 50);
+	xq_advance(&q, 50);	/* high 50: keep from 34, room to 98 */
+	CHECK(xq_reserve(&q, &w, &n) == 0 && n == 14);	/* up to the ring's end */
+	xq_commit(&q, 14);
+	CHECK(xq_reserve(&q, &w, &n) == 0 && n == 34 && w == q.buf);
+	xq_commit(&q, 0);
+	CHECK(q.head == 64);
+	xq_cancel(&q);
+	CHECK(xq_reserve(&q, &w, &n) == -ECANCELED);
+	xq_destroy(&q);
 }
 
 struct prod {

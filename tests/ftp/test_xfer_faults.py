@@ -13,12 +13,13 @@ from servers import FaultFtpd
 MiB = 1 << 20
 
 
-def test_five_drops_survived(tmp_path):
+@pytest.mark.parametrize("how", ["write", "direct"])
+def test_five_drops_survived(tmp_path, how):
     size = 96 * MiB
     drops = [1 * MiB + 17, 13 * MiB, 40 * MiB + 1, 71 * MiB - 3, size - 1]
+    args = ["--verify"] + (["--direct"] if how == "direct" else [])
     with FaultFtpd(tmp_path / "srv", drops=drops) as srv:
-        r = send(srv.url + "d.tap", ["--verify"], size=size, seed=77,
-                 env=srv.env())
+        r = send(srv.url + "d.tap", args, size=size, seed=77, env=srv.env())
         assert r.rc == 0, r
         assert r.stats["reconnects"] == 5
         assert r.err.count("reconnected; resuming at byte") == 5

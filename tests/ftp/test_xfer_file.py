@@ -22,6 +22,15 @@ def test_plain_path_and_file_url(tmp_path):
         assert r.stats["queued"] == r.stats["sent"] == 5 * MiB + 7
 
 
+def test_direct_reserve_commit(tmp_path):
+    r = send(tmp_path / "d.tap", ["--direct", "--block-size", "100000",
+                                  "--buffer", "1M", "--verify"],
+             size=7 * MiB + 3, seed=8)
+    assert r.rc == 0, r
+    assert file_sha(tmp_path / "d.tap") == r.sha
+    assert r.stats["queued"] == 7 * MiB + 3 and r.stats["verified"] == 1
+
+
 def test_existing_name_and_overwrite(tmp_path):
     target = tmp_path / "t.tap"
     target.write_bytes(b"old")

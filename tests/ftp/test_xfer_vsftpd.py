@@ -70,6 +70,12 @@ def test_missing_directory(vsftpd):
              env=vsftpd.env())
     assert r.rc == 0, r
     assert (vsftpd.root / "nodir" / "deeper" / "x.tap").stat().st_size == 10
+    # a directory the user cannot write in: refused before any data
+    (vsftpd.root / "ro").mkdir(mode=0o755)  # owned by root
+    r = send(vsftpd.url + "ro/x.tap", size=10, env=vsftpd.env())
+    assert r.rc == 1
+    assert 'refused to create x.tap.part in "/ro" ("553' in r.err, r.err
+    assert "nothing was written" in r.err
 
 
 def test_existing_name_policies(vsftpd, tmp_path):

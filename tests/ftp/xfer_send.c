@@ -5,12 +5,17 @@
  * medium (ENOSPC), 1 on any other failure. Used by the pytest cases and
  * the benchmark; it never takes a password in argv (the library refuses).
  *
- *   xfer_send URL [--block-size N] [--abort-after N] [transfer options]
+ *   xfer_send URL [--block-size N] [--abort-after N] [--direct]
+ *             [transfer options]
+ *
+ * --direct reads stdin straight into the upload queue (xfer_upload_reserve
+ * and commit) instead of into a block buffer first.
  */
 #include "xfer.h"
 #include "log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +46,7 @@ int main(int argc, char **argv)
 	const char *url = NULL;
 	uint64_t block = 1 << 20, abort_after = 0, total = 0;
 	unsigned char *buf;
+	bool direct = false;
 	int rc = 0;
 
 	rlog_set_program("xfer_send");
@@ -60,6 +66,11 @@ int main(int argc, char **argv)
 		if (strchr(key, '=')) {
 			val = strchr(key, '=') + 1;
 			*strchr(key, '=') = '\0';
+		}
+		if (!strcmp(key, "direct")) {
+			direct = true;
+			free(key);
+			continue;
 		}
 		if (!strcmp(key, "block-size") || !strcmp(key, "abort-after")) {
 			if (!val && i + 1 < argc)
@@ -95,7 +106,36 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	buf = malloc(block);
-	for (;;) {
+	while (direct) {
+		void *p;
+		size_t room;
+		ssize_t r;
+
+		rc = xfer_upload_reserve(u, &p, &room);
+		if (rc)
+			break;
+		if (room > block)
+			room = block;
+		do
+			r = read(0, p, room);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			fprintf(stderr, "xfer_send: reading stdin: %s\n", strerror(errno));
+			xfer_upload_commit(u, 0);
+			rc = -EIO;
+			break;
+		}
+		rc = xfer_upload_commit(u, (size_t)r);
+		total += (uint64_t)r;
+		if (rc || r == 0)
+			break;
+		if (abort_after && total >= abort_after) {
+			xfer_upload_abort(u);
+			rc = -EPIPE;
+			break;
+		}
+	}
+	for (; !direct;) {
 		size_t have = 0;
 		ssize_t r = 1;
 

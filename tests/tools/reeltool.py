@@ -12,17 +12,19 @@ def reel_path():
     return need_binary(pathlib.Path(build_dir()) / "tools" / "reel")
 
 
-def reel(*args, stdin=None, env=None, timeout=300, cwd=None):
-    """Runs reel with args; stdin is bytes or a file object. Returns the
-    CompletedProcess with stdout as bytes and stderr as text."""
-    kw = {}
+def reel(*args, stdin=None, env=None, timeout=300, cwd=None, stdout=None):
+    """Runs reel with args; stdin is bytes or a file object, stdout a file
+    object or None (captured). Returns the CompletedProcess with stdout as
+    bytes and stderr as text."""
+    kw = {"stderr": subprocess.PIPE}
+    kw["stdout"] = stdout if stdout is not None else subprocess.PIPE
     if isinstance(stdin, (bytes, bytearray)):
         kw["input"] = stdin
     elif stdin is not None:
         kw["stdin"] = stdin
     else:
         kw["stdin"] = subprocess.DEVNULL
-    r = subprocess.run([reel_path(), *map(str, args)], capture_output=True,
+    r = subprocess.run([reel_path(), *map(str, args)],
                        env=env, timeout=timeout, cwd=cwd, **kw)
     r.stderr = r.stderr.decode(errors="replace")
     return r

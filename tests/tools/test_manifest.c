@@ -153,6 +153,11 @@ static void malformed(void)
 	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"m\\u0000d\", ", good_tail, "\\u0000");
 	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"m\\ud800d\", ", good_tail, "lone high surrogate");
 	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"m\td\", ", good_tail, "control character");
+	/* Escaped control characters would reach terminals through messages. */
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"m\\u001bd\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"m\\nd\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"m\\u009bd\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"m\x7f" "d\", ", good_tail, "control character");
 	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"\", ", good_tail, "\"format\" is empty");
 	/* Numbers and CRCs. */
 	snprintf(text, sizeof(text), "{\"reelfs_manifest\": 1, \"format\": \"mtd\", %s", good_tail);

@@ -117,6 +117,21 @@ def test_ls_server_directory(srv):
     assert [o["name"] for o in j["other"]] == ["notes.txt"]
 
 
+def test_ls_names_are_not_url_text(srv):
+    # A listed name is escaped into the URL: "odd%41 #1.tap" must not be
+    # read as "oddA #1.tap" (here a text file), nor cut at the '#'.
+    d = srv.root / "names"
+    d.mkdir()
+    shutil.chown(d, srv.user, srv.user)
+    img = reel("send", "--format", "simh", "-", stdin=os.urandom(5000)).stdout
+    (d / "odd%41 #1.tap").write_bytes(img)
+    (d / "oddA #1.tap").write_text("hello, not a tape at all\n")
+    j = json.loads(ok(r_ftp(srv, "ls", "--json", "--deep", srv.url + "names/")).stdout)
+    assert [t["name"] for t in j["tapes"]] == ["odd%41 #1.tap"]
+    assert j["tapes"][0]["deep"]["ok"] and j["tapes"][0]["deep"]["records"] == 1
+    assert [o["name"] for o in j["other"]] == ["oddA #1.tap"]
+
+
 def test_storeset_over_ftp(srv):
     data = os.urandom(600000)
     urls = [srv.url + "set%d.het" % i for i in (1, 2, 3)]

@@ -396,3 +396,65 @@ def test_cat_refuses_a_broken_chain(tmp_path):
     m0["storeset"] = "someone-else"
     m0p.write_text(json.dumps(m0))
     fails(reel("cat", urls[1]), "belongs to storeset someone-else")
+
+
+def simh_image(*elements):
+    """A SIMH image by hand: bytes are a record, None a tape mark."""
+    out = b""
+    for e in elements:
+        if e is None:
+            out += b"\0\0\0\0"
+        else:
+            n = len(e).to_bytes(4, "little")
+            out += n + e + (b"\0" if len(e) & 1 else b"") + n
+    return out
+
+
+def test_end_of_data_is_at_the_end(tmp_path):
+    # R M M R M M: the middle pair of marks ends an empty file 2; the
+    # image ends with end of data. Cut after the third record, the image
+    # no longer ends with two marks: framing-only verify must fail even
+    # though two marks in a row appear earlier.
+    a, b = b"a" * 101, b"b" * 64
+    whole = simh_image(a, None, None, b, None, None)
+    img = tmp_path / "e.tap"
+    img.write_bytes(whole)
+    r = ok(reel("verify", "--framing-only", img))
+    assert b"3 files" in r.stdout
+    assert ("end of data at offset %d" % (len(whole) - 8)).encode() in r.stdout
+    m = map_json(img)
+    assert m["file_count"] == 3 and m["end_of_data"]
+    assert m["end_of_data_offset"] == len(whole) - 8
+    assert m["data_after_end_of_data"]
+    cut = simh_image(a, None, None, b)
+    img.write_bytes(cut)
+    fails(reel("verify", "--framing-only", img), "end of data is missing",
+          "offset %d" % len(cut))
+    m = map_json(img)
+    assert not m["end_of_data"] and m["end_of_data_offset"] is None
+    # Records after the last mark are listed, but are not a tape file yet:
+    # the total is the rule verify and the manifest use.
+    assert m["file_count"] == 2 and len(m["files"]) == 3
+    assert m["files"][2]["ended_by_mark"] is False
+    r = ok(reel("map", img))
+    assert b"total: 2 files (and records after the last tape mark)" in r.stdout
+
+
+def test_stdout_write_errors_fail(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("/dev/full is missing")
+    img = tmp_path / "w.mtd"
+    ok(reel("send", "--tapemark-every", 20000, img, stdin=os.urandom(50000)))
+    for args in (["map", img], ["map", "--json", img], ["verify", img],
+                 ["ls", tmp_path], ["manifest", img], ["cat", img],
+                 ["map", "--help"]):
+        with open("/dev/full", "wb") as full:
+            r = reel(*args, stdout=full)
+        fails(r, "writing to stdout failed")
+    # A reader that stops early is not a failure, and stays quiet.
+    p = subprocess.Popen("'%s' map '%s' | head -c 10 >/dev/null; "
+                         "exit ${PIPESTATUS[0]}" % (reel_path(), img),
+                         shell=True, executable="/bin/bash",
+                         stderr=subprocess.PIPE)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 0 and err == b"", err
