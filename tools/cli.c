@@ -66,6 +66,15 @@ int reel_cli_format(const struct reel_cli *c, const char *v, bool allow_auto,
 	return 0;
 }
 
+int reel_cli_one(const struct reel_cli *c, const char *noun, const char *missing)
+{
+	if (c->npos == 1)
+		return -1;
+	if (c->npos > 1)
+		return reel_usage_error(c, "give one %s, not %d", noun, c->npos);
+	return reel_usage_error(c, "%s", missing);
+}
+
 static const struct reel_opt *find_long(const struct reel_opt *t, const char *name,
 					size_t n)
 {

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char cat_usage[] =
 "usage: reel cat [--file N] [--records] [--single] [transfer options] FILE|URL\n"
@@ -28,8 +29,8 @@ static const char cat_usage[] =
 "Writes the data of tape file N (default 1, numbered as mt fsf counts) to\n"
 "stdout, its records put together: `reel cat ftp://host/vol1.mtd | tar -t`.\n"
 "When the image is a reel of a storeset, its manifest names the previous\n"
-"and next reels and cat follows them in order, from the first reel; with\n"
-"--set the reels are the arguments, in order.\n"
+"and next reels and cat follows them in order, from the first reel (only\n"
+"on the same server); with --set the reels are the arguments, in order.\n"
 "\n"
 "  --file N     the tape file to write (default 1)\n"
 "  --records    write each record as a 4-byte little-endian length, then\n"
@@ -260,6 +261,38 @@ static char *resolve(const char *base, const char *name)
 	return reel_sibling(base, name);
 }
 
+/* Where a name lives: "" for a local file, else the scheme and host[:port]
+ * of its URL (the user is left out: the same server may take another
+ * login). Sets *scheme_len, and returns the host part and its length. */
+static const char *origin(const char *url, size_t *scheme_len, size_t *host_len)
+{
+	*scheme_len = *host_len = 0;
+	if (!reel_is_remote(url))
+		return "";
+	const char *p = strstr(url, "://") + 3;
+	size_t auth = strcspn(p, "/"), host = 0;
+
+	*scheme_len = (size_t)(p - url);
+	for (size_t i = 0; i < auth; i++)	/* after the last '@' */
+		if (p[i] == '@')
+			host = i + 1;
+	*host_len = auth - host;
+	return p + host;
+}
+
+/* Whether a link leads to the same place as the reel that names it. The
+ * reader's credentials (--password-file, REELFS_PASSWORD, TLS) go with
+ * every reel cat opens, so a manifest -- which anyone who can write to the
+ * server can forge -- must not send them to another server, or over ftp://
+ * where the reel was read over ftps://, or make cat read a local file. */
+static bool same_origin(const char *base, const char *link)
+{
+	size_t bs, bh, ls, lh;
+	const char *b = origin(base, &bs, &bh), *l = origin(link, &ls, &lh);
+	return bs == ls && bh == lh && !strncasecmp(base, link, bs) &&
+	       !strncasecmp(b, l, bh);
+}
+
 /* The reel linked from url's manifest (next or prev); NULL when none.
  * *failed is set when a manifest exists but cannot be read. */
 static char *linked(struct cat *c, const char *url, bool next, char *storeset,
@@ -274,7 +307,12 @@ static char *linked(struct cat *c, const char *url, bool next, char *storeset,
 		return NULL;
 	}
 	if (rc < 0) {
-		reel_error("%s", err);
+		/* The image itself may be fine: say how to read it anyway. */
+		size_t n = strlen(err);
+		if (n && err[n - 1] == '.')
+			err[n - 1] = '\0';
+		reel_error("%s; --single reads the image alone, without its "
+			   "manifest's links.", err);
 		*failed = true;
 		return NULL;
 	}
@@ -307,6 +345,18 @@ static char *linked(struct cat *c, const char *url, bool next, char *storeset,
 	const char *l = next ? m.next_url : (m.reel > 1 ? m.prev_url : NULL);
 	char *out = l ? resolve(url, l) : NULL;
 	tape_manifest_clear(&m);
+	if (out && !same_origin(url, out)) {
+		char *shown = reel_display(url), *where = reel_display(out);
+		reel_error("%s: its manifest links to %s, on another server (or "
+			   "another scheme, or a local file); cat follows links only "
+			   "on the same server. Name the reels in order with --set to "
+			   "read them anyway.", shown, where);
+		free(shown);
+		free(where);
+		free(out);
+		*failed = true;
+		return NULL;
+	}
 	return out;
 }
 

@@ -256,6 +256,18 @@ static void json_u64_or_null(bool have, uint64_t v)
 		printf("null");
 }
 
+/* A link from a manifest: shown like any name, so a hand-edited
+ * manifest cannot make ls print a password. */
+static void json_url_or_null(const char *url)
+{
+	char *shown = url ? reel_display(url) : NULL;
+	if (shown)
+		reel_json_str(shown);
+	else
+		printf("null");
+	free(shown);
+}
+
 static void json_row(const struct row *r, bool first, bool deep_on)
 {
 	char t[32];
@@ -303,15 +315,9 @@ static void json_row(const struct row *r, bool first, bool deep_on)
 	else
 		printf("null");
 	printf(", \"prev\": ");
-	if (m && r->m.prev_url)
-		reel_json_str(r->m.prev_url);
-	else
-		printf("null");
+	json_url_or_null(m ? r->m.prev_url : NULL);
 	printf(", \"next\": ");
-	if (m && r->m.next_url)
-		reel_json_str(r->m.next_url);
-	else
-		printf("null");
+	json_url_or_null(m ? r->m.next_url : NULL);
 	printf(", \"note\": ");
 	if (r->note[0])
 		reel_json_str(r->note);
@@ -325,19 +331,7 @@ static void json_row(const struct row *r, bool first, bool deep_on)
 		       (!s->damaged && !s->io_failed && s->eod) ? "true" : "false",
 		       s->counts.files, s->counts.records, s->counts.marks,
 		       s->counts.payload_bytes, s->eod ? "true" : "false");
-		if (s->damaged) {
-			printf("{\"offset\": %" PRIu64 ", \"kind\": ", s->err_offset);
-			reel_json_str(tape_error_kind_name(s->err_kind));
-			printf(", \"message\": ");
-			reel_json_str(s->err_msg);
-			printf("}");
-		} else if (s->io_failed) {
-			printf("{\"offset\": null, \"kind\": \"read\", \"message\": ");
-			reel_json_str(s->io_msg);
-			printf("}");
-		} else {
-			printf("null");
-		}
+		reel_json_scan_error(s);
 		printf("}");
 	}
 	printf("}");
@@ -362,11 +356,10 @@ int cmd_ls(int argc, char **argv)
 	rc = reel_cli_parse(&cli, argc, argv);
 	if (rc >= 0)
 		goto out;
-	if (cli.npos != 1) {
-		rc = cli.npos ? reel_usage_error(&cli, "give one directory, not %d", cli.npos)
-			      : reel_usage_error(&cli, "name the directory to list (a path or a URL ending in /)");
+	rc = reel_cli_one(&cli, "directory",
+			  "name the directory to list (a path or a URL ending in /)");
+	if (rc >= 0)
 		goto out;
-	}
 	const char *dir = cli.pos[0];
 	rc = REEL_EXIT_FAIL;
 	if (xfer_list(dir, &xo, &ents, &n, err, sizeof(err)) < 0) {

@@ -48,10 +48,9 @@ int cmd_manifest(int argc, char **argv)
 	rc = reel_cli_parse(&cli, argc, argv);
 	if (rc >= 0)
 		goto out;
-	if (cli.npos != 1) {
-		rc = reel_usage_error(&cli, "name one image (a file or a URL)");
+	rc = reel_cli_one(&cli, "image", "name one image (a file or a URL)");
+	if (rc >= 0)
 		goto out;
-	}
 	rc = REEL_EXIT_FAIL;
 	int mr = reel_manifest_load(cli.pos[0], &xo, &m, err, sizeof(err));
 	if (mr == -ENOENT) {

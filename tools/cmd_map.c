@@ -43,6 +43,7 @@ struct map_ctx {
 	const struct tape_format *format;
 	bool json;
 	bool first_file;
+	struct reel_scan *scan;
 };
 
 static int map_opt(void *vctx, int id, const char *v)
@@ -72,6 +73,12 @@ static void json_hist(const struct reel_hist *h)
 static void map_file(void *vctx, const struct reel_file *f)
 {
 	struct map_ctx *c = vctx;
+	/* The map cannot be written any more (a reader that went away, a
+	 * full disk): stop reading the image; reel_stdout_finish says why. */
+	if (reel_stdout_failed()) {
+		c->scan->stop = true;
+		return;
+	}
 	if (c->json) {
 		printf("%s\n    {\"file\": %" PRIu64 ", \"records\": %" PRIu64
 		       ", \"bytes\": %" PRIu64 ", \"offset\": %" PRIu64
@@ -81,6 +88,7 @@ static void map_file(void *vctx, const struct reel_file *f)
 		json_hist(&f->hist);
 		printf("}");
 		c->first_file = false;
+		reel_stdout_failed();	/* keeps errno while it is fresh */
 		return;
 	}
 	char hist[1024];
@@ -92,6 +100,7 @@ static void map_file(void *vctx, const struct reel_file *f)
 	if (!f->ended)
 		printf(" (not ended by a tape mark)");
 	printf("\n");
+	reel_stdout_failed();	/* keeps errno while it is fresh */
 }
 
 static void map_start(void *vctx, const struct tape_format *f)
@@ -132,19 +141,7 @@ static void map_json_end(const struct reel_scan *s)
 	else
 		printf("null");
 	printf(",\n  \"error\": ");
-	if (s->damaged) {
-		printf("{\"offset\": %" PRIu64 ", \"kind\": ", s->err_offset);
-		reel_json_str(tape_error_kind_name(s->err_kind));
-		printf(", \"message\": ");
-		reel_json_str(s->err_msg);
-		printf("}");
-	} else if (s->io_failed) {
-		printf("{\"offset\": %" PRIu64 ", \"kind\": \"read\", \"message\": ", s->bytes_read);
-		reel_json_str(s->io_msg);
-		printf("}");
-	} else {
-		printf("null");
-	}
+	reel_json_scan_error(s);
 	printf("\n}\n");
 }
 
@@ -196,11 +193,9 @@ int cmd_map(int argc, char **argv)
 	rc = reel_cli_parse(&cli, argc, argv);
 	if (rc >= 0)
 		goto out;
-	if (cli.npos != 1) {
-		rc = cli.npos ? reel_usage_error(&cli, "give one image, not %d", cli.npos)
-			      : reel_usage_error(&cli, "name the image to map (a file, '-' or a URL)");
+	rc = reel_cli_one(&cli, "image", "name the image to map (a file, '-' or a URL)");
+	if (rc >= 0)
 		goto out;
-	}
 	const char *name = cli.pos[0];
 	char err[XFER_ERRLEN];
 	struct reel_src *src = reel_src_open(name, &xo, err, sizeof(err));
@@ -213,9 +208,12 @@ int cmd_map(int argc, char **argv)
 	struct reel_scan s = { .name = name, .format = c.format, .on_file = map_file,
 				.on_start = map_start, .ctx = &c };
 	c.shown = shown;
+	c.scan = &s;
 	int sr = reel_scan_run(&s, src);
 	reel_src_close(src);
-	if (c.started && c.json)
+	if (s.stopped)
+		;	/* the reader went away: nothing more to say */
+	else if (c.started && c.json)
 		map_json_end(&s);
 	else if (c.started)
 		map_text_end(&s);

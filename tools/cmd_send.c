@@ -170,6 +170,14 @@ static int stdout_sink(void *ctx, const struct tape_slice *v, int n)
 	return 0;
 }
 
+/* One sentence for a failed stdout image: the cause in words (a reader
+ * that went away is EPIPE), then the encoder's account of where. */
+static void stdout_failed(struct send *s, int rc)
+{
+	reel_error("writing the image to stdout failed (%s): %s; the image is "
+		   "incomplete.", strerror(-rc), tape_enc_error(s->enc));
+}
+
 /* ---- volumes -------------------------------------------------------------- */
 
 static void add_counts(struct tape_counts *t, const struct tape_counts *c)
@@ -279,9 +287,10 @@ static int fix_last_manifest(struct send *s)
 static int next_reel(struct send *s)
 {
 	if (s->reel + 1 >= s->nurls) {
+		/* run()'s failure path then says the reel stays as .part. */
 		reel_error("%s is full (--capacity %" PRIu64 " bytes) and no --next URL "
-			   "is left; the input has more data. The reel stays as "
-			   "NAME.part, incomplete.", vol_url(s->vol), s->capacity);
+			   "is left, but the input has more data.", vol_url(s->vol),
+			   s->capacity);
 		vol_abort(s->vol);
 		return -ENOSPC;
 	}
@@ -314,7 +323,7 @@ static int put_record(void *ctx, const void *rec, size_t len)
 	if (s->enc) {
 		rc = tape_enc_record(s->enc, rec, len);
 		if (rc < 0) {
-			reel_error("writing to stdout failed: %s", tape_enc_error(s->enc));
+			stdout_failed(s, rc);
 			return rc;
 		}
 		return 0;
@@ -347,7 +356,7 @@ static int put_mark(struct send *s)
 	if (s->enc) {
 		int rc = tape_enc_mark(s->enc);
 		if (rc < 0)
-			reel_error("writing to stdout failed: %s", tape_enc_error(s->enc));
+			stdout_failed(s, rc);
 		return rc;
 	}
 	int rc = vol_mark(s->vol);
@@ -436,7 +445,7 @@ static int run(struct send *s, const char *target)
 		goto fail;
 	if (s->enc) {
 		if ((rc = tape_enc_finish(s->enc)) < 0) {
-			reel_error("writing to stdout failed: %s", tape_enc_error(s->enc));
+			stdout_failed(s, rc);
 			goto fail;
 		}
 		tape_enc_counts(s->enc, &s->total);
@@ -507,12 +516,9 @@ int cmd_send(int argc, char **argv)
 	rc = reel_cli_parse(&cli, argc, argv);
 	if (rc >= 0)
 		goto out;
-	rc = REEL_EXIT_USAGE;
-	if (cli.npos != 1) {
-		rc = cli.npos ? reel_usage_error(&cli, "give one TARGET, not %d", cli.npos)
-			      : reel_usage_error(&cli, "name the TARGET ('-' for stdout, a path or a URL)");
+	rc = reel_cli_one(&cli, "TARGET", "name the TARGET ('-' for stdout, a path or a URL)");
+	if (rc >= 0)
 		goto out;
-	}
 	const char *target = cli.pos[0];
 	s.urls[0] = (char *)target;
 	if (!strcmp(target, "-") && isatty(1)) {

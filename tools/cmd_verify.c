@@ -95,11 +95,9 @@ int cmd_verify(int argc, char **argv)
 	rc = reel_cli_parse(&cli, argc, argv);
 	if (rc >= 0)
 		goto out;
-	if (cli.npos != 1) {
-		rc = cli.npos ? reel_usage_error(&cli, "give one image, not %d", cli.npos)
-			      : reel_usage_error(&cli, "name the image to verify (a file or a URL)");
+	rc = reel_cli_one(&cli, "image", "name the image to verify (a file or a URL)");
+	if (rc >= 0)
 		goto out;
-	}
 	const char *name = cli.pos[0];
 	shown = reel_display(name);
 	c.shown = shown;

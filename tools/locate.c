@@ -66,6 +66,10 @@ size_t reel_crc_flips(uint32_t got, uint32_t want, uint64_t len,
 }
 
 #define LOCATE_MAX 16
+/* reel_crc_flips walks back one byte per step, about 7 s per GB here, and
+ * verify would run it twice: past this size a caller is told the search was
+ * skipped instead of waiting minutes after the CRCs already said "damaged". */
+#define LOCATE_MAX_BYTES (1ull << 30)
 
 struct placing {
 	const struct reel_flip *img, *pay;
@@ -123,11 +127,18 @@ void reel_locate_damage(const char *name, const struct xfer_opts *o,
 			const struct tape_counts *want)
 {
 	struct reel_flip img[LOCATE_MAX], pay[LOCATE_MAX];
+	char *shown = reel_display(name);
+
+	if (got->image_bytes > LOCATE_MAX_BYTES) {
+		reel_error("%s: the damage was not located: searching an image of "
+			   "more than %llu bytes for one flipped bit takes too long.",
+			   shown, LOCATE_MAX_BYTES);
+		goto out;
+	}
 	size_t ni = reel_crc_flips(got->image_crc, want->image_crc,
 				   got->image_bytes, img, LOCATE_MAX);
 	size_t np = reel_crc_flips(got->payload_crc, want->payload_crc,
 				   got->payload_bytes, pay, LOCATE_MAX);
-	char *shown = reel_display(name);
 
 	if (ni == 0) {
 		reel_error("%s: no single flipped bit explains the image CRC "

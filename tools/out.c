@@ -10,6 +10,7 @@
 #include "reel.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -59,15 +60,28 @@ int reel_out_write(const void *p, size_t n)
 	return 0;
 }
 
+/* errno of the first failed stdio write to stdout, caught right after it
+ * by reel_stdout_failed(), before later calls can overwrite errno. */
+static int stdout_errno;
+
+bool reel_stdout_failed(void)
+{
+	if (!ferror(stdout))
+		return false;
+	if (!stdout_errno)
+		stdout_errno = errno ? errno : EIO;
+	return true;
+}
+
 int reel_stdout_finish(int rc)
 {
 	/* stdio keeps the first write error in ferror(); errno may be stale by
-	 * now, so a failure that fflush does not repeat is reported as EIO. */
+	 * now, so a failure nobody caught in time is reported as EIO. */
 	int e = 0;
 	if (fflush(stdout) != 0)
 		e = errno ? errno : EIO;
 	else if (ferror(stdout))
-		e = errno == EPIPE ? EPIPE : EIO;
+		e = stdout_errno ? stdout_errno : (errno == EPIPE ? EPIPE : EIO);
 	if (!e || e == EPIPE)
 		return rc;
 	reel_error("writing to stdout failed: %s; the output is incomplete.",
@@ -98,17 +112,70 @@ const char *reel_clean(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1..4), or 0. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned min;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000;
+	else
+		return 0;
+	unsigned cp = c & (0x3fu >> (n - 1));
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 void reel_json_str(const char *s)
 {
 	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (const unsigned char *p = (const unsigned char *)s; p && *p;) {
+		unsigned char c = *p;
+		size_t n = utf8_seq(p);
 		if (c == '"' || c == '\\')
 			printf("\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
 			printf("\\u%04x", c);
+		else if (n == 0)
+			/* A name from a server or a disk need not be UTF-8, but
+			 * JSON must be: an invalid byte becomes U+FFFD. */
+			fputs("\\ufffd", stdout);
 		else
-			putchar(c);
+			fwrite(p, 1, n, stdout);
+		p += n ? n : 1;
 	}
 	putchar('"');
+}
+
+void reel_json_scan_error(const struct reel_scan *s)
+{
+	if (s->damaged) {
+		printf("{\"offset\": %" PRIu64 ", \"kind\": ", s->err_offset);
+		reel_json_str(tape_error_kind_name(s->err_kind));
+		printf(", \"message\": ");
+		reel_json_str(s->err_msg);
+		printf("}");
+	} else if (s->io_failed) {
+		/* The offset of a read failure is how far reading got. */
+		printf("{\"offset\": %" PRIu64 ", \"kind\": \"read\", \"message\": ",
+		       s->bytes_read);
+		reel_json_str(s->io_msg);
+		printf("}");
+	} else {
+		printf("null");
+	}
 }

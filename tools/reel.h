@@ -69,6 +69,10 @@ int reel_usage_error(const struct reel_cli *c, const char *fmt, ...)
 /* A size option: "64M", "10240"... into *out, or a usage error. */
 int reel_cli_size(const struct reel_cli *c, const char *opt, const char *v,
 		  uint64_t *out);
+/* After reel_cli_parse, for subcommands that take exactly one argument:
+ * -1 when there is one, else a usage error ("give one NOUN, not 3", or the
+ * sentence missing when there is none). */
+int reel_cli_one(const struct reel_cli *c, const char *noun, const char *missing);
 /* --format's value: a format name, or "auto" (*out = NULL: sniff) when
  * allow_auto; 0, or a usage error naming the known formats. */
 int reel_cli_format(const struct reel_cli *c, const char *v, bool allow_auto,
@@ -163,6 +167,7 @@ struct reel_scan {
 	void (*on_file)(void *ctx, const struct reel_file *f);
 	void *ctx;
 	bool drain;			/* after damage, read on to count the bytes */
+	bool stop;			/* on_file may set it to stop reading early */
 	/* Called once the first bytes have arrived (so a source that fails at
 	 * once prints only its error); may be NULL. */
 	void (*on_start)(void *ctx, const struct tape_format *f);
@@ -185,6 +190,8 @@ struct reel_scan {
 	enum tape_error_kind err_kind;
 	uint64_t err_offset;
 	char err_msg[512];
+	bool stopped;			/* ended early because of stop; the rest
+					 * of the out fields are partial */
 	bool io_failed;			/* reading the source failed */
 	char io_msg[XFER_ERRLEN];
 	uint64_t bytes_read;		/* image bytes read (all of them with drain) */
@@ -219,7 +226,8 @@ size_t reel_crc_flips(uint32_t got, uint32_t want, uint64_t len,
  * names, on stderr, the image offset of a single flipped bit when both
  * CRCs confirm it (SIMH-framed formats), or the one candidate the image
  * CRC allows, or says that more than one bit differs. Reads the image a
- * second time only when there is a candidate to place. */
+ * second time only when there is a candidate to place. Images over 1 GiB
+ * are not searched (minutes of CPU); it says so instead. */
 void reel_locate_damage(const char *name, const struct xfer_opts *o,
 			const struct tape_format *f, const struct tape_counts *got,
 			const struct tape_counts *want);
@@ -236,12 +244,17 @@ int reel_out_flush(void);
  * (a full disk must not look like success). EPIPE, a reader that stopped
  * early (`| head`), is not a failure and stays quiet. */
 int reel_stdout_finish(int rc);
+/* Whether a stdio write to stdout has failed (its errno is kept for
+ * reel_stdout_finish); lets a long listing stop early. */
+bool reel_stdout_failed(void);
 /* "2026-11-21T07:40:33Z" into buf (at least 21 bytes); "-" for 0. */
 void reel_iso_time(time_t t, char *buf, size_t len);
 /* s with control bytes shown as '?', for a terminal: names from a server
  * listing or a manifest must not be able to send escape sequences. */
 const char *reel_clean(const char *s, char *buf, size_t len);
-/* A JSON string literal of s on stdout. */
+/* A JSON string literal of s on stdout (not UTF-8: U+FFFD). */
 void reel_json_str(const char *s);
+/* A scan's error as JSON on stdout: {offset, kind, message}, or null. */
+void reel_json_scan_error(const struct reel_scan *s);
 
 #endif

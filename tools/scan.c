@@ -156,7 +156,9 @@ static int on_event(void *ctx, const struct tape_event *ev)
 		}
 		break;
 	}
-	return 0;
+	/* The caller's reader went away (`reel map ... | head`): reading
+	 * the rest of a remote image would be work for nobody. */
+	return s->stop ? -ECANCELED : 0;
 }
 
 /* Reads until at least want bytes are in buf or the source ends; pipes
@@ -208,8 +210,18 @@ int reel_scan_run(struct reel_scan *s, struct reel_src *src)
 		rc = tape_dec_push(d, buf, (size_t)n);
 		if (rc == -EILSEQ || s->damaged)
 			break;
-		if (rc < 0)
+		if (rc == -ECANCELED && s->stop) {
+			s->stopped = true;
+			rc = 0;
 			goto out;
+		}
+		if (rc < 0) {
+			/* Not the image's fault: say what stopped the decoder. */
+			s->io_failed = true;
+			snprintf(s->io_msg, sizeof(s->io_msg), "decoding stopped: %s.",
+				 strerror(-rc));
+			goto out;
+		}
 		n = reel_src_read(src, buf, REEL_CHUNK);
 		if (n < 0)
 			goto io_error;

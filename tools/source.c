@@ -387,8 +387,10 @@ const struct tape_format *reel_pick_format(const char *name, const void *head,
 
 	if (name && strcmp(name, "-") != 0)
 		ext = tape_format_from_path(name);
+	/* Fewer bytes than one SIMH tape mark prove nothing: a 3-byte text
+	 * file named x.tap is not a tape. */
 	if (!sn)
-		return ext && len && plausible(ext, head, len) ? ext : NULL;
+		return ext && len >= 4 && plausible(ext, head, len) ? ext : NULL;
 	if (!ext)
 		return sn;
 	if (family(ext) != family(sn))

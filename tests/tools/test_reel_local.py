@@ -167,9 +167,9 @@ def test_cat_into_head_is_quiet(tmp_path):
     assert p.returncode == 0 and err == b"", err
 
 
-def storeset(tmp_path, data, n=3, **kw):
+def storeset(tmp_path, data, n=3, capacity="200K", **kw):
     urls = [tmp_path / ("vol%d.mtd" % i) for i in range(1, n + 1)]
-    args = ["send", "--capacity", "200K"]
+    args = ["send", "--capacity", capacity]
     for u in urls[1:]:
         args += ["--next", u]
     for k, v in kw.items():
@@ -302,8 +302,7 @@ def make_listing_dir(d):
     d.mkdir(exist_ok=True)
     ok(reel("send", "--tapemark-every", 30000, d / "good.mtd",
             stdin=os.urandom(90000)))
-    ok(reel("send", "--format", "aws", "-", stdin=os.urandom(20000)))
-    raw = reel("send", "--format", "aws", "-", stdin=os.urandom(20000)).stdout
+    raw = ok(reel("send", "--format", "aws", "-", stdin=os.urandom(20000))).stdout
     (d / "half.aws.part").write_bytes(raw[:9000])
     raw = reel("send", "--format", "het", "-", stdin=b"z" * 30000).stdout
     (d / "bare.het").write_bytes(raw)
@@ -451,6 +450,9 @@ def test_stdout_write_errors_fail(tmp_path):
         with open("/dev/full", "wb") as full:
             r = reel(*args, stdout=full)
         fails(r, "writing to stdout failed")
+    with open("/dev/full", "wb") as full:
+        r = reel("send", "-", stdin=os.urandom(50000), stdout=full)
+    fails(r, "writing the image to stdout failed", "incomplete")
     # A reader that stops early is not a failure, and stays quiet.
     p = subprocess.Popen("'%s' map '%s' | head -c 10 >/dev/null; "
                          "exit ${PIPESTATUS[0]}" % (reel_path(), img),
@@ -458,3 +460,99 @@ def test_stdout_write_errors_fail(tmp_path):
                          stderr=subprocess.PIPE)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 0 and err == b"", err
+
+
+def test_ls_json_is_valid_for_any_name(tmp_path):
+    # Names on disk (or on a server) need not be UTF-8, and may hold
+    # control bytes: the JSON must still parse, and text rows stay clean.
+    d = tmp_path / "names"
+    d.mkdir()
+    img = reel("send", "--format", "simh", "-", stdin=b"x" * 3000).stdout
+    latin1 = os.path.join(os.fsencode(d), b"caf\xe9.tap")
+    with open(latin1, "wb") as f:
+        f.write(img)
+    with open(os.path.join(os.fsencode(d), b"esc\x1b[2J.tap"), "wb") as f:
+        f.write(img)
+    j = json.loads(ok(reel("ls", "--json", d)).stdout)
+    names = sorted(t["name"] for t in j["tapes"])
+    assert names == ["caf\ufffd.tap", "esc\x1b[2J.tap"]
+    out = ok(reel("ls", d)).stdout
+    assert b"\x1b" not in out and b"esc?[2J.tap" in out
+
+
+def test_storeset_reels_ending_on_a_file_boundary(tmp_path):
+    # One record per tape file: every full reel ends right after a tape
+    # mark the user wrote. send repeats that mark on the next reel, since
+    # cat drops the last two marks of each reel but the last; without it
+    # files would merge across reels.
+    data = [bytes([65 + i]) * 10000 for i in range(10)]
+    urls, r = storeset(tmp_path, b"".join(data), n=5, block_size=10000,
+                       tapemark_every=10000, capacity=35000)
+    ok(r)
+    assert [manifest(u)["records"] for u in urls[:4]] == [3, 3, 3, 1]
+    for n in range(1, 11):
+        assert ok(reel("cat", "--file", n, urls[0])).stdout == data[n - 1]
+    fails(reel("cat", "--file", 11, urls[2]), "no tape file 11", "10 files")
+    for u in urls[:4]:
+        ok(reel("verify", u))
+
+
+def test_cat_with_a_broken_manifest_points_at_single(tmp_path):
+    data = os.urandom(30000)
+    img = tmp_path / "m.mtd"
+    ok(reel("send", img, stdin=data))
+    pathlib.Path(str(img) + ".manifest.json").write_text("{bad")
+    fails(reel("cat", img), "not a reelfs manifest", "--single")
+    assert ok(reel("cat", "--single", img)).stdout == data
+    # stdin has no manifest to follow.
+    assert ok(reel("cat", "-", stdin=img.read_bytes())).stdout == data
+
+
+def test_map_stops_reading_when_its_reader_goes(tmp_path):
+    # `reel map URL | head` must not go on downloading a huge image for
+    # nobody: once stdout is gone, map stops reading its input and ends
+    # quietly. The input here is a pipe that would go on for 1 GiB.
+    import threading
+    head = simh_image(*[x for _ in range(30000) for x in (b"x", None)])
+    rec = simh_image(*([b"r" * 65536] * 16))
+    p = subprocess.Popen("'%s' map - | head -n 1 >/dev/null; "
+                         "exit ${PIPESTATUS[0]}" % reel_path(), shell=True,
+                         executable="/bin/bash", stdin=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    sent = [0]
+
+    def feed():
+        try:
+            p.stdin.write(head)
+            while sent[0] < (1 << 30):
+                p.stdin.write(rec)
+                sent[0] += len(rec)
+        except BrokenPipeError:
+            return
+        finally:
+            try:
+                p.stdin.close()
+            except BrokenPipeError:
+                pass
+
+    t = threading.Thread(target=feed)
+    t.start()
+    err = p.stderr.read()
+    t.join(timeout=120)
+    assert p.wait(timeout=120) == 0 and err == b"", err
+    assert sent[0] < (1 << 30), "map read all of its input"
+
+
+def test_cat_follows_links_only_to_the_same_place(tmp_path):
+    # A manifest is forgeable by whoever can write beside the image: its
+    # links must not take the reader's credentials elsewhere.
+    data = os.urandom(500000)
+    urls, r = storeset(tmp_path, data)
+    ok(r)
+    mp = pathlib.Path(str(urls[0]) + ".manifest.json")
+    m = json.loads(mp.read_text())
+    m["next"] = "ftp://someone@127.0.0.1:9/vol2.mtd"
+    mp.write_text(json.dumps(m))
+    fails(reel("cat", urls[0]), "another server", "--set")
+    # --set names the reels explicitly, and still works.
+    assert ok(reel("cat", "--set", *urls)).stdout == data
