@@ -126,15 +126,17 @@ static int prompt(const char *user, const char *host, char **out)
 		close(fd);
 		return -ENOMEM;
 	}
-	fprintf(f, "Password for %s@%s: ", user, host);
-	fflush(f);
+	/* Echo off before the prompt appears: whatever is typed after it
+	 * must not be flushed away, nor shown. */
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
 	tcsetattr(fd, TCSAFLUSH, &quiet);
+	fprintf(f, "Password for %s@%s: ", user, host);
+	fflush(f);
 	if (!fgets(line, sizeof(line), f))
 		rc = -EIO;
-	tcsetattr(fd, TCSAFLUSH, &old);
+	tcsetattr(fd, TCSANOW, &old);
 	fclose(f);
 	if (rc)
 		return rc;

@@ -103,7 +103,7 @@ struct xfer_upload *xfer_upload_open(const char *url, const struct xfer_opts *o,
 	}
 	if (!*u->u.name) {
 		xerr(err, errlen, -EINVAL, "%s: the URL names a directory; add the "
-		     "file name (…/NAME)", u->display);
+		     "file name (.../NAME)", u->display);
 		goto fail;
 	}
 	u->part = malloc(strlen(u->u.name) + 6);

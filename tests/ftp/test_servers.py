@@ -87,3 +87,23 @@ def test_faultftpd_upload_and_faults(tmp_path, payload):
         r = curl_put(srv, payload, "a.bin")
         assert r.returncode != 0
         assert "530" in r.stderr or "Access denied" in r.stderr
+
+
+def test_faultftpd_throttle_and_stall(tmp_path):
+    import time
+    # pyftpdlib throttles from the second second on: send 8 MiB at 2 MiB/s
+    data = os.urandom(8 * 1024 * 1024)
+    src = tmp_path / "eight"
+    src.write_bytes(data)
+    with FaultFtpd(tmp_path / "slow", throttle=2 * 1024 * 1024) as srv:
+        t0 = time.monotonic()
+        r = curl_put(srv, src, "a.bin")
+        took = time.monotonic() - t0
+        assert r.returncode == 0, r.stderr
+        assert took > 1.5, "8 MiB at 2 MiB/s took only %.2f s" % took
+        assert (srv.root / "a.bin").read_bytes() == data
+    with FaultFtpd(tmp_path / "stall", stalls=[1000000]) as srv:
+        r = curl_put(srv, src, "a.bin", "--speed-limit", "1000",
+                     "--speed-time", "2")
+        assert r.returncode == 28, r.stderr  # curl's low-speed timeout
+        assert (srv.root / "a.bin").stat().st_size == 1000000
