@@ -345,3 +345,14 @@ bool xfer_url_is_local(const char *url)
 		return true;
 	return slen == 4 && !strncasecmp(url, "file", 4);
 }
+
+char *xfer_url_local_path(const char *url)
+{
+	struct xurl u;
+	char *path = NULL;
+
+	if (xurl_parse(url, &u, NULL, 0) == 0 && u.local)
+		path = strdup(u.path);
+	xurl_free(&u);
+	return path;
+}

@@ -73,6 +73,9 @@ char *xfer_url_sibling(const char *url, const char *name);
 char *xfer_url_basename(const char *url);
 /* Whether the URL names a local file (file:// or a plain path). */
 bool xfer_url_is_local(const char *url);
+/* The file system path a local URL names (file:// decoded, a plain path as
+ * it is); NULL for a remote or malformed URL. Caller frees. */
+char *xfer_url_local_path(const char *url);
 
 /* ---- upload ----------------------------------------------------------- */
 

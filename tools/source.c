@@ -25,43 +25,9 @@ bool reel_is_remote(const char *name)
 	return !(p - name == 4 && strncmp(name, "file", 4) == 0);
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *reel_local_path(const char *name)
 {
-	if (reel_is_remote(name))
-		return NULL;
-	if (strncmp(name, "file://", 7) != 0)
-		return strdup(name);
-	const char *p = name + 7;
-	if (strncmp(p, "localhost/", 10) == 0)
-		p += 9;
-	if (*p != '/')
-		return NULL;	/* file://otherhost/... is not ours to read */
-	char *out = malloc(strlen(p) + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (; *p; p++) {
-		int h, l;
-		if (*p == '%' && (h = hexv(p[1])) >= 0 && (l = hexv(p[2])) >= 0 &&
-		    (h || l)) {
-			*o++ = (char)(h << 4 | l);
-			p += 2;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
-	return out;
+	return reel_is_remote(name) ? NULL : xfer_url_local_path(name);
 }
 
 char *reel_sibling(const char *name, const char *sibling)
