@@ -63,6 +63,22 @@ int drv_chain_mark(struct drv *d)
 	return rc;
 }
 
+/* Asks the next reel whether it failed behind our writer: fsync reaches
+ * its drive, which reports a failed upload or records it accepted and
+ * its server did not store. A device without fsync (EINVAL, ENOSYS)
+ * reports nothing. io held. */
+int drv_chain_sync(struct drv *d)
+{
+	if (fsync(d->chain_fd) == 0)
+		return 0;
+	int e = errno;
+	if (e == EINVAL || e == ENOSYS || e == EROFS || e == ENOTSUP)
+		return 0;
+	drv_fail(d, -EIO, "the next reel %s failed (%s); see its messages.",
+		 d->next_path, strerror(e));
+	return -EIO;
+}
+
 /* Finishes the reels we fed (MTOFFL blocks until the next reel, and the
  * ones after it, are published) and lets go of PATH. */
 void drv_chain_finish(struct drv *d)

@@ -23,19 +23,35 @@
 #include "log.h"
 
 
-/* Makes err the drive's sticky error, logs the sentence once. */
-void drv_fail(struct drv *d, int err, const char *fmt, ...)
+static void drv_set_errv(struct drv *d, int err, bool log, const char *fmt,
+			 va_list ap)
 {
 	pthread_mutex_lock(&d->snap);
 	if (!d->err) {
 		d->err = err;
-		va_list ap;
-		va_start(ap, fmt);
 		vsnprintf(d->errmsg, sizeof(d->errmsg), fmt, ap);
-		va_end(ap);
-		rlog(RLOG_ERR, "%s", d->errmsg);
+		if (log)
+			rlog(RLOG_ERR, "%s", d->errmsg);
 	}
 	pthread_mutex_unlock(&d->snap);
+}
+
+/* Makes err the drive's sticky error, logs the sentence once. */
+void drv_fail(struct drv *d, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	drv_set_errv(d, err, true, fmt, ap);
+	va_end(ap);
+}
+
+/* The same, for a sentence that was logged already. */
+void drv_fail_quiet(struct drv *d, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	drv_set_errv(d, err, false, fmt, ap);
+	va_end(ap);
 }
 
 int drv_sticky(struct drv *d)
@@ -145,20 +161,18 @@ static int drv_put(struct drv *d, const void *rec, size_t len)
 	int rc;
 	if (d->chain_fd < 0) {
 		rc = vol_record(d->vol, rec, len);
-		if (rc != -ENOSPC || !d->next_path)
+		if (rc != -ENOSPC)
 			goto out;
 		/* This reel is full. At the capacity's early warning the
 		 * volume has no error and can be published; when the server
 		 * ran out of space it holds only a prefix of the image. */
-		struct vol_status vs;
-		vol_get_status(d->vol, &vs);
-		if (vs.last_error[0]) {
-			drv_fail(d, -EIO, "%s Records already accepted from the "
-				 "writer are lost, so the storeset cannot go on "
-				 "to %s.", vs.last_error, d->next_path);
-			rc = -EIO;
+		if (drv_server_full(d, !d->next_path)) {
+			if (d->next_path)
+				rc = drv_full_chain_fail(d);
 			goto out;
 		}
+		if (!d->next_path)
+			goto out;
 		if ((rc = drv_publish_full_reel(d)) < 0)
 			goto out;
 		if ((rc = drv_chain_open(d)) < 0)
@@ -198,15 +212,15 @@ int drv_put_mark(struct drv *d)
 		if (rc == -ENOSPC) {
 			/* The server is out of space. If the tool already got
 			 * ENOSPC for a record it is closing its volume, and
-			 * this close succeeds; if not, this is the first it
+			 * the mark succeeds; if not, this is the first it
 			 * hears of it. Either way the reel stays .part and the
-			 * exit status says so. */
+			 * exit status says so; records it lost make the close
+			 * (drv_flush) fail with EIO. */
+			drv_server_full(d, true);
 			pthread_mutex_lock(&d->snap);
 			bool told = d->st.at_eot;
 			d->st.at_eot = true;
 			pthread_mutex_unlock(&d->snap);
-			rlog(RLOG_WARN, "%s: no tape mark recorded, the server "
-			     "is out of space.", vol_url(d->vol));
 			d->dirty = false;
 			return told ? 0 : -ENOSPC;
 		}
@@ -228,8 +242,12 @@ int drv_commit_held(struct drv *d)
 {
 	if (!d->has_held)
 		return 0;
-	d->has_held = false;
+	/* Still marked held during drv_put: if it finds the server full,
+	 * this record counts among the accepted ones that were lost. */
 	int rc = drv_put(d, d->held, d->held_len);
+	d->has_held = false;
+	if (rc == -ENOSPC && d->full_noted && d->loss_pending)
+		return -ENOSPC;	/* counted; close and fsync report EIO */
 	if (rc < 0 && rc != -EIO)
 		/* Its write() already returned success: whatever went wrong
 		 * must not pass silently. */
@@ -351,6 +369,10 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 	int rc = drv_gate(d);
 	if (rc)
 		goto out;
+	/* A new write() into an upload that has failed in the background is
+	 * refused before anything is taken (or held) from it. */
+	if (off == 0 && d->chain_fd < 0 && (rc = drv_check_upload(d)) != 0)
+		goto out;
 	if (d->rb) {
 		/* Fixed blocks: the input is a byte stream, so pieces of a
 		 * split write() are simply more bytes. */
@@ -394,6 +416,10 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 				rc = -EIO;
 				goto out;
 			}
+			if (rc == -ENOSPC && drv_server_full(d, false)) {
+				rc = drv_full_chain_fail(d);
+				goto out;
+			}
 		}
 		memcpy(d->held, buf, len);
 		d->held_len = len;
@@ -403,6 +429,11 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 	}
 	rc = drv_put(d, buf, len);
 out:
+	if (rc == -ENOSPC) {
+		pthread_mutex_lock(&d->snap);
+		d->st.at_eot = true;
+		pthread_mutex_unlock(&d->snap);
+	}
 	pthread_mutex_unlock(&d->io);
 	return rc;
 }
@@ -425,6 +456,8 @@ int drv_flush(struct drv *d, uint64_t owner)
 	 * that inherited the descriptor and closes it (fork, exec) must not
 	 * write a mark in the middle of the archive. */
 	if (owner != d->owner) {
+		if (!rc && drv_check_upload(d) == -EIO)
+			rc = -EIO;
 		pthread_mutex_unlock(&d->io);
 		return rc;
 	}
@@ -433,6 +466,14 @@ int drv_flush(struct drv *d, uint64_t owner)
 		rc = drv_drain(d);
 		if (!rc && d->dirty)
 			rc = drv_put_mark(d);
+		/* No success for a close while the upload has failed behind
+		 * it. A full server that lost nothing accepted is a clean end
+		 * of medium (the mark above said so if it was not stored). */
+		int prc = drv_check_upload(d);
+		if (!rc && prc == -EIO)
+			rc = -EIO;
+		if (d->loss_pending)
+			rc = drv_report_loss(d);
 	}
 	if (!rc)
 		rc = drv_sticky(d);
@@ -444,6 +485,11 @@ int drv_sync(struct drv *d)
 {
 	pthread_mutex_lock(&d->io);
 	int rc = drv_commit_held(d);
+	int prc = drv_check_upload(d);
+	if (!rc && prc == -EIO)
+		rc = -EIO;
+	if (!d->finish_done && d->loss_pending)
+		rc = drv_report_loss(d);
 	if (!rc)
 		rc = drv_sticky(d);
 	pthread_mutex_unlock(&d->io);
@@ -463,7 +509,9 @@ int drv_finish_locked(struct drv *d, const char *why)
 	if (!rc)
 		rc = drv_drain(d);
 	int vrc = vol_finish(d->vol);	/* idempotent: a full reel is done */
-	if (vrc < 0)
+	if (vrc == -ENOSPC && drv_server_full(d, true))
+		drv_fail_quiet(d, -EIO, "%s.", d->fullmsg);
+	else if (vrc < 0)
 		drv_fail(d, -EIO, "%s", vol_error(d->vol));
 	if (d->chain_fd >= 0)
 		drv_chain_finish(d);

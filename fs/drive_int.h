@@ -1,7 +1,8 @@
 /*
  * drive_int.h - the drive's insides, shared by drive.c (records, marks,
- * writer, finish), drive_mt.c (mtio) and chain.c (the next reel). Nothing
- * outside those three files includes this.
+ * writer, finish), drive_mt.c (mtio), chain.c (the next reel) and
+ * drive_loss.c (a transfer failing behind the writer). Nothing outside
+ * those files includes this.
  *
  * Locking: io serialises everything that moves data or changes position
  * (writes, marks, mt operations, finish); it can be held long (upload
@@ -46,6 +47,14 @@ struct drv {
 	bool chain_ok;		/* io: the rest of the chain finished well */
 	bool dirty;		/* io: records since the last tape mark */
 	uint64_t owner;		/* io: lock owner (process files) of the last write */
+	/* The server under this reel ran out of space (noticed by a record,
+	 * a mark, a poll or finish). Records get ENOSPC from then on; when
+	 * records already accepted from the writer were not stored, the next
+	 * close, fsync or finish returns EIO and the drive fails for good. */
+	bool full_noted;	/* io: fullmsg and loss_pending are set */
+	bool full_logged;	/* io: fullmsg was logged */
+	bool loss_pending;	/* io: accepted records were lost */
+	char fullmsg[XFER_ERRLEN];	/* io: the sentence, no final period */
 
 	pthread_mutex_t snap;
 	int err;		/* snap: sticky drive error (0 none) */
@@ -62,11 +71,20 @@ int drv_put_mark(struct drv *d);	/* io held */
 int drv_commit_held(struct drv *d);	/* io held */
 int drv_finish_locked(struct drv *d, const char *why);	/* io held */
 int drv_emit(void *ctx, const void *rec, size_t len);	/* reblocker sink */
+void drv_fail_quiet(struct drv *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* drive_loss.c, io held */
+bool drv_server_full(struct drv *d, bool log);
+int drv_full_chain_fail(struct drv *d);
+int drv_report_loss(struct drv *d);
+int drv_check_upload(struct drv *d);
 
 /* chain.c, io held */
 int drv_chain_open(struct drv *d);
 int drv_chain_record(struct drv *d, const void *rec, size_t len);
 int drv_chain_mark(struct drv *d);
 void drv_chain_finish(struct drv *d);
+int drv_chain_sync(struct drv *d);
 
 #endif

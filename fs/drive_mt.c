@@ -38,7 +38,11 @@ int drv_mtop(struct drv *d, const struct mtop *op)
 	int rc = 0;
 	switch (op->mt_op) {
 	case MTNOP:
+		/* As st flushes its buffer on MTNOP: hand on a held record and
+		 * report a transfer that failed behind the writer. */
 		rc = drv_commit_held(d);
+		if (!rc && drv_check_upload(d) == -EIO)
+			rc = -EIO;
 		if (!rc)
 			rc = drv_sticky(d);
 		break;

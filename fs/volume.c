@@ -51,6 +51,8 @@ struct vol {
 	struct xfer_upload *up;
 	struct tape_enc *enc;
 
+	char *part_name;		/* "NAME.part", for sentences */
+
 	pthread_mutex_t io_lock;	/* the data path; see above */
 	bool server_full;		/* io_lock: the sink saw -ENOSPC */
 
@@ -60,6 +62,11 @@ struct vol {
 	char errmsg[XFER_ERRLEN];	/* lock */
 	struct tape_counts counts;	/* lock: snapshot after each call */
 	bool finished;			/* lock: vol_finish ran */
+	/* Image bytes up to the end of the last record or mark the writer
+	 * was told was accepted (vol_record/vol_mark returned 0). */
+	uint64_t accepted;		/* lock */
+	bool full_noted;		/* lock: the server-full sentence is set */
+	uint64_t lost;			/* lock: accepted bytes the server lacks */
 	int finish_rc;			/* lock */
 	time_t start, end;		/* lock */
 };
@@ -78,6 +85,38 @@ static void vol_set_error(struct vol *v, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->errmsg, sizeof(v->errmsg), fmt, ap);
 	va_end(ap);
+}
+
+/* The server ran out of space (452/552). The sending thread has asked
+ * the server how much of NAME.part it holds (confirmed) before it failed
+ * the queue, so the records accepted but not stored are exactly the
+ * accepted image bytes beyond that. One sentence says what was saved and
+ * what was lost; the volume stays usable for marks (which fail the same
+ * way) and finish (which leaves NAME.part). Called with v->lock held. */
+static void vol_note_server_full(struct vol *v)
+{
+	if (v->full_noted)
+		return;
+	v->full_noted = true;
+	struct xfer_stats s;
+	xfer_upload_stats(v->up, &s);
+	v->lost = v->accepted > s.confirmed ? v->accepted - s.confirmed : 0;
+	const char *who = xfer_url_is_local(v->url) ? "the disk" : "the server";
+	if (v->lost)
+		vol_set_error(v, -ENOSPC, "%s: %s ran out of space after %" PRIu64
+			      " bytes; %" PRIu64 " bytes of records already "
+			      "accepted from the writer could not be stored, so "
+			      "the backup on this reel is incomplete; it stays %s",
+			      xfer_upload_url(v->up), who, s.confirmed, v->lost,
+			      v->part_name);
+	else
+		vol_set_error(v, -ENOSPC, "%s: %s ran out of space after %" PRIu64
+			      " bytes (end of medium); every record accepted "
+			      "from the writer is stored, but the reel cannot be "
+			      "completed, so it stays %s", xfer_upload_url(v->up),
+			      who, s.confirmed, v->part_name);
+	if (!v->finished)
+		v->state = v->lost ? VOL_FAILED : VOL_FULL;
 }
 
 /* The encoder's sink: every image slice goes to the upload queue. Server
@@ -133,6 +172,14 @@ struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory opening a volume");
 		goto fail;
 	}
+	char *base = xfer_url_basename(v->url);
+	if (base && asprintf(&v->part_name, "%s.part", base) < 0)
+		v->part_name = NULL;
+	free(base);
+	if (!v->part_name) {
+		snprintf(err, errlen, "out of memory opening a volume");
+		goto fail;
+	}
 	if (c->storeset_id && *c->storeset_id)
 		snprintf(v->storeset, sizeof(v->storeset), "%s", c->storeset_id);
 	else
@@ -154,6 +201,7 @@ struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen)
 	return v;
 fail:
 	tape_enc_free(v->enc);
+	free(v->part_name);
 	free(v->url);
 	free(v->prev_url);
 	free(v->next_url);
@@ -199,18 +247,12 @@ static int vol_after(struct vol *v, int rc, const char *what)
 {
 	pthread_mutex_lock(&v->lock);
 	tape_enc_counts(v->enc, &v->counts);
-	if (rc == -ENOSPC && v->server_full) {
+	if (rc == 0) {
+		v->accepted = v->counts.image_bytes;
+	} else if (rc == -ENOSPC && v->server_full) {
 		/* The server holds a prefix of the image; it can never be
 		 * completed, so it stays NAME.part. Marks would fail too. */
-		struct xfer_stats s;
-		xfer_upload_stats(v->up, &s);
-		vol_set_error(v, -ENOSPC,
-			      "%s: the server is out of space (end of medium); "
-			      "it holds the first %" PRIu64 " bytes as %s.part, "
-			      "which stays incomplete",
-			      xfer_upload_url(v->up), s.confirmed,
-			      xfer_upload_url(v->up));
-		v->state = VOL_FULL;
+		vol_note_server_full(v);
 	} else if (rc < 0 && rc != -EINVAL) {
 		const char *why = xfer_upload_error(v->up);
 		if (!why || !*why)
@@ -368,8 +410,13 @@ int vol_finish(struct vol *v)
 		if (rc < 0) {
 			pthread_mutex_lock(&v->lock);
 			const char *why = xfer_upload_error(v->up);
-			vol_set_error(v, rc, "%s", why && *why ? why :
-				      "publishing the image failed");
+			if (rc == -ENOSPC)
+				/* The drain met the 552: the last records
+				 * were accepted, the writer has gone. */
+				vol_note_server_full(v);
+			else
+				vol_set_error(v, rc, "%s", why && *why ? why :
+					      "publishing the image failed");
 			rc = v->err;
 			pthread_mutex_unlock(&v->lock);
 		}
@@ -433,6 +480,8 @@ void vol_get_status(struct vol *v, struct vol_status *out)
 	snprintf(out->storeset_id, sizeof(out->storeset_id), "%s", v->storeset);
 	out->start = v->start;
 	out->end = v->end;
+	out->server_full = v->full_noted;
+	out->lost_bytes = v->lost;
 	pthread_mutex_unlock(&v->lock);
 }
 
@@ -472,12 +521,42 @@ const struct tape_format *vol_format(const struct vol *v)
 	return v->format;
 }
 
+int vol_poll(struct vol *v)
+{
+	pthread_mutex_lock(&v->io_lock);
+	pthread_mutex_lock(&v->lock);
+	int rc = v->err;
+	bool live = !v->finished &&
+		    (v->state == VOL_WRITING || v->state == VOL_FULL);
+	pthread_mutex_unlock(&v->lock);
+	if (!rc && live) {
+		/* A zero-length write queues nothing and returns the
+		 * upload's sticky state (xfer_upload_write checks it first). */
+		rc = xfer_upload_write(v->up, NULL, 0);
+		if (rc == -ENOSPC)
+			v->server_full = true;
+		if (rc < 0)
+			rc = vol_after(v, rc, "sending the image");
+	}
+	pthread_mutex_unlock(&v->io_lock);
+	return rc;
+}
+
+uint64_t vol_lost_bytes(struct vol *v)
+{
+	pthread_mutex_lock(&v->lock);
+	uint64_t n = v->lost;
+	pthread_mutex_unlock(&v->lock);
+	return n;
+}
+
 void vol_free(struct vol *v)
 {
 	if (!v)
 		return;
 	xfer_upload_free(v->up);
 	tape_enc_free(v->enc);
+	free(v->part_name);
 	free(v->url);
 	free(v->prev_url);
 	free(v->next_url);

@@ -48,6 +48,11 @@ struct vol_status {
 	char last_error[XFER_ERRLEN];
 	char storeset_id[40];
 	time_t start, end;
+	/* Added by FS: the server ran out of space (452/552), and how many
+	 * image bytes of records and marks already accepted from the writer
+	 * it did not store (0: the end of medium lost nothing accepted). */
+	bool server_full;
+	uint64_t lost_bytes;
 };
 
 struct vol;
@@ -78,5 +83,16 @@ int vol_check_room(struct vol *v, size_t len);
 /* The storeset id in use (given, or made up at open). */
 const char *vol_storeset(const struct vol *v);
 const struct tape_format *vol_format(const struct vol *v);
+/* Asks the upload whether it has failed in the background (the sending
+ * thread met a 452/552 or gave up) without writing anything, and turns a
+ * failure into the volume's sticky error as a write would: 0 when none,
+ * -ENOSPC when the server is full, -EIO otherwise. 0 once finished. Lets
+ * a drive refuse to report success for a close or an fsync after the
+ * upload failed. */
+int vol_poll(struct vol *v);
+/* Image bytes accepted (vol_record/vol_mark returned 0) that the server
+ * did not store because it ran out of space; 0 when none, or when the
+ * server is not full. */
+uint64_t vol_lost_bytes(struct vol *v);
 
 #endif

@@ -79,12 +79,17 @@ static void test_capacity_and_manifest(const char *dir)
 	CHECK(s.counts.records == 9);
 	CHECK(s.remaining == 0);
 	CHECK(vol_check_room(v, 1) == -ENOSPC);
+	/* The capacity's end of medium is not the server's: the upload is
+	 * healthy and nothing accepted was lost. */
+	CHECK(vol_poll(v) == 0);
+	CHECK(!s.server_full && s.lost_bytes == 0 && vol_lost_bytes(v) == 0);
 	CHECK(vol_record(v, rec, 1) == -ENOSPC);	/* stays full */
 	CHECK(vol_mark(v) == 0);			/* marks still fit */
 	CHECK(vol_mark(v) == 0);
 	CHECK(vol_finish(v) == 0);
 	CHECK(vol_finish(v) == 0);			/* idempotent */
 	CHECK(vol_record(v, rec, 10) == -EPIPE);
+	CHECK(vol_poll(v) == 0);			/* published: nothing to ask */
 	vol_get_status(v, &s);
 	CHECK(s.state == VOL_PUBLISHED);
 	CHECK(file_size(path) > 0 && file_size(path) <= 10000);
@@ -127,7 +132,9 @@ static void test_abort_leaves_part(const char *dir)
 	if (!v)
 		return;
 	CHECK(vol_record(v, "abc", 3) == 0);
+	CHECK(vol_poll(v) == 0);
 	vol_abort(v);
+	CHECK(vol_poll(v) < 0);				/* sticky, as a write */
 	CHECK(vol_record(v, "abc", 3) < 0);
 	CHECK(vol_finish(v) < 0);
 	CHECK(vol_error(v)[0] != '\0');

@@ -9,8 +9,9 @@ status and stderr can be checked), polls /proc/mounts until the mount is
 there, and on exit unmounts (fusermount3 -u, then lazy -u -z if busy),
 waits for the daemon and records its exit status and stderr. Lines the
 daemon marks "error:" or "warning:" fail the test unless a regex in
-allow_errors matches them. Use unmount() to end the mount early (the
-storeset tests unmount reels in order).
+allow_errors matches them; a sanitizer report (ASan/UBSan builds) fails
+the test even when the mount was expected to fail. Use unmount() to end
+the mount early (the storeset tests unmount reels in order).
 """
 import os
 import pathlib
@@ -140,8 +141,17 @@ class Mount:
                     bad.append(line)
         return bad
 
+    def sanitizer_reports(self):
+        """ASan/UBSan reports in the daemon's output. A mount expected to
+        fail (expect_ok=False) must still not fail by crashing."""
+        return [l for l in self.stderr.splitlines()
+                if "Sanitizer" in l or "runtime error:" in l]
+
     def __exit__(self, exc_type, exc, tb):
         self._stop()
+        if exc_type is None:
+            bad = self.sanitizer_reports()
+            assert not bad, "reelfs reported memory errors:\n%s" % self.stderr
         if exc_type is None and self.expect_ok:
             assert self.returncode == 0, \
                 "reelfs exited with %s:\n%s" % (self.returncode, self.stderr)
