@@ -4,20 +4,19 @@
  * compress2() makes) and the compressed form is kept only when it is
  * smaller; every chunk of a compressed block carries the ZLIB flag.
  *
- * The deflate state lives as long as the encoder and is reset per block,
- * because setting it up afresh for every record costs more than compressing
- * a small one. Output goes to an encoder-owned buffer; this file never
- * allocates more than one block's worth of it.
+ * The compressor (het_deflate.c) lives as long as the encoder. Output goes
+ * to an encoder-owned buffer; this file never allocates more than one
+ * block's worth of it.
  */
 #include "aws_frame.h"
+#include "het_deflate.h"
 
 #include <errno.h>
 #include <stdlib.h>
-#include <zlib.h>
 
 struct het_state {
 	struct tape_aws aws;
-	z_stream z;
+	struct het_deflate *z;
 	uint8_t *zbuf;
 	size_t zcap;
 };
@@ -32,7 +31,7 @@ static int het_open(void **st, const struct tape_enc_options *opt)
 	if (level <= 0 || level > 9)
 		level = 4;	/* Hercules' default */
 	tape_aws_init(&h->aws, opt);
-	if (deflateInit(&h->z, level) != Z_OK) {
+	if (!(h->z = het_deflate_new(level))) {
 		free(h);
 		return -ENOMEM;
 	}
@@ -56,16 +55,10 @@ static int het_record(void *st, struct tape_enc *e, const void *data, size_t len
 	}
 	/* Room for len - 1 bytes only: a stream that does not fit is not
 	 * smaller, so the block is stored as it is. */
-	if (deflateReset(&h->z) != Z_OK)
-		return -EIO;
-	h->z.next_in = (Bytef *)(uintptr_t)data;
-	h->z.avail_in = (uInt)len;
-	h->z.next_out = h->zbuf;
-	h->z.avail_out = (uInt)(len - 1);
-	int zr = len > 1 ? deflate(&h->z, Z_FINISH) : Z_BUF_ERROR;
+	size_t zlen = len > 1 ? het_deflate_block(h->z, data, len, h->zbuf, len - 1) : 0;
 
-	if (zr == Z_STREAM_END)
-		return tape_aws_block(&h->aws, e, h->zbuf, h->z.total_out, TAPE_AWS_ZLIB);
+	if (zlen)
+		return tape_aws_block(&h->aws, e, h->zbuf, zlen, TAPE_AWS_ZLIB);
 	return tape_aws_block(&h->aws, e, data, len, 0);
 }
 
@@ -86,7 +79,7 @@ static void het_free(void *st)
 
 	if (!h)
 		return;
-	deflateEnd(&h->z);
+	het_deflate_free(h->z);
 	free(h->zbuf);
 	free(h);
 }
