@@ -466,10 +466,13 @@ int drv_flush(struct drv *d, uint64_t owner)
 		rc = drv_drain(d);
 		if (!rc && d->dirty)
 			rc = drv_put_mark(d);
-		/* No success for a close while the upload has failed behind
-		 * it. A full server that lost nothing accepted is a clean end
-		 * of medium (the mark above said so if it was not stored). */
-		int prc = drv_check_upload(d);
+		/* As a drive flushes its buffer when it writes the filemark
+		 * at close: wait until what was accepted has gone out, and
+		 * give no success for a close while the upload has failed
+		 * behind it. A full server that lost nothing accepted is a
+		 * clean end of medium (the mark above said so if it was not
+		 * stored). With --next this asks the next reel (fsync). */
+		int prc = drv_sync_upload(d);
 		if (!rc && prc == -EIO)
 			rc = -EIO;
 		if (d->loss_pending)
@@ -485,7 +488,7 @@ int drv_sync(struct drv *d)
 {
 	pthread_mutex_lock(&d->io);
 	int rc = drv_commit_held(d);
-	int prc = drv_check_upload(d);
+	int prc = drv_sync_upload(d);
 	if (!rc && prc == -EIO)
 		rc = -EIO;
 	if (!d->finish_done && d->loss_pending)

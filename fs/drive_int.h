@@ -79,6 +79,7 @@ bool drv_server_full(struct drv *d, bool log);
 int drv_full_chain_fail(struct drv *d);
 int drv_report_loss(struct drv *d);
 int drv_check_upload(struct drv *d);
+int drv_sync_upload(struct drv *d);	/* the same, after vol_sync */
 
 /* chain.c, io held */
 int drv_chain_open(struct drv *d);

@@ -86,18 +86,34 @@ int drv_report_loss(struct drv *d)
 
 /* Whether the upload (or the next reel) failed in the background since
  * the last record: a close or fsync must not report success then, and a
- * record must not be accepted (or held) into a dead upload. 0, -ENOSPC
- * (server full: end of medium), -EIO. io held. */
-int drv_check_upload(struct drv *d)
+ * record must not be accepted (or held) into a dead upload. With wait,
+ * first lets what was accepted go out (vol_sync): close, fsync and
+ * filemarks report the fate of what they wrote, not only of what went
+ * before. 0, -ENOSPC (server full: end of medium), -EIO. io held. */
+static int drv_upload_state(struct drv *d, bool wait)
 {
 	if (d->finish_done)
 		return 0;
 	if (d->chain_fd >= 0)
 		return drv_chain_sync(d);
-	int rc = vol_poll(d->vol);
+	int rc = wait ? vol_sync(d->vol) : vol_poll(d->vol);
 	if (rc == 0)
 		return 0;
 	if (rc == -ENOSPC && drv_server_full(d, !d->next_path))
 		return d->next_path ? drv_full_chain_fail(d) : -ENOSPC;
+	if (rc != -ENOSPC && !drv_sticky(d))
+		/* Say it once, now, not only at unmount: the writer's close
+		 * or write is about to fail with EIO. */
+		drv_fail(d, -EIO, "%s", vol_error(d->vol));
 	return rc == -ENOSPC ? -ENOSPC : -EIO;
+}
+
+int drv_check_upload(struct drv *d)
+{
+	return drv_upload_state(d, false);
+}
+
+int drv_sync_upload(struct drv *d)
+{
+	return drv_upload_state(d, true);
 }

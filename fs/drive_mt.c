@@ -38,10 +38,11 @@ int drv_mtop(struct drv *d, const struct mtop *op)
 	int rc = 0;
 	switch (op->mt_op) {
 	case MTNOP:
-		/* As st flushes its buffer on MTNOP: hand on a held record and
-		 * report a transfer that failed behind the writer. */
+		/* As st flushes its buffer on MTNOP: hand on a held record,
+		 * let it go out and report a transfer that failed behind the
+		 * writer. */
 		rc = drv_commit_held(d);
-		if (!rc && drv_check_upload(d) == -EIO)
+		if (!rc && drv_sync_upload(d) == -EIO)
 			rc = -EIO;
 		if (!rc)
 			rc = drv_sticky(d);
@@ -54,6 +55,15 @@ int drv_mtop(struct drv *d, const struct mtop *op)
 			break;
 		for (int i = 0; i < op->mt_count && !rc; i++)
 			rc = drv_put_mark(d);
+		/* A drive writes filemarks synchronously: the buffer goes to
+		 * the medium first. The next reel does that itself. */
+		if (!rc && d->chain_fd < 0) {
+			int prc = drv_sync_upload(d);
+			if (prc == -EIO)
+				rc = -EIO;
+			else if (d->loss_pending)
+				rc = drv_report_loss(d);
+		}
 		break;
 	case MTSETBLK: {
 		if ((rc = drv_gate(d)) || (rc = drv_drain(d)))

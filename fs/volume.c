@@ -521,7 +521,9 @@ const struct tape_format *vol_format(const struct vol *v)
 	return v->format;
 }
 
-int vol_poll(struct vol *v)
+/* The upload's failure, waited for (sync) or not, turned into the
+ * volume's sticky error as a write's would be. */
+static int vol_upload_state(struct vol *v, bool wait)
 {
 	pthread_mutex_lock(&v->io_lock);
 	pthread_mutex_lock(&v->lock);
@@ -530,9 +532,10 @@ int vol_poll(struct vol *v)
 		    (v->state == VOL_WRITING || v->state == VOL_FULL);
 	pthread_mutex_unlock(&v->lock);
 	if (!rc && live) {
-		/* A zero-length write queues nothing and returns the
-		 * upload's sticky state (xfer_upload_write checks it first). */
-		rc = xfer_upload_write(v->up, NULL, 0);
+		/* io_lock is held while a sync waits, so no record slips in
+		 * behind the bytes it waits for; status readers only take
+		 * lock, and vol_abort wakes it (the queue is cancelled). */
+		rc = wait ? xfer_upload_sync(v->up) : xfer_upload_check(v->up);
 		if (rc == -ENOSPC)
 			v->server_full = true;
 		if (rc < 0)
@@ -540,6 +543,16 @@ int vol_poll(struct vol *v)
 	}
 	pthread_mutex_unlock(&v->io_lock);
 	return rc;
+}
+
+int vol_poll(struct vol *v)
+{
+	return vol_upload_state(v, false);
+}
+
+int vol_sync(struct vol *v)
+{
+	return vol_upload_state(v, true);
 }
 
 uint64_t vol_lost_bytes(struct vol *v)

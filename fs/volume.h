@@ -90,6 +90,12 @@ const struct tape_format *vol_format(const struct vol *v);
  * a drive refuse to report success for a close or an fsync after the
  * upload failed. */
 int vol_poll(struct vol *v);
+/* The same, but first waits until every image byte accepted so far has
+ * left the process (xfer_upload_sync: written to the file, or handed to
+ * the network), so a close or fsync reports a failure of the transfer of
+ * what it wrote, as a drive flushes its buffer when it writes a filemark.
+ * 0 once finished. */
+int vol_sync(struct vol *v);
 /* Image bytes accepted (vol_record/vol_mark returned 0) that the server
  * did not store because it ran out of space; 0 when none, or when the
  * server is not full. */

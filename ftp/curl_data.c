@@ -59,7 +59,11 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 		c->hooks->ready = NULL;
 	}
 	/* When the writer is slower than the network, this waits for it.
-	 * That is not a stall, so the stall clock restarts afterwards. */
+	 * That is not a stall, so the stall clock restarts afterwards.
+	 * libcurl (7.88) calls us only once its upload buffer is empty, that
+	 * is, once what we gave it last time is on the socket: peek_batch
+	 * records that for xfer_upload_sync, and hands over a partial batch
+	 * at once while a sync waits. */
 	rc = xq_peek_batch(c->q, &p, &len, room < READ_BATCH ? room : READ_BATCH,
 			   READ_WAIT_MS);
 	c->last_move = xnow();

@@ -24,6 +24,7 @@ int xq_init(struct xq *q, uint64_t cap, uint64_t replay)
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->room, NULL);
 	pthread_cond_init(&q->data, NULL);
+	pthread_cond_init(&q->flushed, NULL);
 	return 0;
 }
 
@@ -36,6 +37,7 @@ void xq_destroy(struct xq *q)
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->room);
 	pthread_cond_destroy(&q->data);
+	pthread_cond_destroy(&q->flushed);
 }
 
 /* The first offset the ring must keep: what is not yet sent, and the
@@ -158,20 +160,53 @@ int xq_peek_batch(struct xq *q, const void **p, size_t *n, size_t min,
 	int rc;
 
 	pthread_mutex_lock(&q->mu);
+	/* What the consumer took before has left the process now. */
+	q->wire = q->pos;
+	if (q->flush_to) {
+		if (q->wire >= q->flush_to)
+			q->flush_to = 0;
+		pthread_cond_broadcast(&q->flushed);
+	}
 	while (!q->cancel && q->pos == q->head && !q->closed)
 		pthread_cond_wait(&q->data, &q->mu);
-	if (!q->cancel && !q->closed && q->head - q->pos < min) {
+	if (!q->cancel && !q->closed && q->head - q->pos < min &&
+	    q->flush_to <= q->pos) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += (long)(max_ms % 1000) * 1000000L;
 		ts.tv_sec += max_ms / 1000 + ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		q->want = min;
-		while (!q->cancel && !q->closed && q->head - q->pos < min)
+		/* A sync wants what is there now: no waiting for more. */
+		while (!q->cancel && !q->closed && q->head - q->pos < min &&
+		       q->flush_to <= q->pos)
 			if (pthread_cond_timedwait(&q->data, &q->mu, &ts) == ETIMEDOUT)
 				break;
 		q->want = 0;
 	}
 	rc = q->cancel ? -ECANCELED : peek_locked(q, p, n);
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+int xq_sync(struct xq *q, uint64_t to)
+{
+	int rc;
+
+	pthread_mutex_lock(&q->mu);
+	if (q->wire < to && !q->fail && !q->cancel && !q->ended) {
+		if (q->flush_to < to)
+			q->flush_to = to;
+		/* Wake a consumer that waits to fill a batch. */
+		pthread_cond_broadcast(&q->data);
+		while (q->wire < to && !q->fail && !q->cancel && !q->ended)
+			pthread_cond_wait(&q->flushed, &q->mu);
+	}
+	if (q->fail)
+		rc = q->fail;
+	else if (q->cancel)
+		rc = -ECANCELED;
+	else
+		rc = q->wire >= to ? 0 : -EPIPE;
 	pthread_mutex_unlock(&q->mu);
 	return rc;
 }
@@ -220,6 +255,9 @@ int xq_rewind(struct xq *q, uint64_t to)
 		rc = -ERANGE;
 	else
 		q->pos = to;
+	/* Bytes from `to` on are sent again: a sync waits for them anew. */
+	if (!rc && q->wire > to)
+		q->wire = to;
 	pthread_mutex_unlock(&q->mu);
 	return rc;
 }
@@ -229,8 +267,10 @@ void xq_fail(struct xq *q, int err)
 	pthread_mutex_lock(&q->mu);
 	if (!q->fail)
 		q->fail = err;
+	q->ended = true;
 	pthread_cond_broadcast(&q->room);
 	pthread_cond_broadcast(&q->data);
+	pthread_cond_broadcast(&q->flushed);
 	pthread_mutex_unlock(&q->mu);
 }
 
@@ -240,6 +280,7 @@ void xq_cancel(struct xq *q)
 	q->cancel = true;
 	pthread_cond_broadcast(&q->room);
 	pthread_cond_broadcast(&q->data);
+	pthread_cond_broadcast(&q->flushed);
 	pthread_mutex_unlock(&q->mu);
 }
 

@@ -82,9 +82,11 @@ static int reconnect_and_size(struct xfer_upload *u, int *attempt,
 			      const char *why, uint64_t *size,
 			      char *msg, size_t msglen)
 {
-	char e[XFER_ERRLEN];
+	char e[XFER_ERRLEN], first[XFER_ERRLEN];
 	int rc;
 
+	/* why may be msg itself (the caller's buffer): keep a copy. */
+	snprintf(first, sizeof(first), "%s", why);
 	snprintf(e, sizeof(e), "%s", why);
 	for (;;) {
 		if (*attempt >= u->retries)
@@ -107,7 +109,10 @@ static int reconnect_and_size(struct xfer_upload *u, int *attempt,
 		if (rc == 0)
 			return 0;
 		if (rc != -EAGAIN)
-			return xerr(msg, msglen, -EIO, "%s", e);
+			return xerr(msg, msglen, -EIO, "%s after the connection "
+				    "failed (%s), so the upload cannot resume; "
+				    "what the server holds stays in %s", e, first,
+				    u->part);
 	}
 }
 

@@ -233,6 +233,38 @@ int xfer_upload_commit(struct xfer_upload *u, size_t n)
 	return 0;
 }
 
+/* ---- sync --------------------------------------------------------------- */
+
+int xfer_upload_sync(struct xfer_upload *u)
+{
+	uint64_t head;
+	int rc;
+
+	pthread_mutex_lock(&u->mu);
+	rc = u->finished ? -EPIPE : u->rc;
+	pthread_mutex_unlock(&u->mu);
+	if (rc)
+		return rc == -ENOSPC || rc == -EPIPE ? rc : -EIO;
+	/* Everything queued so far; the sending thread resumes after a fault
+	 * as usual meanwhile, and xq_sync returns once those bytes went out
+	 * (or the sender gave up, which it records before failing q). */
+	xq_counts(&u->q, &head, NULL);
+	rc = xq_sync(&u->q, head);
+	if (rc)
+		return map_put_error(u, rc);
+	return xfer_upload_check(u);
+}
+
+int xfer_upload_check(struct xfer_upload *u)
+{
+	pthread_mutex_lock(&u->mu);
+	int rc = u->rc;
+	pthread_mutex_unlock(&u->mu);
+	if (rc == 0 || rc == -ENOSPC || rc == -EPIPE)
+		return rc;
+	return -EIO;
+}
+
 /* ---- finish ------------------------------------------------------------- */
 
 static void join(struct xfer_upload *u)

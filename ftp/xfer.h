@@ -114,6 +114,16 @@ int xfer_upload_write(struct xfer_upload *u, const void *data, size_t len);
  * One reserve/commit pair at a time, from the writer's thread. */
 int xfer_upload_reserve(struct xfer_upload *u, void **buf, size_t *len);
 int xfer_upload_commit(struct xfer_upload *u, size_t n);
+/* Added for close/fsync: blocks until every byte accepted so far has left
+ * this process (written to the file for file://; handed to the socket for
+ * FTP, so it is in the kernel, not yet confirmed by the server), resuming
+ * after faults as usual, and cuts short the sender's wait to fill a batch.
+ * Returns 0, -ENOSPC when the server ran out of space, -EIO for any other
+ * failure (sticky), -EPIPE after finish/abort. */
+int xfer_upload_sync(struct xfer_upload *u);
+/* The sticky failure without blocking or queueing anything: 0 when none,
+ * -ENOSPC (server full), -EIO, -EPIPE after abort. */
+int xfer_upload_check(struct xfer_upload *u);
 /* Drains the queue, checks the server's SIZE of NAME.part equals the bytes
  * sent, renames NAME.part to NAME (replacing NAME only under
  * overwrite=always/ask), then with verify reads NAME back and compares its

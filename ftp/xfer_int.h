@@ -72,6 +72,15 @@ struct xq {
 	int fail;		/* consumer gave up: producer gets this */
 	bool cancel;		/* everyone stops waiting */
 	uint64_t want;		/* consumer sleeps until this much is queued */
+	/* Sync (xq_sync): the consumer calls xq_peek_batch again only once
+	 * what it took before has left the process (written to the file, or
+	 * sent on the socket: libcurl asks its read callback for more only
+	 * when its upload buffer is empty), so at that call `wire` becomes
+	 * pos. A sync waits on `flushed` for wire to reach its target. */
+	pthread_cond_t flushed;	/* xq_sync waits here */
+	uint64_t wire;		/* bytes known to have left the process */
+	uint64_t flush_to;	/* a sync waits for wire to reach this; 0 none */
+	bool ended;		/* the consumer is gone (xq_fail was called) */
 };
 
 int xq_init(struct xq *q, uint64_t cap, uint64_t replay);
@@ -90,9 +99,17 @@ void xq_close(struct xq *q);
 int xq_peek(struct xq *q, const void **p, size_t *n);
 /* Like xq_peek, but once some bytes are there, waits up to max_ms more
  * for at least min (so the network gets large writes, not the 4-byte
- * headers of a tape format one at a time). */
+ * headers of a tape format one at a time), unless a sync is waiting.
+ * Calling it again says that everything handed on before has left the
+ * process (see `wire`). */
 int xq_peek_batch(struct xq *q, const void **p, size_t *n, size_t min,
 		  unsigned max_ms);
+/* Producer (or anyone): waits until the first `to` bytes have left the
+ * process (see `wire`), cutting short a batching wait of the consumer so
+ * a partial batch goes out now. 0, q->fail, -ECANCELED, or -EPIPE when
+ * the consumer ended without reaching `to`. Costs the hot path nothing:
+ * only a pending sync makes the consumer signal anyone. */
+int xq_sync(struct xq *q, uint64_t to);
 /* Like xq_peek but returns -EAGAIN instead of waiting. */
 int xq_peek_nowait(struct xq *q, const void **p, size_t *n);
 /* Consumer: n bytes of the last peek were handed on. */

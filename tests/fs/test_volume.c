@@ -133,8 +133,17 @@ static void test_abort_leaves_part(const char *dir)
 		return;
 	CHECK(vol_record(v, "abc", 3) == 0);
 	CHECK(vol_poll(v) == 0);
+	/* A sync returns once the record is in the file (file://: written,
+	 * not yet fsync'd), not 20 ms later when a batch would have filled. */
+	CHECK(vol_sync(v) == 0);
+	struct vol_status s;
+	vol_get_status(v, &s);
+	CHECK(s.counts.image_bytes == 3 + 8 + 1);	/* lengths, pad byte */
+	CHECK(s.xfer.sent == s.counts.image_bytes);
+	CHECK(file_size(part) == (off_t)s.counts.image_bytes);
 	vol_abort(v);
 	CHECK(vol_poll(v) < 0);				/* sticky, as a write */
+	CHECK(vol_sync(v) < 0);
 	CHECK(vol_record(v, "abc", 3) < 0);
 	CHECK(vol_finish(v) < 0);
 	CHECK(vol_error(v)[0] != '\0');

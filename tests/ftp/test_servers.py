@@ -91,7 +91,7 @@ def test_faultftpd_upload_and_faults(tmp_path, payload):
 
 def test_faultftpd_throttle_and_stall(tmp_path):
     import time
-    # pyftpdlib throttles from the second second on: send 8 MiB at 2 MiB/s
+    # 8 MiB at 2 MiB/s: about 4 s (faultftpd throttles from the first byte)
     data = os.urandom(8 * 1024 * 1024)
     src = tmp_path / "eight"
     src.write_bytes(data)
@@ -107,3 +107,26 @@ def test_faultftpd_throttle_and_stall(tmp_path):
                      "--speed-time", "2")
         assert r.returncode == 28, r.stderr  # curl's low-speed timeout
         assert (srv.root / "a.bin").stat().st_size == 1000000
+
+
+def test_faultftpd_throttle_slows_the_server(tmp_path):
+    """throttle really limits what the server takes: measured on the
+    server's side (its log line per upload), 1 MB at 500000 bytes/s must
+    take the server about 2 s; allow up to 1.5 times the rate."""
+    import re
+    size, rate = 1000000, 500000
+    src = tmp_path / "one"
+    data = os.urandom(size)
+    src.write_bytes(data)
+    with FaultFtpd(tmp_path / "thr", throttle=rate) as srv:
+        r = curl_put(srv, src, "t.bin")
+        assert r.returncode == 0, r.stderr
+        assert (srv.root / "t.bin").read_bytes() == data
+        m = re.findall(r"received (\d+) bytes in ([\d.]+) s",
+                       srv.log.read_text())
+    assert m, "the server logged no upload"
+    got, secs = int(m[-1][0]), float(m[-1][1])
+    assert got == size
+    assert got / secs <= 1.5 * rate, \
+        "the server took %d bytes in %.3f s (%.0f bytes/s) at throttle=%d" % (
+            got, secs, got / secs, rate)

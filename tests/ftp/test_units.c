@@ -306,6 +306,60 @@ static void test_queue_backpressure(void)
 	xq_destroy(&q);
 }
 
+/* A consumer that batches as the libcurl read callback does, with a wait
+ * so long that only a sync can cut it short (a broken sync hangs the test
+ * until meson's timeout). It counts what it handed on. */
+struct batcher {
+	struct xq *q;
+	size_t took;
+	int rounds;
+};
+
+static void *batcher(void *arg)
+{
+	struct batcher *b = arg;
+	const void *p;
+	size_t n;
+
+	for (;;) {
+		if (xq_peek_batch(b->q, &p, &n, 1 << 20, 600000) || n == 0)
+			return NULL;
+		xq_advance(b->q, n);
+		b->took += n;
+		b->rounds++;
+	}
+}
+
+static void test_queue_sync(void)
+{
+	struct xq q;
+	struct batcher b = { &q, 0, 0 };
+	pthread_t t;
+	static unsigned char rec[100];
+
+	CHECK(xq_init(&q, 1 << 22, 1 << 20) == 0);
+	CHECK(xq_sync(&q, 0) == 0);		/* nothing queued: at once */
+	pthread_create(&t, NULL, batcher, &b);
+	CHECK(xq_put(&q, rec, sizeof(rec)) == 0);
+	/* 100 bytes, far below the 1 MiB batch: the sync makes the consumer
+	 * hand them on now, and returns once it came back for more. */
+	CHECK(xq_sync(&q, 100) == 0);
+	CHECK(q.wire == 100 && b.took == 100);
+	CHECK(xq_put(&q, rec, sizeof(rec)) == 0);
+	CHECK(xq_put(&q, rec, sizeof(rec)) == 0);
+	CHECK(xq_sync(&q, 300) == 0);
+	CHECK(q.wire == 300 && b.took == 300);
+	/* A rewind (resume) sends bytes again: a sync waits for them anew. */
+	CHECK(xq_rewind(&q, 150) == 0);
+	CHECK(q.wire == 150);
+	/* The consumer failing wakes a waiting sync with its error. */
+	xq_fail(&q, -ENOSPC);
+	CHECK(xq_sync(&q, 300) == -ENOSPC);
+	xq_cancel(&q);
+	pthread_join(t, NULL);
+	xq_destroy(&q);
+}
+
 /* ---- listings ------------------------------------------------------------ */
 
 static void test_listing(void)
@@ -391,6 +445,7 @@ int main(void)
 	test_opts();
 	test_queue_bookkeeping();
 	test_queue_backpressure();
+	test_queue_sync();
 	test_listing();
 	test_summary();
 	if (failures)

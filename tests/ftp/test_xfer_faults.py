@@ -65,7 +65,11 @@ def test_server_full_is_end_of_medium(tmp_path):
 
 
 def test_stall_is_noticed(tmp_path):
-    size = 8 * MiB
+    # Much more than the loopback socket buffers hold (several MiB), so
+    # the sender is still handing over data when the server stops reading
+    # (with 8 MiB, everything could be in the kernel already, and the
+    # stall showed up as a timeout of the final reply instead).
+    size = 32 * MiB
     with FaultFtpd(tmp_path / "srv", stalls=[3 * MiB]) as srv:
         t0 = time.monotonic()
         r = send(srv.url + "s.tap", ["--stall-timeout", "2"], size=size,

@@ -6,10 +6,14 @@
  * the benchmark; it never takes a password in argv (the library refuses).
  *
  *   xfer_send URL [--block-size N] [--abort-after N] [--direct]
- *             [transfer options]
+ *             [--sync] [--sync-each] [transfer options]
  *
  * --direct reads stdin straight into the upload queue (xfer_upload_reserve
- * and commit) instead of into a block buffer first.
+ * and commit) instead of into a block buffer first. --sync calls
+ * xfer_upload_sync once all of stdin is queued (before finish), --sync-each
+ * after every block too; each prints "sync: rc=R queued=Q sent=S", and a
+ * last line "syncs: N in T s". A failed sync ends the run like a failed
+ * write.
  */
 #include "xfer.h"
 #include "log.h"
@@ -19,7 +23,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+static unsigned nsyncs;
+static double sync_secs;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One xfer_upload_sync, and what the statistics say right after it. */
+static int do_sync(struct xfer_upload *u)
+{
+	struct xfer_stats s;
+	double t0 = now();
+	int rc = xfer_upload_sync(u);
+
+	sync_secs += now() - t0;
+	nsyncs++;
+	xfer_upload_stats(u, &s);
+	printf("sync: rc=%d queued=%llu sent=%llu\n", rc,
+	       (unsigned long long)s.queued, (unsigned long long)s.sent);
+	return rc;
+}
 
 static void print_stats(struct xfer_upload *u)
 {
@@ -46,7 +77,7 @@ int main(int argc, char **argv)
 	const char *url = NULL;
 	uint64_t block = 1 << 20, abort_after = 0, total = 0;
 	unsigned char *buf;
-	bool direct = false;
+	bool direct = false, sync_end = false, sync_each = false;
 	int rc = 0;
 
 	rlog_set_program("xfer_send");
@@ -67,8 +98,14 @@ int main(int argc, char **argv)
 			val = strchr(key, '=') + 1;
 			*strchr(key, '=') = '\0';
 		}
-		if (!strcmp(key, "direct")) {
-			direct = true;
+		if (!strcmp(key, "direct") || !strcmp(key, "sync") ||
+		    !strcmp(key, "sync-each")) {
+			if (!strcmp(key, "direct"))
+				direct = true;
+			else if (!strcmp(key, "sync"))
+				sync_end = true;
+			else
+				sync_each = sync_end = true;
 			free(key);
 			continue;
 		}
@@ -152,6 +189,8 @@ int main(int argc, char **argv)
 			if (rc)
 				break;
 			total += have;
+			if (sync_each && (rc = do_sync(u)) != 0)
+				break;
 		}
 		if (abort_after && total >= abort_after) {
 			xfer_upload_abort(u);
@@ -161,6 +200,10 @@ int main(int argc, char **argv)
 		if (r == 0)
 			break;
 	}
+	if (!rc && sync_end)
+		rc = do_sync(u);
+	if (nsyncs)
+		printf("syncs: %u in %.3f s\n", nsyncs, sync_secs);
 	if (!rc)
 		rc = xfer_upload_finish(u);
 	else if (rc != -EPIPE)

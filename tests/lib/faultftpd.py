@@ -14,8 +14,16 @@ argv. Faults, each applied to uploads (STOR, APPE, REST+STOR):
                   with 552, keeping the first N bytes
   --stalls A,..   when the file reaches offset A, stop reading (each once),
                   so the client's stall timeout has to notice
-  --throttle B    receive at most B bytes/s
+  --throttle B    receive at most B bytes/s, measured from the first byte
+                  of each data connection (done here in handle_read, which
+                  replaces pyftpdlib's: its ThrottledDTPHandler lets a burst
+                  of 2*B bytes through before it first sleeps)
   --refuse-login  every login gets 530
+  --refuse-login-after-drop
+                  once a drop has fired, every new login gets 530 (so the
+                  client cannot reconnect and resume)
+Every upload's data connection logs "received N bytes in T s" when it
+closes, so tests can measure the rate the server really took.
 This server must never listen on anything but 127.0.0.1.
 """
 import argparse
@@ -24,6 +32,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
@@ -36,9 +45,37 @@ pending_drops = set()
 pending_stalls = set()
 full_at = None
 drop_kind = "data"
+throttle = 0
+refuse_after_drop = False
+dropped = False
 
 
 class FaultDTP(ThrottledDTPHandler):
+    _t_first = None
+    _got = 0
+    _logged = False
+
+    def _throttle(self, n):
+        # Smooth: pause reading for as long as we are ahead of throttle
+        # bytes/s since the first byte of this connection.
+        now = time.monotonic()
+        ahead = self._got / throttle - (now - self._t_first)
+        if ahead > 0.002 and not self._closed:
+            def wake():
+                if not self._closed:
+                    self.add_channel(events=self.ioloop.READ)
+            self.del_channel()
+            self._cancel_throttler()
+            self._throttler = self.ioloop.call_later(
+                ahead, wake, _errback=self.handle_error)
+
+    def close(self):
+        if self._t_first is not None and not self._logged:
+            self._logged = True
+            logging.info("received %d bytes in %.3f s", self._got,
+                         time.monotonic() - self._t_first)
+        super().close()
+
     def _write_upto(self, chunk, n):
         if n > 0:
             self.file_obj.write(chunk[:n])
@@ -56,8 +93,11 @@ class FaultDTP(ThrottledDTPHandler):
     def handle_read(self):
         if self.file_obj is None or not self.receive:
             return super().handle_read()
+        size = self.ac_in_buffer_size
+        if throttle:
+            size = max(1024, min(size, throttle // 20))
         try:
-            chunk = self.recv(self.ac_in_buffer_size)
+            chunk = self.recv(size)
         except RetryError:
             return
         except socket.error:
@@ -67,6 +107,9 @@ class FaultDTP(ThrottledDTPHandler):
         if not chunk:
             self.transfer_finished = True
             return
+        if self._t_first is None:
+            self._t_first = time.monotonic()
+        self._got += len(chunk)
         pos = self.file_obj.tell()
         end = pos + len(chunk)
         if full_at is not None and end > full_at:
@@ -81,6 +124,8 @@ class FaultDTP(ThrottledDTPHandler):
         if hits:
             d = hits[0]
             pending_drops.discard(d)
+            global dropped
+            dropped = True
             self._write_upto(chunk, d - pos)
             logging.info("drop at offset %d (%s)", d, drop_kind)
             self._reset()
@@ -108,6 +153,8 @@ class FaultDTP(ThrottledDTPHandler):
             self.timeout = 0
             return
         self.file_obj.write(chunk)
+        if throttle:
+            self._throttle(len(chunk))
 
     handle_read_event = handle_read
 
@@ -117,8 +164,16 @@ class RefusingAuthorizer(DummyAuthorizer):
         raise AuthenticationFailed("Authentication failed.")
 
 
+class RefusingAfterDropAuthorizer(DummyAuthorizer):
+    def validate_authentication(self, username, password, handler):
+        if dropped:
+            logging.info("refusing a login after the drop")
+            raise AuthenticationFailed("Authentication failed.")
+        return super().validate_authentication(username, password, handler)
+
+
 def main():
-    global full_at, drop_kind
+    global full_at, drop_kind, throttle, refuse_after_drop
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--user", required=True)
@@ -128,6 +183,7 @@ def main():
     ap.add_argument("--full-at", type=int, default=None)
     ap.add_argument("--throttle", type=int, default=0)
     ap.add_argument("--refuse-login", action="store_true")
+    ap.add_argument("--refuse-login-after-drop", action="store_true")
     ap.add_argument("--log", default=None)
     a = ap.parse_args()
 
@@ -141,9 +197,16 @@ def main():
     full_at = a.full_at
     drop_kind = a.drop_kind
 
-    auth = RefusingAuthorizer() if a.refuse_login else DummyAuthorizer()
+    if a.refuse_login:
+        auth = RefusingAuthorizer()
+    elif a.refuse_login_after_drop:
+        auth = RefusingAfterDropAuthorizer()
+    else:
+        auth = DummyAuthorizer()
     auth.add_user(a.user, password, a.root, perm="elradfmwMT")
-    FaultDTP.read_limit = a.throttle
+    # Throttling is ours (FaultDTP._throttle); pyftpdlib's stays off.
+    throttle = a.throttle
+    FaultDTP.read_limit = 0
     handler = FTPHandler
     handler.authorizer = auth
     handler.dtp_handler = FaultDTP

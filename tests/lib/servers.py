@@ -12,8 +12,10 @@
       that close the data connection without reading the server's session
       tickets (curl does): use TLS 1.2 on the client (curl --tls-max 1.2).
   FaultFtpd(workdir, drops=(), full_at=None, throttle=None,
-            refuse_login=False, drop_kind="data", stalls=())
+            refuse_login=False, drop_kind="data", stalls=(),
+            refuse_login_after_drop=False)
       pyftpdlib with fault knobs (see faultftpd.py), run by /usr/bin/python3.
+      .log holds its log: one "received N bytes in T s" per upload.
 
 Both are context managers with .url ("ftp://reeltest@127.0.0.1:PORT/", no
 password in it), .root (pathlib.Path served as "/"), .user, .password,
@@ -335,8 +337,10 @@ def _pids_with_cmdline(argv):
 
 class FaultFtpd(_Server):
     def __init__(self, workdir, drops=(), full_at=None, throttle=None,
-                 refuse_login=False, drop_kind="data", stalls=()):
+                 refuse_login=False, drop_kind="data", stalls=(),
+                 refuse_login_after_drop=False):
         super().__init__(workdir)
+        self.refuse_login_after_drop = refuse_login_after_drop
         self.drops = list(drops)
         self.full_at = full_at
         self.throttle = throttle
@@ -360,6 +364,8 @@ class FaultFtpd(_Server):
             args += ["--throttle", str(int(self.throttle))]
         if self.refuse_login:
             args.append("--refuse-login")
+        if self.refuse_login_after_drop:
+            args.append("--refuse-login-after-drop")
         env = dict(os.environ)
         env["FAULTFTPD_PASSWORD"] = self.password
         env.pop("REELFS_PASSWORD", None)
