@@ -216,11 +216,23 @@ static void rfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	const char *text = (const char *)(uintptr_t)fi->fh;
 	size_t len = strlen(text);
-	if (off < 0 || (size_t)off >= len)
+	if (off < 0 || (size_t)off >= len) {
 		fuse_reply_buf(req, NULL, 0);
-	else
-		fuse_reply_buf(req, text + off,
-			       len - (size_t)off < size ? len - (size_t)off : size);
+		return;
+	}
+	/* Reply from a private copy: the kernel completes the reader's read()
+	 * inside our writev to /dev/fuse, so the reader may close and another
+	 * worker run release (freeing the snapshot) before fuse_reply_buf has
+	 * returned here. The snapshot is a few hundred bytes. */
+	size_t n = len - (size_t)off < size ? len - (size_t)off : size;
+	char *copy = malloc(n);
+	if (!copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(copy, text + off, n);
+	fuse_reply_buf(req, copy, n);
+	free(copy);
 }
 
 static int rfs_errno(int rc)

@@ -171,3 +171,26 @@ def test_capacity_early_warning_enospc_then_marks(tmp_path):
         files = image_files(srv, "cap.mtd", "mtd")
         assert [len(f) for f in files] == [written]
         assert (srv.root / "cap.mtd").stat().st_size <= 100 * 1024
+
+
+def test_status_survives_many_readers(tmp_path):
+    """Many threads opening, reading and closing `status` at once, as the
+    previous reel of a --next chain and a watching operator do. Each read
+    must be a whole snapshot, and the daemon must stay up and clean: a
+    reply sent from a snapshot that another worker's release had freed
+    once crashed it under AddressSanitizer (the Mount fails on any
+    sanitizer report and on a non-zero exit)."""
+    import concurrent.futures
+    need_mount_env()
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "st.mtd", tmp_path / "mnt", env=srv.env()) as m:
+            def reader(n):
+                for _ in range(n):
+                    text = m.status_path.read_text()
+                    assert text.startswith("url: ") and text.endswith("\n"), text
+                    assert "last_error:" in text
+                return n
+
+            with concurrent.futures.ThreadPoolExecutor(8) as ex:
+                assert sum(ex.map(reader, [400] * 8)) == 3200
+            assert m.status()["state"] == "writing"

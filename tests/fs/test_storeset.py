@@ -81,7 +81,9 @@ def test_b_chained_reels_take_dd_transparently(tmp_path):
                 ms[i] = stack.enter_context(Mount(srv.url + names[i], tmp_path / ("r%d" % (i + 1)),
                                                   args, env=srv.env()))
             r = run(["dd", "if=%s" % src, "of=%s" % ms[0].tape, "bs=64k"])
-            assert r.returncode == 0, r.stderr
+            assert r.returncode == 0, r.stderr + "".join(
+                "\n--- reel %d status:\n%s" % (i + 1, m.status_path.read_text())
+                for i, m in enumerate(ms))
             # Reel 1 was published as soon as it was full.
             assert (srv.root / names[0]).exists()
             for m in ms:

@@ -18,6 +18,7 @@ import pathlib
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -149,6 +150,11 @@ class Mount:
 
     def __exit__(self, exc_type, exc, tb):
         self._stop()
+        if exc_type is not None and self.stderr.strip():
+            # The test failed for its own reason; what the daemon said is
+            # often why (a crashed reel of a chain, say), so show it.
+            sys.stderr.write("--- reelfs %s (exit %s) said:\n%s\n"
+                             % (self.mountpoint, self.returncode, self.stderr))
         if exc_type is None:
             bad = self.sanitizer_reports()
             assert not bad, "reelfs reported memory errors:\n%s" % self.stderr
