@@ -18,6 +18,7 @@
 #include "reel.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -423,22 +424,32 @@ static int run(struct send *s, const char *target)
 	}
 	rc = -ENOMEM;
 	rb = tape_reblock_new((size_t)s->block, s->pad_last, put_record, s);
-	size_t bufsize = s->block > REEL_CHUNK ? (size_t)s->block : REEL_CHUNK;
+	/* A whole number of blocks, filled before it is fed: then every full
+	 * block leaves the reblocker straight from this buffer, uncopied,
+	 * however the pipe happens to cut the stream. */
+	size_t bufsize = (size_t)s->block * (REEL_CHUNK / s->block ? REEL_CHUNK / s->block : 1);
 	buf = malloc(bufsize);
 	if (!rb || !buf)
 		goto oom;
-	for (;;) {
-		ssize_t n = read(0, buf, bufsize);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			reel_error("reading stdin failed: %s.", strerror(errno));
-			goto fail;
+	(void)fcntl(0, F_SETPIPE_SZ, (int)REEL_CHUNK);	/* fewer wake-ups; a hint */
+	for (bool eof = false; !eof;) {
+		size_t have = 0;
+		while (have < bufsize) {
+			ssize_t n = read(0, buf + have, bufsize - have);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = -errno;
+				reel_error("reading stdin failed: %s.", strerror(errno));
+				goto fail;
+			}
+			if (n == 0) {
+				eof = true;
+				break;
+			}
+			have += (size_t)n;
 		}
-		if (n == 0)
-			break;
-		if ((rc = feed(s, rb, buf, (size_t)n, &in_file)) < 0)
+		if (have && (rc = feed(s, rb, buf, have, &in_file)) < 0)
 			goto fail;
 	}
 	if ((rc = tape_reblock_flush(rb)) < 0)
