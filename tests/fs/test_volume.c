@@ -15,16 +15,7 @@
 #include "manifest.h"
 #include "volume.h"
 
-static int failures;
-
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                            \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
+#include "../check.h"
 
 static char *slurp(const char *path, size_t *len)
 {
