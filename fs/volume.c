@@ -200,14 +200,7 @@ struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen)
 	v->start = time(NULL);
 	return v;
 fail:
-	tape_enc_free(v->enc);
-	free(v->part_name);
-	free(v->url);
-	free(v->prev_url);
-	free(v->next_url);
-	pthread_mutex_destroy(&v->io_lock);
-	pthread_mutex_destroy(&v->lock);
-	free(v);
+	vol_free(v);	/* v->up is NULL here: nothing was uploaded */
 	return NULL;
 }
 

@@ -175,15 +175,25 @@ static int map_put_error(struct xfer_upload *u, int rc)
 	return rc;
 }
 
+/* 0 while the writer may still add bytes; otherwise what it must hear:
+ * -EPIPE after finish/abort, -ENOSPC when the server is full, -EIO for
+ * any other sticky failure. */
+static int upload_usable(struct xfer_upload *u)
+{
+	pthread_mutex_lock(&u->mu);
+	int rc = u->finished ? -EPIPE : u->rc;
+	pthread_mutex_unlock(&u->mu);
+	if (rc == 0 || rc == -ENOSPC || rc == -EPIPE)
+		return rc;
+	return -EIO;
+}
+
 int xfer_upload_write(struct xfer_upload *u, const void *data, size_t len)
 {
 	int rc;
 
-	pthread_mutex_lock(&u->mu);
-	rc = u->finished ? -EPIPE : u->rc;
-	pthread_mutex_unlock(&u->mu);
-	if (rc)
-		return rc == -ENOSPC || rc == -EPIPE ? rc : -EIO;
+	if ((rc = upload_usable(u)) < 0)
+		return rc;
 	if (len == 0)
 		return 0;
 	rc = xq_put(&u->q, data, len);
@@ -204,11 +214,8 @@ int xfer_upload_reserve(struct xfer_upload *u, void **buf, size_t *len)
 {
 	int rc;
 
-	pthread_mutex_lock(&u->mu);
-	rc = u->finished ? -EPIPE : u->rc;
-	pthread_mutex_unlock(&u->mu);
-	if (rc)
-		return rc == -ENOSPC || rc == -EPIPE ? rc : -EIO;
+	if ((rc = upload_usable(u)) < 0)
+		return rc;
 	rc = xq_reserve(&u->q, buf, len);
 	if (rc)
 		return map_put_error(u, rc);
@@ -240,11 +247,8 @@ int xfer_upload_sync(struct xfer_upload *u)
 	uint64_t head;
 	int rc;
 
-	pthread_mutex_lock(&u->mu);
-	rc = u->finished ? -EPIPE : u->rc;
-	pthread_mutex_unlock(&u->mu);
-	if (rc)
-		return rc == -ENOSPC || rc == -EPIPE ? rc : -EIO;
+	if ((rc = upload_usable(u)) < 0)
+		return rc;
 	/* Everything queued so far; the sending thread resumes after a fault
 	 * as usual meanwhile, and xq_sync returns once those bytes went out
 	 * (or the sender gave up, which it records before failing q). */
