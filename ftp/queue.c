@@ -241,23 +241,48 @@ uint64_t xq_oldest(struct xq *q)
 	uint64_t r;
 
 	pthread_mutex_lock(&q->mu);
-	r = q->head > q->cap ? q->head - q->cap : 0;
+	r = keep_from(q);
 	pthread_mutex_unlock(&q->mu);
 	return r;
 }
 
+/* Only the replay window (and what was never sent) is held: the producer
+ * may be copying over anything before keep_from right now, outside the
+ * lock, although the ring has not wrapped onto it yet (head - cap). */
 int xq_rewind(struct xq *q, uint64_t to)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&q->mu);
-	if (to > q->high || (q->head > q->cap && to < q->head - q->cap))
+	if (to > q->high || to < keep_from(q))
 		rc = -ERANGE;
 	else
 		q->pos = to;
 	/* Bytes from `to` on are sent again: a sync waits for them anew. */
 	if (!rc && q->wire > to)
 		q->wire = to;
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+int xq_compare(struct xq *q, uint64_t off, const void *p, size_t n,
+	       uint64_t *bad)
+{
+	const unsigned char *b = p;
+	int rc = 0;
+
+	pthread_mutex_lock(&q->mu);
+	if (off < keep_from(q) || off + n > q->high) {
+		rc = -ERANGE;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (q->buf[(off + i) % q->cap] != b[i]) {
+				*bad = off + i;
+				rc = 1;
+				break;
+			}
+		}
+	}
 	pthread_mutex_unlock(&q->mu);
 	return rc;
 }

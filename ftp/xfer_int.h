@@ -114,10 +114,16 @@ int xq_sync(struct xq *q, uint64_t to);
 int xq_peek_nowait(struct xq *q, const void **p, size_t *n);
 /* Consumer: n bytes of the last peek were handed on. */
 void xq_advance(struct xq *q, size_t n);
-/* Consumer: continue from offset `to` (-ERANGE if no longer held). */
+/* Consumer: continue from offset `to` (-ERANGE if no longer held: only
+ * the replay window behind the furthest byte sent is, never more). */
 int xq_rewind(struct xq *q, uint64_t to);
 /* The oldest offset still held (a resume may start there or later). */
 uint64_t xq_oldest(struct xq *q);
+/* Consumer: compares [off, off+n) of the stream with p: 0 equal, 1 not
+ * (*bad is the first differing offset), -ERANGE when those bytes are not
+ * all held (before xq_oldest, or not sent yet). */
+int xq_compare(struct xq *q, uint64_t off, const void *p, size_t n,
+	       uint64_t *bad);
 void xq_fail(struct xq *q, int err);
 void xq_cancel(struct xq *q);
 void xq_counts(struct xq *q, uint64_t *head, uint64_t *high);
@@ -192,6 +198,9 @@ int xlist_parse_mlsd(const char *line, struct xfer_entry *e);
 /* One LIST line (Unix ls -l style or DOS style). now fixes year-less
  * dates. 1 parsed, 0 skip ("total", ".", ".."), -EINVAL bad. */
 int xlist_parse_list(const char *line, time_t now, struct xfer_entry *e);
+/* Whether every line of an MLSD body is a fact line (so no entry means
+ * an empty directory, not a server that sent LIST's text). */
+bool xlist_mlsd_plausible(const char *buf, size_t len);
 /* Splits a listing buffer into entries, sorted by name. */
 int xlist_parse(const char *buf, size_t len, bool mlsd, struct xfer_entry **v,
 		size_t *n);

@@ -247,6 +247,51 @@ static void test_queue_bookkeeping(void)
 	xq_destroy(&q);
 }
 
+/* Issue 8, 5d: a rewind never reaches back past the replay window, even
+ * when the ring has not wrapped yet (the writer may be copying over those
+ * bytes outside the lock). xq_compare checks the same bounds. */
+static void test_queue_replay_bound(void)
+{
+	struct xq q;
+	unsigned char data[64];
+	uint64_t bad = 0;
+	const void *p;
+	size_t n;
+
+	for (int i = 0; i < 64; i++)
+		data[i] = (unsigned char)(i * 7);
+	CHECK(xq_init(&q, 64, 16) == 0);
+	CHECK(xq_put(&q, data, 40) == 0);
+	CHECK(xq_peek_nowait(&q, &p, &n) == 0 && n == 40);
+	xq_advance(&q, 40);
+	/* high 40, replay 16: held from 24; head - cap would allow 0. */
+	CHECK(xq_oldest(&q) == 24);
+	CHECK(xq_rewind(&q, 0) == -ERANGE);
+	CHECK(xq_rewind(&q, 23) == -ERANGE);
+	/* The writer may now use the room up to 24 + 64 = 88: bytes 0..23
+	 * are overwritten by 64..87 in the ring. */
+	CHECK(xq_put(&q, data, 24) == 0);
+	CHECK(q.head == 64);
+	CHECK(xq_compare(&q, 24, data + 24, 16, &bad) == 0);
+	CHECK(xq_compare(&q, 23, data + 23, 2, &bad) == -ERANGE);
+	CHECK(xq_compare(&q, 36, data + 36, 8, &bad) == -ERANGE); /* not sent */
+	unsigned char other[16];
+	memcpy(other, data + 24, 16);
+	other[5] ^= 1;
+	CHECK(xq_compare(&q, 24, other, 16, &bad) == 1 && bad == 29);
+	CHECK(xq_rewind(&q, 24) == 0);
+	CHECK(xq_peek_nowait(&q, &p, &n) == 0 && n == 40);
+	CHECK(memcmp(p, data + 24, 16) == 0);
+	/* Before anything was sent past the window, all of it is held. */
+	xq_destroy(&q);
+	CHECK(xq_init(&q, 64, 16) == 0);
+	CHECK(xq_put(&q, data, 10) == 0);
+	CHECK(xq_peek_nowait(&q, &p, &n) == 0 && n == 10);
+	xq_advance(&q, 10);
+	CHECK(xq_oldest(&q) == 0 && xq_rewind(&q, 0) == 0);
+	xq_destroy(&q);
+}
+
 struct prod {
 	struct xq *q;
 	volatile int done;
@@ -435,6 +480,7 @@ int main(void)
 	test_urls();
 	test_opts();
 	test_queue_bookkeeping();
+	test_queue_replay_bound();
 	test_queue_backpressure();
 	test_queue_sync();
 	test_listing();
