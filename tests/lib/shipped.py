@@ -27,7 +27,8 @@ in it), .root, .user, .password, .env(), .netrc(), .password_file(), .host,
                    server greets again.
   stop(), start()  the two halves, for a test that keeps it down a while.
 
-missing(cls) gives the reason a server cannot run here (or None), and
+sessions(srv) and kill_sessions(srv) do the same for any fixture with .proc
+(servers.Vsftpd too). missing(cls) gives the reason a server cannot run here (or None), and
 need(cls) skips the test with that reason.
 """
 import os
@@ -120,6 +121,23 @@ def _wait_port(port, proc, timeout=10.0, greeting=b"220"):
     raise RuntimeError("server on port %d not ready: %r" % (port, last))
 
 
+def sessions(srv):
+    """The pids of srv's live session processes (below its listener). Works
+    for any fixture with .proc, servers.Vsftpd too."""
+    proc = srv.proc
+    if proc is None or proc.poll() is not None:
+        return []
+    return [p for p in descendants(proc.pid) if _alive(p)]
+
+
+def kill_sessions(srv):
+    """Drops every client session of srv at once (SIGKILL), the listener
+    kept; returns how many processes died. Works for servers.Vsftpd too."""
+    pids = sessions(srv)
+    _kill_all(pids)
+    return len(pids)
+
+
 def missing(cls):
     """Why cls cannot run on this machine, or None."""
     if os.geteuid() != 0:
@@ -190,16 +208,10 @@ class _Shipped(_Server):
                 self.name, e, self.out.read_text(errors="replace")[-2000:]))
 
     def sessions(self):
-        """The pids of the live session processes (below the listener)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return []
-        return [p for p in descendants(self.proc.pid) if _alive(p)]
+        return sessions(self)
 
     def kill_sessions(self):
-        """Drops every client session at once (SIGKILL), listener kept."""
-        pids = self.sessions()
-        _kill_all(pids)
-        return len(pids)
+        return kill_sessions(self)
 
     def stop(self):
         """Stops the listener and every session; the port is free after."""
@@ -396,4 +408,5 @@ class Sshd(_Shipped):
 
 
 __all__ = ["ProFTPD", "PureFtpd", "Sshd", "missing", "need", "descendants",
+           "sessions", "kill_sessions",
            "USER", "PASSWORD", "CACHE"]
