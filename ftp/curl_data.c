@@ -135,15 +135,24 @@ int cs_send(void *st, const char *name, uint64_t offset, struct xq *q,
 		return 0;
 	if (q->cancel)
 		return xerr(err, errlen, -ECANCELED, "abandoned");
-	if (hooks.ready && res == CURLE_UPLOAD_FAILED) {
+	long code = 0;
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+	if (hooks.ready && offset && !c->sftp && code >= 400 && code != 421 &&
+	    code != 425 && code != 426 && code != 452 && code != 552 &&
+	    (res == CURLE_UPLOAD_FAILED || res == CURLE_QUOTE_ERROR)) {
+		/* REST or the STOR after it refused before any data: this
+		 * server will not resume an upload (ProFTPD's default
+		 * "AllowStoreRestart off": 451 Append/Restart not permitted). */
+		return xerr(err, errlen, -ENOTSUP, "the server refused to resume "
+			    "%s at byte %llu (\"%s\")", name,
+			    (unsigned long long)offset, c->reply);
+	}
+	if (hooks.ready && res == CURLE_UPLOAD_FAILED && code >= 500) {
 		/* STOR refused before any data: the directory is not writable
 		 * (or the name is not allowed). */
-		long code = 0;
-		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-		if (code >= 500)
-			return xerr(err, errlen, -EACCES, "the server refused to "
-				    "create %s in \"%s\" (\"%s\")", name,
-				    c->dir_display, c->reply);
+		return xerr(err, errlen, -EACCES, "the server refused to "
+			    "create %s in \"%s\" (\"%s\")", name,
+			    c->dir_display, c->reply);
 	}
 	rc = cs_error(c, res, "sending", err, errlen);
 	if (rc == -EAGAIN || rc == -EIO) {

@@ -5,20 +5,29 @@
  * compares its CRC32. A NAME that fails any of this is never published.
  */
 #include "upload_int.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <zlib.h>
 
-/* Runs a control operation, reconnecting on a dropped connection. */
+/* Runs a control operation, reconnecting with backoff while the server is
+ * away (a dropped connection, or refused/timed out while it restarts),
+ * within --retries. */
 #define WITH_RETRY(u, rc, call)                                              \
 	do {                                                                 \
 		int tries_ = 0;                                              \
 		for (;;) {                                                   \
 			rc = (call);                                         \
-			if (rc != -EAGAIN || tries_++ >= (u)->retries)       \
+			if ((rc != -EAGAIN && rc != -ECONNREFUSED &&         \
+			     rc != -ETIMEDOUT) || tries_ >= (u)->retries)    \
 				break;                                       \
-			if (!up_backoff(u, 0.25 * tries_))                      \
+			double d_ = up_delay(tries_++);                      \
+			rlog(RLOG_WARN, "%s: publishing: %s; waiting %.2g s "  \
+			     "for the server, then reconnecting (attempt %d " \
+			     "of %d)", (u)->display, e, d_, tries_,          \
+			     (u)->retries);                                  \
+			if (!up_backoff(u, d_))                              \
 				break;                                       \
 			(u)->ops->reconnect((u)->b, e, sizeof(e));           \
 		}                                                            \
@@ -66,6 +75,29 @@ int up_publish(struct xfer_upload *u)
 			  (unsigned long long)head, u->part);
 		return -EIO;
 	}
+	/* --verify reads NAME.part back before the rename, so a damaged
+	 * copy never appears under its final name. */
+	if (u->verify) {
+		struct crc_ctx c = { (uint32_t)crc32(0L, Z_NULL, 0), 0 };
+		WITH_RETRY(u, rc, (c.crc = (uint32_t)crc32(0L, Z_NULL, 0), c.n = 0,
+				   u->ops->fetch(u->b, u->part, 0, 0, crc_cb, &c, e,
+						 sizeof(e))));
+		if (rc) {
+			up_set_error(u, -EIO, "%s: --verify could not read %s back: "
+				  "%s; it stays unpublished as %s", u->display,
+				  u->part, e, u->part);
+			return -EIO;
+		}
+		if (c.n != head || c.crc != u->crc) {
+			up_set_error(u, -EIO, "%s: --verify read back %llu bytes with "
+				  "CRC32 %08x, but %llu bytes with CRC32 %08x were "
+				  "sent: the copy on the server is damaged; it stays "
+				  "unpublished as %s", u->display,
+				  (unsigned long long)c.n, c.crc,
+				  (unsigned long long)head, u->crc, u->part);
+			return -EIO;
+		}
+	}
 	WITH_RETRY(u, rc, u->ops->rename(u->b, u->part, u->u.name, replace, e, sizeof(e)));
 	if (rc == -EEXIST) {
 		up_set_error(u, -EIO, "%s: %s appeared while sending and "
@@ -83,22 +115,6 @@ int up_publish(struct xfer_upload *u)
 	pthread_mutex_unlock(&u->mu);
 	if (!u->verify)
 		return 0;
-	struct crc_ctx c = { (uint32_t)crc32(0L, Z_NULL, 0), 0 };
-	WITH_RETRY(u, rc, (c.crc = (uint32_t)crc32(0L, Z_NULL, 0), c.n = 0,
-			   u->ops->fetch(u->b, u->u.name, 0, 0, crc_cb, &c, e, sizeof(e))));
-	if (rc) {
-		up_set_error(u, -EIO, "%s: --verify could not read it back: %s",
-			  u->display, e);
-		return -EIO;
-	}
-	if (c.n != head || c.crc != u->crc) {
-		up_set_error(u, -EIO, "%s: --verify read back %llu bytes with CRC32 "
-			  "%08x, but %llu bytes with CRC32 %08x were sent: the copy "
-			  "on the server is damaged", u->display,
-			  (unsigned long long)c.n, c.crc, (unsigned long long)head,
-			  u->crc);
-		return -EIO;
-	}
 	pthread_mutex_lock(&u->mu);
 	u->verified = true;
 	pthread_mutex_unlock(&u->mu);

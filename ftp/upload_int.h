@@ -51,6 +51,8 @@ struct xfer_upload {
  * the sending thread runs. */
 void up_set_error(struct xfer_upload *u, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The backoff before reconnect attempt n+1: 0.25 s doubling, at most 8. */
+double up_delay(int attempt);
 /* Sleeps up to secs; false when the upload is being abandoned. */
 bool up_backoff(struct xfer_upload *u, double secs);
 /* Redraws the progress line (mu held). */

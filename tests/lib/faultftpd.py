@@ -22,6 +22,20 @@ argv. Faults, each applied to uploads (STOR, APPE, REST+STOR):
   --refuse-login-after-drop
                   once a drop has fired, every new login gets 530 (so the
                   client cannot reconnect and resume)
+  --zero-after-drop
+                  when a drop fires, the file keeps its size but its bytes
+                  become zeros (a server that lost its write cache)
+  --refuse-rest   STOR after REST gets "451 NAME: Append/Restart not
+                  permitted, try again" (ProFTPD's AllowStoreRestart off)
+  --refuse CMD=CODE,..
+                  answer CMD with CODE: 550 "CMD: Permission denied" (as
+                  ProFTPD's <Limit CMD>), 502 "Command not implemented", 500
+                  "Unknown command"
+  --exit-at N     when the file being written reaches offset N, write
+                  exactly N bytes and exit at once (a server that stops;
+                  the test starts a new one on the same --port)
+  --exit-at-rnfr  exit at once on the first RNFR (a stop while publishing)
+  --port N        listen on this port (default: one the kernel picks)
 Every upload's data connection logs "received N bytes in T s" when it
 closes, so tests can measure the rate the server really took.
 This server must never listen on anything but 127.0.0.1.
@@ -48,6 +62,11 @@ drop_kind = "data"
 throttle = 0
 refuse_after_drop = False
 dropped = False
+zero_after_drop = False
+refuse_rest = False
+refuse = {}
+exit_at = None
+exit_at_rnfr = False
 
 
 class FaultDTP(ThrottledDTPHandler):
@@ -128,6 +147,17 @@ class FaultDTP(ThrottledDTPHandler):
             dropped = True
             self._write_upto(chunk, d - pos)
             logging.info("drop at offset %d (%s)", d, drop_kind)
+            if zero_after_drop:
+                # Same size, content lost: what a server whose write cache
+                # was dropped reports after a reconnect.
+                f = self.file_obj
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(0)
+                f.write(b"\0" * size)
+                f.flush()
+                os.fsync(f.fileno())
+                logging.info("zeroed the %d bytes of the file", size)
             self._reset()
             if drop_kind == "control":
                 self._resp = None
@@ -141,6 +171,11 @@ class FaultDTP(ThrottledDTPHandler):
                               logging.info)
                 self.close()
             return
+        if exit_at is not None and pos < exit_at <= end:
+            self._write_upto(chunk, exit_at - pos)
+            logging.info("exiting at offset %d", exit_at)
+            logging.shutdown()
+            os._exit(3)
         stalls = sorted(s for s in pending_stalls if pos < s <= end)
         if stalls:
             s = stalls[0]
@@ -159,6 +194,30 @@ class FaultDTP(ThrottledDTPHandler):
     handle_read_event = handle_read
 
 
+class FaultHandler(FTPHandler):
+    def pre_process_command(self, line, cmd, arg):
+        code = refuse.get(cmd)
+        if code is not None:
+            text = {550: "%s: Permission denied" % cmd,
+                    502: "Command not implemented.",
+                    500: "Unknown command \"%s\"." % cmd}.get(
+                        code, "%s refused" % cmd)
+            logging.info("refusing %s with %d", cmd, code)
+            self.respond("%d %s" % (code, text))
+            return
+        if cmd == "RNFR" and exit_at_rnfr:
+            logging.info("exiting at RNFR")
+            logging.shutdown()
+            os._exit(3)
+        if cmd == "STOR" and refuse_rest and self._restart_position:
+            self._restart_position = 0
+            logging.info("refusing REST+STOR")
+            self.respond("451 %s: Append/Restart not permitted, try again"
+                         % arg)
+            return
+        return super().pre_process_command(line, cmd, arg)
+
+
 class RefusingAuthorizer(DummyAuthorizer):
     def validate_authentication(self, username, password, handler):
         raise AuthenticationFailed("Authentication failed.")
@@ -174,6 +233,7 @@ class RefusingAfterDropAuthorizer(DummyAuthorizer):
 
 def main():
     global full_at, drop_kind, throttle, refuse_after_drop
+    global zero_after_drop, refuse_rest, refuse, exit_at, exit_at_rnfr
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--user", required=True)
@@ -184,6 +244,12 @@ def main():
     ap.add_argument("--throttle", type=int, default=0)
     ap.add_argument("--refuse-login", action="store_true")
     ap.add_argument("--refuse-login-after-drop", action="store_true")
+    ap.add_argument("--zero-after-drop", action="store_true")
+    ap.add_argument("--refuse-rest", action="store_true")
+    ap.add_argument("--refuse", default="")
+    ap.add_argument("--exit-at", type=int, default=None)
+    ap.add_argument("--exit-at-rnfr", action="store_true")
+    ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", default=None)
     a = ap.parse_args()
 
@@ -196,6 +262,12 @@ def main():
     pending_stalls.update(int(x) for x in a.stalls.split(",") if x)
     full_at = a.full_at
     drop_kind = a.drop_kind
+    zero_after_drop = a.zero_after_drop
+    refuse_rest = a.refuse_rest
+    refuse = {k.upper(): int(v) for k, v in
+              (x.split("=") for x in a.refuse.split(",") if x)}
+    exit_at = a.exit_at
+    exit_at_rnfr = a.exit_at_rnfr
 
     if a.refuse_login:
         auth = RefusingAuthorizer()
@@ -207,13 +279,13 @@ def main():
     # Throttling is ours (FaultDTP._throttle); pyftpdlib's stays off.
     throttle = a.throttle
     FaultDTP.read_limit = 0
-    handler = FTPHandler
+    handler = FaultHandler
     handler.authorizer = auth
     handler.dtp_handler = FaultDTP
     handler.banner = "faultftpd ready"
     handler.auth_failed_timeout = 0.2
     handler.permit_foreign_addresses = False
-    server = FTPServer(("127.0.0.1", 0), handler)
+    server = FTPServer(("127.0.0.1", a.port), handler)
     server.max_cons = 16
     port = server.socket.getsockname()[1]
     sys.stdout.write("PORT %d\n" % port)

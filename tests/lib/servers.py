@@ -13,7 +13,7 @@
       tickets (curl does): use TLS 1.2 on the client (curl --tls-max 1.2).
   FaultFtpd(workdir, drops=(), full_at=None, throttle=None,
             refuse_login=False, drop_kind="data", stalls=(),
-            refuse_login_after_drop=False)
+            refuse_login_after_drop=False, extra=())
       pyftpdlib with fault knobs (see faultftpd.py), run by /usr/bin/python3.
       .log holds its log: one "received N bytes in T s" per upload.
 
@@ -338,8 +338,9 @@ def _pids_with_cmdline(argv):
 class FaultFtpd(_Server):
     def __init__(self, workdir, drops=(), full_at=None, throttle=None,
                  refuse_login=False, drop_kind="data", stalls=(),
-                 refuse_login_after_drop=False):
+                 refuse_login_after_drop=False, extra=()):
         super().__init__(workdir)
+        self.extra = [str(x) for x in extra]  # more faultftpd.py options
         self.refuse_login_after_drop = refuse_login_after_drop
         self.drops = list(drops)
         self.full_at = full_at
@@ -366,6 +367,7 @@ class FaultFtpd(_Server):
             args.append("--refuse-login")
         if self.refuse_login_after_drop:
             args.append("--refuse-login-after-drop")
+        args += self.extra
         env = dict(os.environ)
         env["FAULTFTPD_PASSWORD"] = self.password
         env.pop("REELFS_PASSWORD", None)
