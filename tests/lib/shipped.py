@@ -27,8 +27,8 @@ in it), .root, .user, .password, .env(), .netrc(), .password_file(), .host,
                    server greets again.
   stop(), start()  the two halves, for a test that keeps it down a while.
 
-sessions(srv) and kill_sessions(srv) do the same for any fixture with .proc
-(servers.Vsftpd too). missing(cls) gives the reason a server cannot run here (or None), and
+sessions(srv), kill_sessions(srv), stop(srv), start(srv) and restart(srv) do
+the same for servers.Vsftpd (any fixture with .proc and .argv). missing(cls) gives the reason a server cannot run here (or None), and
 need(cls) skips the test with that reason.
 """
 import os
@@ -138,6 +138,66 @@ def kill_sessions(srv):
     return len(pids)
 
 
+def _out_path(srv):
+    out = getattr(srv, "out", None)
+    return out or srv.workdir / (pathlib.Path(srv.argv[0]).name + ".out")
+
+
+def start(srv):
+    """Starts srv's server again from its command line (srv.argv) on the
+    same port; returns once it greets. For these fixtures and
+    servers.Vsftpd after stop(srv)."""
+    path = _out_path(srv)
+    out = open(path, "ab")
+    try:
+        srv.proc = subprocess.Popen(srv.argv, stdout=out,
+                                    stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+    finally:
+        out.close()
+    try:
+        if getattr(srv, "scheme", "ftp") == "ftps":
+            wait_banner(srv.port, srv.proc, tls=True)
+        else:
+            _wait_port(srv.port, srv.proc,
+                       greeting=getattr(srv, "greeting", b"220"))
+    except Exception as e:
+        stop(srv)
+        raise RuntimeError("%s did not start (%s): %s" % (
+            srv.argv[0], e, path.read_text(errors="replace")[-2000:]))
+
+
+def stop(srv):
+    """Stops srv's listener and every session (SIGTERM, then SIGKILL);
+    the port is free after. For these fixtures and servers.Vsftpd."""
+    proc = srv.proc
+    if proc is None:
+        return
+    kids = descendants(proc.pid)
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+    _kill_all(kids + [proc.pid])
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def restart(srv):
+    """stop(srv), then start(srv) on the same port."""
+    stop(srv)
+    start(srv)
+
+
 def missing(cls):
     """Why cls cannot run on this machine, or None."""
     if os.geteuid() != 0:
@@ -192,52 +252,21 @@ class _Shipped(_Server):
 
     def start(self):
         """Starts the server on self.port; returns once it greets."""
-        out = open(self.out, "ab")
-        try:
-            self.proc = subprocess.Popen(self.argv, stdout=out,
-                                         stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
-        finally:
-            out.close()
-        try:
-            _wait_port(self.port, self.proc, greeting=self.greeting)
-        except Exception as e:
-            self.stop()
-            raise RuntimeError("%s did not start (%s): %s" % (
-                self.name, e, self.out.read_text(errors="replace")[-2000:]))
+        start(self)
+
+    def stop(self):
+        """Stops the listener and every session; the port is free after."""
+        stop(self)
+
+    def restart(self):
+        """Stops the server and starts it again on the same port."""
+        restart(self)
 
     def sessions(self):
         return sessions(self)
 
     def kill_sessions(self):
         return kill_sessions(self)
-
-    def stop(self):
-        """Stops the listener and every session; the port is free after."""
-        if self.proc is None:
-            return
-        kids = descendants(self.proc.pid)
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-        _kill_all(kids + [self.proc.pid])
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
-
-    def restart(self):
-        """Stops the server and starts it again on the same port."""
-        self.stop()
-        self.start()
 
     def __exit__(self, *exc):
         self.stop()
@@ -408,5 +437,5 @@ class Sshd(_Shipped):
 
 
 __all__ = ["ProFTPD", "PureFtpd", "Sshd", "missing", "need", "descendants",
-           "sessions", "kill_sessions",
+           "sessions", "kill_sessions", "start", "stop", "restart",
            "USER", "PASSWORD", "CACHE"]
