@@ -3,11 +3,17 @@
  * ~/.netrc, a no-echo prompt) and y/N questions on the terminal. A
  * password found here goes only to libcurl; it is never logged, and the
  * memory holding it is wiped when freed.
+ *
+ * Credentials are resolved once per (host, user, source) and kept for the
+ * life of the process: a daemon changes to "/" and loses its terminal
+ * after mounting, yet its later logins (the manifest, the next reel of a
+ * chain) must use what was found at the start (issue 8, point 4).
  */
 #include "xfer_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +152,7 @@ static int prompt(const char *user, const char *host, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-int xcred_password(const struct xfer_opts *o, char **userp,
+static int resolve(const struct xfer_opts *o, char **userp,
 		   const char *host, char **out, char *err, size_t errlen)
 {
 	const char *env = getenv("REELFS_PASSWORD");
@@ -176,6 +182,100 @@ int xcred_password(const struct xfer_opts *o, char **userp,
 	if (rc)
 		return xerr(err, errlen, rc, "could not read the password from "
 			    "the terminal");
+	return 0;
+}
+
+/* What was found, per (host, user asked for, password file). Entries are
+ * never removed: the process needs them until it exits. */
+struct cred {
+	struct cred *next;
+	char *host, *user_in, *file;	/* the key; NULLs compare equal */
+	char *user;			/* the user to log in as (netrc) */
+	char *pass;			/* secret; NULL: anonymous */
+};
+
+static pthread_mutex_t cred_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cred *cred_list;
+
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*oom = true;
+	return d;
+}
+
+int xcred_password(const struct xfer_opts *o, char **userp,
+		   const char *host, char **out, char *err, size_t errlen)
+{
+	const char *user_in = *userp;
+	struct cred *c;
+	bool oom = false;
+	int rc = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&cred_mu);
+	for (c = cred_list; c; c = c->next)
+		if (same(c->host, host) && same(c->user_in, user_in) &&
+		    same(c->file, o->password_file))
+			break;
+	if (!c) {
+		char *user = *userp, *pass = NULL;
+		/* Asked under the lock: one prompt, even from two threads. */
+		rc = resolve(o, &user, host, &pass, err, errlen);
+		if (rc) {
+			pthread_mutex_unlock(&cred_mu);
+			return rc;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c) {
+			c->host = dup_or_null(host, &oom);
+			c->user_in = dup_or_null(user_in, &oom);
+			c->file = dup_or_null(o->password_file, &oom);
+			c->user = dup_or_null(user, &oom);
+			c->pass = pass;
+			if (user != user_in)
+				free(user);	/* netrc's login, copied */
+		}
+		if (!c || oom) {
+			if (c) {
+				free(c->host);
+				free(c->user_in);
+				free(c->file);
+				free(c->user);
+				xcred_free(c->pass);
+				free(c);
+			} else {
+				xcred_free(pass);
+				if (user != user_in)
+					free(user);
+			}
+			pthread_mutex_unlock(&cred_mu);
+			return xerr(err, errlen, -ENOMEM, "out of memory");
+		}
+		c->next = cred_list;
+		cred_list = c;
+	}
+	*out = dup_or_null(c->pass, &oom);
+	if (!oom && !same(c->user, user_in)) {
+		char *u = dup_or_null(c->user, &oom);
+		if (!oom) {
+			free(*userp);
+			*userp = u;
+		}
+	}
+	pthread_mutex_unlock(&cred_mu);
+	if (oom) {
+		xcred_free(*out);
+		*out = NULL;
+		return xerr(err, errlen, -ENOMEM, "out of memory");
+	}
 	return 0;
 }
 

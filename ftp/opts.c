@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MiB (1024ULL * 1024)
 
@@ -97,6 +98,23 @@ static int set_str(char **dst, const char *v)
 	return 0;
 }
 
+/* An absolute form of a file name given relative to the current
+ * directory (the file need not exist yet). */
+static int set_path(char **dst, const char *v)
+{
+	char cwd[4096], *s;
+
+	if (v[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return set_str(dst, v);
+	s = malloc(strlen(cwd) + strlen(v) + 2);
+	if (!s)
+		return -ENOMEM;
+	sprintf(s, "%s/%s", strcmp(cwd, "/") ? cwd : "", v);
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
 static int parse_long(const char *v, long min, long max, long *out)
 {
 	char *end;
@@ -155,10 +173,12 @@ int xfer_opts_set(struct xfer_opts *o, const char *key, const char *value,
 		return BAD("--%s needs a value", key);
 	if (!strcmp(key, "user"))
 		return set_str(&o->user, value);
+	/* Files are named relative to where the command was given: a daemon
+	 * changes to "/" later (issue 8, point 4). */
 	if (!strcmp(key, "password-file"))
-		return set_str(&o->password_file, value);
+		return set_path(&o->password_file, value);
 	if (!strcmp(key, "cacert"))
-		return set_str(&o->cacert, value);
+		return set_path(&o->cacert, value);
 	if (!strcmp(key, "tls")) {
 		if (!strcmp(value, "no"))
 			o->tls = XFER_TLS_NO;
