@@ -174,12 +174,35 @@ int cs_send(void *st, const char *name, uint64_t offset, struct xq *q,
 	return rc;
 }
 
+/* One download in progress: the server's declared size bounds it. */
+struct fetch_run {
+	struct cs *c;
+	uint64_t got;		/* bytes received in this transfer */
+	bool over;		/* the server sent more than it declared */
+	curl_off_t declared;	/* the size libcurl learnt (SIZE, or "(N
+				 * bytes)" in the 150 reply); -1 unknown */
+};
+
 static size_t on_write(char *p, size_t size, size_t n, void *ctx)
 {
-	struct cs *c = ctx;
+	struct fetch_run *f = ctx;
+	struct cs *c = f->c;
 	size_t len = size * n;
+	curl_off_t cl = -1;
 
 	c->last_move = xnow();
+	/* Bounded by what the server declared: a server that keeps sending
+	 * past it (a broken or hostile one, or a file growing under us) is
+	 * stopped here, not read until the disk or the patience runs out. */
+	if (curl_easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
+	    CURLE_OK && cl >= 0) {
+		f->declared = cl;
+		if (f->got + len > (uint64_t)cl) {
+			f->over = true;
+			return 0;
+		}
+	}
+	f->got += len;
 	if (c->limited && len > c->left)
 		len = (size_t)c->left;
 	if (len) {
@@ -204,6 +227,7 @@ int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
 	     char *err, size_t errlen)
 {
 	struct cs *c = st;
+	struct fetch_run f = { .c = c, .declared = -1 };
 	CURLcode res;
 	int rc = cs_setup_file(c, name);
 
@@ -219,7 +243,7 @@ int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
 	c->last_move = c->last_tick = xnow();
 	c->hooks = NULL;
 	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &f);
 	curl_easy_setopt(c->h, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, cs_xferinfo);
@@ -231,6 +255,13 @@ int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
 		/* We hung up on purpose; the connection is in no state to reuse. */
 		xb_curl_ops.reconnect(c, NULL, 0);
 		return 0;
+	}
+	if (f.over) {
+		xb_curl_ops.reconnect(c, NULL, 0);
+		return xerr(err, errlen, -EIO, "the server went on sending after "
+			    "the %lld bytes it had declared for %s%s; stopped "
+			    "reading there", (long long)f.declared, name,
+			    offset ? " from that offset" : "");
 	}
 	if (c->cb_rc)
 		return c->cb_rc;
@@ -287,6 +318,23 @@ static int list_once(struct cs *c, const char *cmd, CURLcode *res)
 	return 0;
 }
 
+/* Whether a failed or odd MLSD means "ask with LIST instead": any 5xx
+ * (not implemented, or refused as ProFTPD's <Limit MLSD> does with 550),
+ * or a closing reply other than 226/250 after the listing (libcurl's
+ * "server did not report OK"). A stall or a lost connection is not. */
+static bool mlsd_unusable(struct cs *c, CURLcode res)
+{
+	long code = 0;
+
+	if (res == CURLE_OK || c->stalled)
+		return false;
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 500 && code <= 599)
+		return true;
+	return res == CURLE_PARTIAL_FILE || res == CURLE_FTP_WEIRD_SERVER_REPLY ||
+	       res == CURLE_WEIRD_SERVER_REPLY || res == CURLE_FTP_COULDNT_RETR_FILE;
+}
+
 int cs_list(void *st, struct xfer_entry **v, size_t *n, char *err, size_t errlen)
 {
 	struct cs *c = st;
@@ -297,16 +345,24 @@ int cs_list(void *st, struct xfer_entry **v, size_t *n, char *err, size_t errlen
 	rc = list_once(c, mlsd ? "MLSD" : NULL, &res);
 	if (rc)
 		return rc;
-	if (res != CURLE_OK && mlsd) {
-		long code = 0;
-		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-		if (code >= 500 && code <= 504) {
-			/* No MLSD here: the classic LIST. */
-			mlsd = false;
-			rc = list_once(c, NULL, &res);
-			if (rc)
-				return rc;
-		}
+	if (mlsd && res == CURLE_OK && c->llen) {
+		/* A body in which no line is an MLSD line (a server that
+		 * answers MLSD with LIST's text) is no MLSD either. */
+		rc = xlist_parse(c->lbuf, c->llen, true, v, n);
+		if (rc)
+			return rc;
+		if (*n)
+			return 0;
+		xfer_entries_free(*v, *n);
+		*v = NULL;
+		if (!xlist_mlsd_plausible(c->lbuf, c->llen))
+			res = CURLE_WEIRD_SERVER_REPLY;
+	}
+	if (mlsd && mlsd_unusable(c, res)) {
+		mlsd = false;
+		rc = list_once(c, NULL, &res);
+		if (rc)
+			return rc;
 	}
 	if (res != CURLE_OK)
 		return cs_error(c, res, "listing", err, errlen);

@@ -30,6 +30,22 @@ static bool skip_name(const char *n)
 	return !*n || !strcmp(n, ".") || !strcmp(n, "..");
 }
 
+/* A size as the server wrote it: decimal digits that fit in 63 bits, or
+ * XFER_SIZE_UNKNOWN ("-1", "", "12k", a number too large to be true). */
+static uint64_t parse_size(const char *s, size_t n)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > 19)
+		return XFER_SIZE_UNKNOWN;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return XFER_SIZE_UNKNOWN;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	return v > (uint64_t)INT64_MAX ? XFER_SIZE_UNKNOWN : v;
+}
+
 /* "YYYYMMDDHHMMSS[.sss]" in UTC -> time_t; 0 when malformed. */
 static time_t parse_mdtm(const char *s, size_t n)
 {
@@ -59,6 +75,7 @@ int xlist_parse_mlsd(const char *line, struct xfer_entry *e)
 	bool have_type = false;
 
 	memset(e, 0, sizeof(*e));
+	e->size = XFER_SIZE_UNKNOWN;	/* until a size fact says otherwise */
 	if (!sp)
 		return -EINVAL;
 	/* facts: "type=file;size=12;modify=20231121074400; name" */
@@ -82,7 +99,7 @@ int xlist_parse_mlsd(const char *line, struct xfer_entry *e)
 							!strncasecmp(v, "pdir", 4))))
 					return 0;
 			} else if (klen == 4 && !strncasecmp(f, "size", 4)) {
-				e->size = strtoull(v, NULL, 10);
+				e->size = parse_size(v, vlen);
 			} else if (klen == 6 && !strncasecmp(f, "modify", 6)) {
 				e->mtime = parse_mdtm(v, vlen);
 			}
@@ -158,7 +175,7 @@ static int parse_unix(const char *line, time_t now, struct xfer_entry *e)
 		return -EINVAL;
 	name++;
 	e->is_dir = line[0] == 'd';
-	e->size = strtoull(f[k], NULL, 10);
+	e->size = parse_size(f[k], (size_t)(end[k] - f[k]));
 	tm.tm_mon = m;
 	tm.tm_mday = atoi(f[k + 2]);
 	snprintf(tmp, sizeof(tmp), "%.*s", (int)(end[k + 3] - f[k + 3]), f[k + 3]);
@@ -216,7 +233,7 @@ static int parse_dos(const char *line, struct xfer_entry *e)
 	if (!strcmp(what, "<DIR>"))
 		e->is_dir = true;
 	else
-		e->size = strtoull(what, NULL, 10);
+		e->size = parse_size(what, strlen(what));
 	if (skip_name(line + off))
 		return 0;
 	e->name = strdup(line + off);
@@ -233,6 +250,33 @@ int xlist_parse_list(const char *line, time_t now, struct xfer_entry *e)
 	if (strchr("-dlbcps", line[0]))
 		return parse_unix(line, now, e);
 	return -EINVAL;
+}
+
+bool xlist_mlsd_plausible(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = (size_t)((nl ? nl : end) - p);
+		struct xfer_entry e;
+		char *line;
+		int rc;
+
+		if (l && p[l - 1] == '\r')
+			l--;
+		line = strndup(p, l);
+		if (!line)
+			return false;
+		p = nl ? nl + 1 : end;
+		rc = l ? xlist_parse_mlsd(line, &e) : 0;
+		free(line);
+		if (rc > 0)
+			free(e.name);
+		if (rc < 0)
+			return false;
+	}
+	return true;
 }
 
 int xlist_parse(const char *buf, size_t len, bool mlsd, struct xfer_entry **out,

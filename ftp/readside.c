@@ -54,35 +54,108 @@ int xfer_stat(const char *url, const struct xfer_opts *o, uint64_t *size,
 	return rc;
 }
 
-int xfer_list(const char *dir_url, const struct xfer_opts *o,
-	      struct xfer_entry **out, size_t *count, char *err, size_t errlen)
-{
+/* ---- a session on one directory ---------------------------------------- */
+
+struct xfer_session {
 	struct xurl u;
 	const struct xb_ops *ops;
 	void *b;
-	char disp[1024], e[XFER_ERRLEN];
+	char disp[1024];
+};
+
+int xfer_session_open(const char *dir_url, const struct xfer_opts *o,
+		      struct xfer_session **out, char *err, size_t errlen)
+{
+	struct xfer_session *s = calloc(1, sizeof(*s));
 	char *withslash = NULL;
 	int rc;
 
 	*out = NULL;
-	*count = 0;
+	if (!s)
+		return xerr(err, errlen, -ENOMEM, "out of memory");
 	/* "ftp://h/dir" and "ftp://h/dir/" both mean the directory. */
 	if (dir_url && *dir_url && dir_url[strlen(dir_url) - 1] != '/') {
 		withslash = malloc(strlen(dir_url) + 2);
-		if (!withslash)
-			return -ENOMEM;
+		if (!withslash) {
+			free(s);
+			return xerr(err, errlen, -ENOMEM, "out of memory");
+		}
 		sprintf(withslash, "%s/", dir_url);
 		dir_url = withslash;
 	}
-	rc = open_read(dir_url, o, &u, &ops, &b, disp, sizeof(disp), err, errlen);
+	rc = open_read(dir_url, o, &s->u, &s->ops, &s->b, s->disp, sizeof(s->disp),
+		       err, errlen);
 	free(withslash);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int xfer_session_list(struct xfer_session *s, struct xfer_entry **out,
+		      size_t *count, char *err, size_t errlen)
+{
+	char e[XFER_ERRLEN] = "";
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	rc = s->ops->list(s->b, out, count, e, sizeof(e));
+	if (rc)
+		xerr(err, errlen, rc, "%s: %s", s->disp, e[0] ? e : "listing failed");
+	return rc;
+}
+
+int xfer_session_stat(struct xfer_session *s, const char *name,
+		      uint64_t *size, time_t *mtime, char *err, size_t errlen)
+{
+	char e[XFER_ERRLEN] = "";
+	int rc = s->ops->stat(s->b, name, size, mtime, e, sizeof(e));
+
+	if (rc)
+		xerr(err, errlen, rc, "%s%s: %s", s->disp, name, e);
+	return rc;
+}
+
+int xfer_session_fetch(struct xfer_session *s, const char *name,
+		       uint64_t offset, uint64_t length,
+		       int (*cb)(void *ctx, const void *p, size_t n), void *ctx,
+		       char *err, size_t errlen)
+{
+	char e[XFER_ERRLEN] = "";
+	int rc = s->ops->fetch(s->b, name, offset, length, cb, ctx, e, sizeof(e));
+
+	if (rc && e[0])
+		xerr(err, errlen, rc, "%s%s: %s", s->disp, name, e);
+	else if (rc)
+		xerr(err, errlen, rc, "%s%s: stopped by the reader", s->disp, name);
+	return rc;
+}
+
+void xfer_session_close(struct xfer_session *s)
+{
+	if (!s)
+		return;
+	s->ops->close(s->b);
+	xurl_free(&s->u);
+	free(s);
+}
+
+int xfer_list(const char *dir_url, const struct xfer_opts *o,
+	      struct xfer_entry **out, size_t *count, char *err, size_t errlen)
+{
+	struct xfer_session *s;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	rc = xfer_session_open(dir_url, o, &s, err, errlen);
 	if (rc)
 		return rc;
-	rc = ops->list(b, out, count, e, sizeof(e));
-	if (rc)
-		xerr(err, errlen, rc, "%s: %s", disp, e);
-	ops->close(b);
-	xurl_free(&u);
+	rc = xfer_session_list(s, out, count, err, errlen);
+	xfer_session_close(s);
 	return rc;
 }
 

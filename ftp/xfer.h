@@ -149,15 +149,21 @@ int xfer_put_small(const char *url, const struct xfer_opts *o,
 
 /* ---- read side -------------------------------------------------------- */
 
+/* An entry's size when the listing gave none, or one that is not a
+ * number (MLSD "size=-1"): shown as unknown, never as a number. */
+#define XFER_SIZE_UNKNOWN UINT64_MAX
+
 struct xfer_entry {
 	char *name;
-	uint64_t size;
+	uint64_t size;		/* XFER_SIZE_UNKNOWN when not given */
 	time_t mtime;		/* 0 when the server did not say */
 	bool is_dir;
 };
 
-/* Lists a directory (MLSD, falling back to LIST). dir_url names the
- * directory, with or without a trailing slash. Sorted by name. */
+/* Lists a directory (MLSD, falling back to LIST on any 5xx, on a closing
+ * reply other than 226/250 and on a body with no MLSD line in it).
+ * dir_url names the directory, with or without a trailing slash. Sorted
+ * by name. */
 int xfer_list(const char *dir_url, const struct xfer_opts *o,
 	      struct xfer_entry **out, size_t *count, char *err, size_t errlen);
 void xfer_entries_free(struct xfer_entry *v, size_t count);
@@ -167,7 +173,10 @@ int xfer_stat(const char *url, const struct xfer_opts *o, uint64_t *size,
 	      time_t *mtime, char *err, size_t errlen);
 
 /* A streamed download from offset (REST), length bytes or to the end when
- * length is 0, through the same bounded queue with back-pressure. */
+ * length is 0, through the same bounded queue with back-pressure.
+ * Every download is bounded: it stops with -EIO and a sentence when the
+ * server sends more than the size it declared (SIZE or its 150 reply),
+ * so a server that streams forever is stopped. */
 struct xfer_download;
 struct xfer_download *xfer_download_open(const char *url, const struct xfer_opts *o,
 					 uint64_t offset, uint64_t length,
@@ -183,5 +192,23 @@ void xfer_download_close(struct xfer_download *d);
 int xfer_fetch(const char *url, const struct xfer_opts *o, uint64_t offset,
 	       uint64_t length, int (*cb)(void *ctx, const void *p, size_t n),
 	       void *ctx, char *err, size_t errlen);
+
+/* A logged-in session on one directory: a listing and many small reads
+ * over one connection (libcurl reuses it while the same handle does every
+ * transfer), for `reel ls`. A read stopped early (length short of the
+ * file's end) costs the connection; the next call logs in again. Names
+ * are file names in that directory, not URL text. */
+struct xfer_session;
+int xfer_session_open(const char *dir_url, const struct xfer_opts *o,
+		      struct xfer_session **out, char *err, size_t errlen);
+int xfer_session_list(struct xfer_session *s, struct xfer_entry **out,
+		      size_t *count, char *err, size_t errlen);
+int xfer_session_stat(struct xfer_session *s, const char *name,
+		      uint64_t *size, time_t *mtime, char *err, size_t errlen);
+int xfer_session_fetch(struct xfer_session *s, const char *name,
+		       uint64_t offset, uint64_t length,
+		       int (*cb)(void *ctx, const void *p, size_t n), void *ctx,
+		       char *err, size_t errlen);
+void xfer_session_close(struct xfer_session *s);
 
 #endif

@@ -1,10 +1,15 @@
 /*
  * cmd_ls.c - `reel ls URL/|DIR`: the tapes in a directory, local or on a
- * server. For each file: size and time from the listing, the format
- * sniffed from its first bytes (a ranged download, never the whole file),
- * the state (complete with a manifest, partial .part, unverified without
- * a manifest), and storeset, reel, files, records and CRC from the
- * manifest. --deep streams each image through the decoder as well.
+ * server. For each file: size and time from the listing, the state
+ * (complete with a manifest, partial .part, unverified without a
+ * manifest), and storeset, reel, files, records and CRC from the
+ * manifest; the format from the manifest, else sniffed from the first
+ * bytes. --deep streams each image through the decoder as well.
+ *
+ * One logged-in session does it all: one listing, then per tape at most
+ * one small download (its manifest, else its first 64 KiB), so 200 tapes
+ * cost one login, not 200. A .part is never read: an upload may be
+ * writing it, and vsftpd makes a reader wait for the writer's lock.
  *
  * It only reads. Manifests are shown as attributes of their tape, not as
  * files of their own, unless their image is missing.
@@ -21,10 +26,11 @@ static const char ls_usage[] =
 "usage: reel ls [--tapes] [-l] [--deep] [--json] [transfer options] URL/|DIR\n"
 "\n"
 "Lists the tape images in a directory: name, size, modification time,\n"
-"format (sniffed from the first 64 KiB), state and the storeset and reel\n"
-"number from the manifest. States:\n"
+"format (from the manifest, else sniffed from the first 64 KiB), state and\n"
+"the storeset and reel number from the manifest, over one login. States:\n"
 "  complete    a manifest NAME.manifest.json agrees with the file's size\n"
-"  partial     NAME.part: an upload that has not finished (or failed)\n"
+"  partial     NAME.part: an upload that has not finished (or failed);\n"
+"              never read, so a live upload does not make ls wait\n"
 "  unverified  no manifest beside the image\n"
 "  mismatch    the manifest does not agree with the file, or is unreadable\n"
 "Files that are not tape images are listed apart, after the tapes.\n"
@@ -65,6 +71,7 @@ static int ls_opt(void *vctx, int id, const char *v)
 
 struct row {
 	const struct xfer_entry *e;
+	uint64_t size;			/* XFER_SIZE_UNKNOWN when not known */
 	char *url;
 	const struct tape_format *format;
 	bool is_tape;
@@ -83,28 +90,69 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
+/* An upload's temporary name: NAME.part, or NAME.ID.part where uploads
+ * to one name each write their own. */
+static bool is_part(const char *name)
+{
+	return ends_with(name, ".part");
+}
+
+/* The format a .part's name promises: NAME.EXT.part or NAME.EXT.ID.part. */
+static const struct tape_format *part_format(const char *name)
+{
+	const struct tape_format *f = tape_format_from_path(name);
+	char base[1024];
+	size_t n = strlen(name) - strlen(".part");
+
+	if (f || n >= sizeof(base))
+		return f;
+	memcpy(base, name, n);
+	base[n] = '\0';
+	char *dot = strrchr(base, '.');
+	if (!dot || dot == base)
+		return NULL;
+	*dot = '\0';
+	return tape_format_from_path(base);
+}
+
 struct head {
 	char buf[REEL_SNIFF_BYTES];
 	size_t len;
 };
 
+/* Keeps the first bytes; stops only a file longer than the buffer, so a
+ * small file is read to its end and the connection stays usable. */
 static int head_cb(void *ctx, const void *p, size_t n)
 {
 	struct head *h = ctx;
-	size_t take = sizeof(h->buf) - h->len < n ? sizeof(h->buf) - h->len : n;
+	size_t room = sizeof(h->buf) - h->len;
+	size_t take = room < n ? room : n;
 	memcpy(h->buf + h->len, p, take);
 	h->len += take;
-	return h->len == sizeof(h->buf) ? -ECANCELED : 0;
+	return take < n ? -ECANCELED : 0;
 }
 
-static void sniff(struct row *r, const struct xfer_opts *xo, struct head *h)
+struct ls_run {
+	struct xfer_session *ses;
+	struct head *h;
+	const struct xfer_entry *all;
+	size_t n;
+};
+
+static void sniff(struct row *r, struct ls_run *lr)
 {
+	struct head *h = lr->h;
 	char err[XFER_ERRLEN] = "";
 	h->len = 0;
-	if (r->e->size == 0)
+	if (r->size == 0)
 		return;
-	uint64_t want = r->e->size < sizeof(h->buf) ? r->e->size : sizeof(h->buf);
-	int rc = xfer_fetch(r->url, xo, 0, want, head_cb, h, err, sizeof(err));
+	/* A file that fits is read whole (the transfer ends as usual and the
+	 * connection is kept); a longer one is cut after the first bytes,
+	 * which costs the connection (the next read logs in again). */
+	uint64_t want = r->size != XFER_SIZE_UNKNOWN && r->size <= sizeof(h->buf) ?
+			0 : sizeof(h->buf);
+	int rc = xfer_session_fetch(lr->ses, r->e->name, 0, want, head_cb, h,
+				    err, sizeof(err));
 	if (rc < 0 && rc != -ECANCELED) {
 		snprintf(r->note, sizeof(r->note), "%s", err);
 		return;
@@ -135,44 +183,122 @@ static bool listed(const struct xfer_entry *v, size_t n, const char *name)
 	return false;
 }
 
-static void classify(struct row *r, const struct xfer_entry *all, size_t n,
-		     const struct xfer_opts *xo, struct head *h)
+static const struct xfer_entry *find(const struct xfer_entry *v, size_t n,
+				     const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].is_dir && !strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+struct small {
+	char *p;
+	size_t len, max;
+};
+
+static int small_cb(void *ctx, const void *p, size_t n)
+{
+	struct small *b = ctx;
+	if (b->len + n > b->max)
+		return -EFBIG;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+/* The manifest mname, read whole over the session (one RETR). */
+static int load_manifest(struct row *r, struct ls_run *lr, const char *mname,
+			 char *err, size_t errlen)
+{
+	const struct xfer_entry *me = find(lr->all, lr->n, mname);
+	struct small b = { .max = REEL_MANIFEST_MAX };
+	char why[256], shown[1024];
+	int rc;
+
+	reel_clean(mname, shown, sizeof(shown));
+	if (me && me->size != XFER_SIZE_UNKNOWN && me->size > b.max) {
+		snprintf(err, errlen, "%.300s is larger than %zu bytes; not a manifest.",
+			 shown, b.max);
+		return -EFBIG;
+	}
+	b.p = malloc(b.max + 1);
+	if (!b.p) {
+		snprintf(err, errlen, "out of memory.");
+		return -ENOMEM;
+	}
+	rc = xfer_session_fetch(lr->ses, mname, 0, 0, small_cb, &b, err, errlen);
+	if (rc == -EFBIG)
+		snprintf(err, errlen, "%.300s is larger than %zu bytes; not a manifest.",
+			 shown, b.max);
+	if (rc == 0) {
+		b.p[b.len] = '\0';
+		rc = tape_manifest_parse(b.p, b.len, &r->m, why, sizeof(why));
+		if (rc < 0)
+			snprintf(err, errlen, "%.250s: %.250s.", shown, why);
+	}
+	free(b.p);
+	return rc;
+}
+
+static void classify(struct row *r, struct ls_run *lr)
 {
 	const char *name = r->e->name;
-	bool part = ends_with(name, ".part");
 
-	sniff(r, xo, h);
-	r->is_tape = r->format != NULL ||
-		     (part && tape_format_from_path(name) != NULL);
-	if (!r->is_tape)
-		return;
-	if (part) {
+	if (is_part(name)) {
+		/* Never read: a live upload may hold it (vsftpd would make us
+		 * wait for the writer), and a .part is partial whatever its
+		 * bytes say. The name tells the format. */
+		r->format = part_format(name);
+		r->is_tape = r->format != NULL;
 		r->state = "partial";
 		return;
 	}
 	char mname[1024];
 	snprintf(mname, sizeof(mname), "%s%s", name, TAPE_MANIFEST_SUFFIX);
-	if (!listed(all, n, mname)) {
+	if (!listed(lr->all, lr->n, mname)) {
+		sniff(r, lr);
+		r->is_tape = r->format != NULL;
 		r->state = "unverified";
 		return;
 	}
+	/* A manifest beside it says it is a tape: its format and counts come
+	 * from there, with no need to read the image. */
+	r->is_tape = true;
 	char err[XFER_ERRLEN] = "";
-	if (reel_manifest_load(r->url, xo, &r->m, err, sizeof(err)) < 0) {
+	if (load_manifest(r, lr, mname, err, sizeof(err)) < 0) {
+		tape_manifest_clear(&r->m);
+		memset(&r->m, 0, sizeof(r->m));
 		r->state = "mismatch";
 		snprintf(r->note, sizeof(r->note), "%s", err);
+		sniff(r, lr);
 		return;
 	}
 	r->have_manifest = true;
+	if (r->size == XFER_SIZE_UNKNOWN) {
+		/* The listing gave no usable size: ask for it. */
+		uint64_t sz;
+		if (xfer_session_stat(lr->ses, name, &sz, NULL, err, sizeof(err)) == 0)
+			r->size = sz;
+	}
 	const struct tape_format *mf = tape_format_by_name(r->m.format);
-	if (r->m.counts.image_bytes != r->e->size) {
+	if (r->size == XFER_SIZE_UNKNOWN) {
+		r->state = "unverified";
+		snprintf(r->note, sizeof(r->note), "the server gave no size for it, "
+			 "so it could not be compared with the manifest's %" PRIu64
+			 " bytes", r->m.counts.image_bytes);
+		r->format = mf;
+	} else if (r->m.counts.image_bytes != r->size) {
 		r->state = "mismatch";
 		snprintf(r->note, sizeof(r->note), "the manifest says %" PRIu64
 			 " bytes, the file has %" PRIu64, r->m.counts.image_bytes,
-			 r->e->size);
+			 r->size);
+		r->format = mf;
 	} else if (!mf) {
 		r->state = "mismatch";
 		snprintf(r->note, sizeof(r->note), "the manifest names an unknown "
 			 "format \"%s\"", r->m.format);
+		sniff(r, lr);
 	} else {
 		/* The manifest knows the exact variant (mtd/simh/e11...). */
 		r->state = "complete";
@@ -183,7 +309,13 @@ static void classify(struct row *r, const struct xfer_entry *all, size_t n,
 static void deep(struct row *r, const struct xfer_opts *xo)
 {
 	char err[XFER_ERRLEN] = "";
-	struct reel_src *src = reel_src_open(r->url, xo, err, sizeof(err));
+	struct xfer_opts short_wait = *xo;
+	/* A .part may be a live upload that the server makes readers wait
+	 * for: give up on it after a few seconds, not after the stall timeout. */
+	if (is_part(r->e->name) && (short_wait.stall_timeout <= 0 ||
+				    short_wait.stall_timeout > 5))
+		short_wait.stall_timeout = 5;
+	struct reel_src *src = reel_src_open(r->url, &short_wait, err, sizeof(err));
 	r->deep_done = true;
 	memset(&r->scan, 0, sizeof(r->scan));
 	r->scan.name = r->e->name;
@@ -222,6 +354,24 @@ static void print_time(time_t t, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
 }
 
+/* A size for the text listing: "?" when the server gave none. */
+static const char *size_text(uint64_t v, char *buf, size_t len)
+{
+	if (v == XFER_SIZE_UNKNOWN)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%" PRIu64, v);
+	return buf;
+}
+
+static void json_size(uint64_t v)
+{
+	if (v == XFER_SIZE_UNKNOWN)
+		printf("null");
+	else
+		printf("%" PRIu64, v);
+}
+
 static void text_row(const struct row *r, const struct ls_opts *o)
 {
 	char t[32], reel[16] = "-", extra[128] = "", dp[600] = "", dt[560];
@@ -237,9 +387,10 @@ static void text_row(const struct row *r, const struct ls_opts *o)
 	}
 	if (o->deep)
 		snprintf(dp, sizeof(dp), "  %s", deep_text(r, dt, sizeof(dt)));
-	char name[1024], set[64], note[XFER_ERRLEN];
-	printf("%-28s %13" PRIu64 "  %-16s %-6s %-10s %-26s %4s%s%s\n",
-	       reel_clean(r->e->name, name, sizeof(name)), r->e->size, t,
+	char name[1024], set[64], note[XFER_ERRLEN], size[24];
+	printf("%-28s %13s  %-16s %-6s %-10s %-26s %4s%s%s\n",
+	       reel_clean(r->e->name, name, sizeof(name)),
+	       size_text(r->size, size, sizeof(size)), t,
 	       r->format ? tape_format_name(r->format) : "?", r->state,
 	       r->have_manifest && r->m.storeset[0] ?
 	       reel_clean(r->m.storeset, set, sizeof(set)) : "-",
@@ -278,7 +429,9 @@ static void json_row(const struct row *r, bool first, bool deep_on)
 	char *shown = reel_display(r->url);
 	reel_json_str(shown ? shown : "");
 	free(shown);
-	printf(", \"size\": %" PRIu64 ", \"mtime\": ", r->e->size);
+	printf(", \"size\": ");
+	json_size(r->size);
+	printf(", \"mtime\": ");
 	if (r->e->mtime)
 		reel_json_str(t);
 	else
@@ -349,6 +502,7 @@ int cmd_ls(int argc, char **argv)
 	size_t n = 0;
 	struct row *rows = NULL;
 	struct head *h = NULL;
+	struct xfer_session *ses = NULL;
 	char err[XFER_ERRLEN] = "";
 	int rc;
 
@@ -362,7 +516,8 @@ int cmd_ls(int argc, char **argv)
 		goto out;
 	const char *dir = cli.pos[0];
 	rc = REEL_EXIT_FAIL;
-	if (xfer_list(dir, &xo, &ents, &n, err, sizeof(err)) < 0) {
+	if (xfer_session_open(dir, &xo, &ses, err, sizeof(err)) < 0 ||
+	    xfer_session_list(ses, &ents, &n, err, sizeof(err)) < 0) {
 		reel_error("%s", err[0] ? err : "listing failed.");
 		goto out;
 	}
@@ -373,9 +528,11 @@ int cmd_ls(int argc, char **argv)
 		goto out;
 	}
 	size_t ntapes = 0, nother = 0;
+	struct ls_run lr = { .ses = ses, .h = h, .all = ents, .n = n };
 	for (size_t i = 0; i < n; i++) {
 		struct row *r = &rows[i];
 		r->e = &ents[i];
+		r->size = ents[i].size;
 		r->state = "-";
 		if (ents[i].is_dir) {
 			nother++;
@@ -398,15 +555,19 @@ int cmd_ls(int argc, char **argv)
 			nother++;
 			continue;
 		}
-		classify(r, ents, n, &xo, h);
-		if (r->is_tape) {
+		classify(r, &lr);
+		if (r->is_tape)
 			ntapes++;
-			if (o.deep)
-				deep(r, &xo);
-		} else {
+		else
 			nother++;
-		}
 	}
+	/* --deep reads every byte of each image, on connections of its own;
+	 * the session is done with. */
+	xfer_session_close(ses);
+	ses = NULL;
+	for (size_t i = 0; o.deep && i < n; i++)
+		if (rows[i].is_tape)
+			deep(&rows[i], &xo);
 	char *shown = reel_display(dir);
 	if (o.json) {
 		printf("{\n  \"directory\": ");
@@ -425,8 +586,10 @@ int cmd_ls(int argc, char **argv)
 				continue;
 			printf("%s\n    {\"name\": ", first ? "" : ",");
 			reel_json_str(ents[i].name);
-			printf(", \"size\": %" PRIu64 ", \"type\": \"%s\", \"mtime\": ",
-			       ents[i].size, ents[i].is_dir ? "dir" : "file");
+			printf(", \"size\": ");
+			json_size(ents[i].is_dir ? XFER_SIZE_UNKNOWN : ents[i].size);
+			printf(", \"type\": \"%s\", \"mtime\": ",
+			       ents[i].is_dir ? "dir" : "file");
 			char t[32];
 			reel_iso_time(ents[i].mtime, t, sizeof(t));
 			if (ents[i].mtime)
@@ -460,11 +623,13 @@ int cmd_ls(int argc, char **argv)
 			for (size_t i = 0; i < n; i++) {
 				if (rows[i].is_tape || !rows[i].state)
 					continue;
-				char t[32], name[1024];
+				char t[32], name[1024], size[24];
 				print_time(ents[i].mtime, t, sizeof(t));
-				printf("%-28s %13" PRIu64 "  %-16s%s\n",
+				printf("%-28s %13s  %-16s%s\n",
 				       reel_clean(ents[i].name, name, sizeof(name)),
-				       ents[i].size, t, ents[i].is_dir ? "  (directory)" : "");
+				       ents[i].is_dir ? "-" :
+				       size_text(ents[i].size, size, sizeof(size)),
+				       t, ents[i].is_dir ? "  (directory)" : "");
 				if (rows[i].note[0]) {
 					char note[XFER_ERRLEN];
 					printf("    note: could not be read: %s\n",
@@ -488,6 +653,7 @@ out:
 	}
 	free(rows);
 	free(h);
+	xfer_session_close(ses);
 	xfer_entries_free(ents, n);
 	free(cli.pos);
 	xfer_opts_free(&xo);
