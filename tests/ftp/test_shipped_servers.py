@@ -251,3 +251,38 @@ def test_server_restart_ridden_out(tmp_path, kind):
         p2 = run([r, "cat", url], env)
         assert p2.returncode == 0, _text(p2.stderr)
         assert p2.stdout == first + rest
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_drive_session_killed_mid_write(tmp_path, kind):
+    """The drive's upload loses its session while a writer is writing:
+    the reel is published whole (on ProFTPD as shipped, by starting again
+    from byte 0, issue 8 point 6)."""
+    need_fuse()
+    r = reel()
+    need_binary(reelfs_binary())
+    first, rest = seeded(51, 6 * MiB), seeded(52, 10 * MiB)
+    rec = 10240
+    with server(kind, tmp_path / "srv") as srv:
+        env = srv.env()
+        url = srv.url + "dk.mtd"
+        part = srv.root / "dk.mtd.part"
+        with Mount(url, tmp_path / "mnt", env=env,
+                   allow_errors=[r"then reconnecting \(attempt 1 ",
+                                 r"reconnected; resuming at byte",
+                                 r"upload starts again from byte 0"]) as m:
+            with open(m.tape, "wb", buffering=0) as t:
+                for i in range(0, len(first), rec):
+                    t.write(first[i:i + rec])
+                _poll(lambda: _size(part) >= 1 * MiB, "dk.mtd.part to grow")
+                assert shipped.kill_sessions(srv) >= 1
+                for i in range(0, len(rest), rec):
+                    t.write(rest[i:i + rec])
+        assert "reconnected" in m.stderr, m.stderr
+        if kind == "proftpd":
+            assert "starts again from byte 0" in m.stderr, m.stderr
+        p = run([r, "verify", url], env)
+        assert p.returncode == 0, _text(p.stdout + p.stderr)
+        p = run([r, "cat", url], env)
+        assert p.returncode == 0, _text(p.stderr)
+        assert p.stdout == first + rest
