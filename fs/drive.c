@@ -54,6 +54,27 @@ void drv_fail_quiet(struct drv *d, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
+void drv_refuse(struct drv *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pthread_mutex_lock(&d->snap);
+	vsnprintf(d->note, sizeof(d->note), fmt, ap);
+	rlog(RLOG_ERR, "%s", d->note);
+	pthread_mutex_unlock(&d->snap);
+	va_end(ap);
+}
+
+/* Data or a mark was accepted: the tape's modification time moves. */
+void drv_touch(struct drv *d)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&d->snap);
+	d->st.mtime = now;
+	pthread_mutex_unlock(&d->snap);
+}
+
 int drv_sticky(struct drv *d)
 {
 	pthread_mutex_lock(&d->snap);
@@ -94,6 +115,8 @@ struct drv *drv_new(const struct drv_config *c)
 	pthread_cond_init(&d->wcond, &ca);
 	pthread_condattr_destroy(&ca);
 	d->st.at_bot = true;
+	clock_gettime(CLOCK_REALTIME, &d->st.mtime);
+	atomic_init(&d->stop, false);
 	if (c->block_size) {
 		d->rb = tape_reblock_new(c->block_size, true, drv_emit, d);
 		if (!d->rb) {
@@ -209,6 +232,19 @@ int drv_put_mark(struct drv *d)
 		rc = drv_chain_mark(d);
 	} else {
 		rc = vol_mark(d->vol);
+		if (rc == -ENOSPC && !drv_server_full(d, false)) {
+			/* Marks obey --capacity: nothing was written. */
+			pthread_mutex_lock(&d->snap);
+			d->st.at_eot = true;
+			pthread_mutex_unlock(&d->snap);
+			struct vol_status vs;
+			vol_get_status(d->vol, &vs);
+			drv_refuse(d, "a tape mark does not fit within the capacity "
+				   "of %" PRIu64 " bytes of %s; it was refused "
+				   "(ENOSPC) and nothing was written.", vs.capacity,
+				   vol_url(d->vol));
+			return -ENOSPC;
+		}
 		if (rc == -ENOSPC) {
 			/* The server is out of space. If the tool already got
 			 * ENOSPC for a record it is closing its volume, and
@@ -227,7 +263,9 @@ int drv_put_mark(struct drv *d)
 	}
 	if (rc == 0) {
 		d->dirty = false;
+		drv_touch(d);
 		pthread_mutex_lock(&d->snap);
+		d->st.unmarked = false;
 		d->st.fileno++;
 		d->st.blkno = 0;
 		d->st.at_eof = true;
@@ -265,9 +303,9 @@ int drv_gate(struct drv *d)
 		return e;
 	if (d->finish_done) {
 		/* Not sticky: the published reel is fine, only this call is. */
-		rlog(RLOG_ERR, "the tape was rewound or unloaded, which finished "
-		     "the volume %s; it cannot be written again.",
-		     vol_url(d->vol));
+		drv_refuse(d, "the tape was rewound or unloaded, which "
+			   "finished the volume %s; it cannot be written again.",
+			   vol_url(d->vol));
 		return -EIO;
 	}
 	return 0;
@@ -275,28 +313,56 @@ int drv_gate(struct drv *d)
 
 /* ---- the FUSE-facing calls ------------------------------------------- */
 
-/* The kernel sends release after close() has returned, so an open that
- * follows a close at once (tar's next volume, the next command) can find
- * the writer not yet released. After a close of the writer's descriptor
- * an open waits a little for the release; a writer that is still open
- * gets EBUSY at once. */
+/* wlock held. Waits while the writer's release may be on its way, so
+ * that the mark it writes ends the tape file before anything else: while
+ * it runs (writing the mark can wait on the upload) and, after a close of
+ * one of the writer's descriptors, up to ms for the kernel to send it
+ * (the kernel sends release after close() has returned, so an open that
+ * follows a close at once can arrive first). bounded: never wait longer
+ * than ms, even while the release runs. */
+void drv_await_release(struct drv *d, int ms, bool bounded)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (d->writer_open && (d->writer_releasing || d->writer_closing)) {
+		if (d->writer_releasing && !bounded)
+			pthread_cond_wait(&d->wcond, &d->wlock);
+		else if (pthread_cond_timedwait(&d->wcond, &d->wlock,
+						&until) == ETIMEDOUT)
+			break;
+	}
+}
+
+/* A failure of the mark the last release wrote, reported once. wlock. */
+static int drv_take_release_err(struct drv *d)
+{
+	int rc = d->release_err;
+	d->release_err = 0;
+	return rc;
+}
+
+/* A writer that is still open (another process holds a descriptor of
+ * it) gets EBUSY, as on st, after the wait above. */
 int drv_open_writer(struct drv *d)
 {
 	pthread_mutex_lock(&d->wlock);
-	if (d->writer_open && d->writer_closing) {
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += 2;
-		while (d->writer_open &&
-		       pthread_cond_timedwait(&d->wcond, &d->wlock, &until) == 0)
-			;
-	}
-	int rc = d->writer_open ? -EBUSY : 0;
+	drv_await_release(d, 2000, false);
+	int rc = d->writer_open ? -EBUSY : drv_take_release_err(d);
 	if (!rc) {
 		d->writer_open = true;
 		d->writer_closing = false;
 	}
 	pthread_mutex_unlock(&d->wlock);
+	if (rc == -EBUSY)
+		drv_refuse(d, "the tape is already open for writing (one writer "
+			   "at a time, as on a tape drive); the open was refused "
+			   "(EBUSY).");
 	return rc;
 }
 
@@ -307,6 +373,57 @@ void drv_close_writer(struct drv *d)
 	d->writer_closing = false;
 	pthread_cond_broadcast(&d->wcond);
 	pthread_mutex_unlock(&d->wlock);
+}
+
+/* io held: a rewind asked for on an open that is now closing, or
+ * followed by another operation, finishes the volume now. */
+int drv_settle_rewind(struct drv *d)
+{
+	if (!d->rew_pending)
+		return 0;
+	d->rew_pending = 0;
+	return drv_finish_locked(d, "rewind");
+}
+
+/* The last close of an open. For the writer: what it left held or partly
+ * re-blocked goes out, then one tape mark ends its tape file (if it wrote
+ * since the last one). The kernel ignores what release returns, so a
+ * failure is logged, kept for the next open or mt operation, and a lost
+ * record makes the drive fail (exit status, status file). */
+void drv_release(struct drv *d, uint64_t id, bool writer)
+{
+	if (writer) {
+		pthread_mutex_lock(&d->wlock);
+		d->writer_releasing = true;
+		pthread_mutex_unlock(&d->wlock);
+	}
+	pthread_mutex_lock(&d->io);
+	int rc = 0;
+	if (d->rew_pending == id)
+		rc = drv_settle_rewind(d);
+	if (writer && !d->finish_done && !drv_sticky(d)) {
+		d->refuse_rest = false;
+		int drc = drv_drain(d);
+		if (drc < 0 && !drv_sticky(d))
+			drv_fail(d, -EIO, "the last data written before the tape "
+				 "was closed could not be written (%s); the tape "
+				 "is incomplete.", strerror(-drc));
+		if (drc < 0)
+			rc = -EIO;
+		else if (d->dirty)
+			rc = drv_put_mark(d);
+	}
+	pthread_mutex_unlock(&d->io);
+	if (writer) {
+		pthread_mutex_lock(&d->wlock);
+		d->writer_open = false;
+		d->writer_closing = false;
+		d->writer_releasing = false;
+		if (rc && !d->release_err)
+			d->release_err = rc;
+		pthread_cond_broadcast(&d->wcond);
+		pthread_mutex_unlock(&d->wlock);
+	}
 }
 
 static void drv_writer_closing(struct drv *d, bool closing)
@@ -324,9 +441,9 @@ static void drv_writer_closing(struct drv *d, bool closing)
 static int drv_join_piece(struct drv *d, const void *buf, size_t len, off_t off)
 {
 	if (!d->has_held || (uint64_t)off != d->held_len) {
-		rlog(RLOG_ERR, "a piece of a write() arrived at offset %lld "
-		     "without the pieces before it; it was refused.",
-		     (long long)off);
+		drv_refuse(d, "a piece of a write() arrived at offset %lld "
+			   "without the pieces before it; it was refused.",
+			   (long long)off);
 		d->has_held = false;
 		d->refuse_rest = true;
 		return -EINVAL;
@@ -335,10 +452,11 @@ static int drv_join_piece(struct drv *d, const void *buf, size_t len, off_t off)
 	if (want > drv_max_record(d)) {
 		d->has_held = false;
 		d->refuse_rest = true;
-		rlog(RLOG_ERR, "a write() of more than %zu bytes is larger than "
-		     "the largest record (%zu bytes for %s); it was refused "
-		     "(EINVAL) and nothing of it was written.", drv_max_record(d),
-		     drv_max_record(d), tape_format_name(vol_format(d->vol)));
+		drv_refuse(d, "a write() of more than %zu bytes is larger than "
+			   "the largest record (%zu bytes for %s); it was "
+			   "refused (EINVAL) and nothing of it was written.",
+			   drv_max_record(d), drv_max_record(d),
+			   tape_format_name(vol_format(d->vol)));
 		return -EINVAL;
 	}
 	if (want > d->held_cap) {
@@ -366,7 +484,9 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 	drv_writer_closing(d, false);	/* a dup of it is still in use */
 	pthread_mutex_lock(&d->io);
 	d->owner = owner;
-	int rc = drv_gate(d);
+	int rc = drv_settle_rewind(d);
+	if (!rc)
+		rc = drv_gate(d);
 	if (rc)
 		goto out;
 	/* A new write() into an upload that has failed in the background is
@@ -395,9 +515,10 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 	if ((rc = drv_commit_held(d)) < 0)
 		goto out;
 	if (len > drv_max_record(d)) {
-		rlog(RLOG_ERR, "a %zu-byte record is larger than the %zu bytes "
-		     "the %s format and reelfs allow; it was refused.", len,
-		     drv_max_record(d), tape_format_name(vol_format(d->vol)));
+		drv_refuse(d, "a %zu-byte record is larger than the %zu bytes "
+			   "the %s format and reelfs allow; it was refused "
+			   "(EINVAL).", len, drv_max_record(d),
+			   tape_format_name(vol_format(d->vol)));
 		rc = -EINVAL;
 		goto out;
 	}
@@ -433,6 +554,12 @@ out:
 		pthread_mutex_lock(&d->snap);
 		d->st.at_eot = true;
 		pthread_mutex_unlock(&d->snap);
+	} else if (rc == 0) {
+		/* Held or partly re-blocked data counts: it is the writer's. */
+		drv_touch(d);
+		pthread_mutex_lock(&d->snap);
+		d->st.unmarked = true;
+		pthread_mutex_unlock(&d->snap);
 	}
 	pthread_mutex_unlock(&d->io);
 	return rc;
@@ -447,34 +574,51 @@ int drv_drain(struct drv *d)
 	return rc;
 }
 
-int drv_flush(struct drv *d, uint64_t owner)
+int drv_flush(struct drv *d, uint64_t owner, uint64_t id, bool writer)
 {
-	drv_writer_closing(d, true);
+	if (writer)
+		drv_writer_closing(d, true);
 	pthread_mutex_lock(&d->io);
-	int rc = drv_sticky(d);
-	/* Only the closing process that wrote ends the tape file: a child
-	 * that inherited the descriptor and closes it (fork, exec) must not
-	 * write a mark in the middle of the archive. */
-	if (owner != d->owner) {
-		if (!rc && drv_check_upload(d) == -EIO)
-			rc = -EIO;
+	int rc = 0;
+	if (d->rew_pending == id) {
+		/* `mt rewind` closing: the rewind finishes the volume now. */
+		rc = drv_settle_rewind(d);
 		pthread_mutex_unlock(&d->io);
 		return rc;
 	}
-	d->refuse_rest = false;
+	if (!writer) {
+		pthread_mutex_unlock(&d->io);
+		return 0;
+	}
+	rc = drv_sticky(d);
 	if (!rc && !d->finish_done) {
-		rc = drv_drain(d);
-		if (!rc && d->dirty)
-			rc = drv_put_mark(d);
-		/* As a drive flushes its buffer when it writes the filemark
-		 * at close: wait until what was accepted has gone out, and
-		 * give no success for a close while the upload has failed
-		 * behind it. A full server that lost nothing accepted is a
-		 * clean end of medium (the mark above said so if it was not
-		 * stored). With --next this asks the next reel (fsync). */
+		/* The closing process's own write() is complete: hand on a
+		 * record held from it. Another process's (a dup, a forked
+		 * child) may still be coming in pieces. */
+		if (owner == d->owner) {
+			d->refuse_rest = false;
+			rc = drv_commit_held(d);
+		}
+		/* As a drive flushes its buffer at close: wait until what
+		 * was accepted has gone out, and give no success for a close
+		 * while the upload has failed behind it. The mark that ends
+		 * the tape file is written at the last close (drv_release).
+		 * With --next this asks the next reel (fsync). */
 		int prc = drv_sync_upload(d);
-		if (!rc && prc == -EIO)
+		if (!rc && prc == -EIO) {
 			rc = -EIO;
+		} else if (!rc && prc == -ENOSPC && d->dirty) {
+			/* The server is full and the writer has not heard of
+			 * it yet: the mark its close asks for will not be
+			 * stored. A full server that lost nothing accepted is
+			 * a clean end of medium. */
+			pthread_mutex_lock(&d->snap);
+			bool told = d->st.at_eot;
+			d->st.at_eot = true;
+			pthread_mutex_unlock(&d->snap);
+			if (!told)
+				rc = -ENOSPC;
+		}
 		if (d->loss_pending)
 			rc = drv_report_loss(d);
 	}
@@ -487,7 +631,9 @@ int drv_flush(struct drv *d, uint64_t owner)
 int drv_sync(struct drv *d)
 {
 	pthread_mutex_lock(&d->io);
-	int rc = drv_commit_held(d);
+	int rc = drv_settle_rewind(d);
+	if (!rc)
+		rc = drv_commit_held(d);
 	int prc = drv_sync_upload(d);
 	if (!rc && prc == -EIO)
 		rc = -EIO;
@@ -545,3 +691,46 @@ bool drv_all_published(struct drv *d)
 	return ok;
 }
 
+
+/* ---- stopping on a signal ------------------------------------------- */
+
+void drv_request_stop(struct drv *d)
+{
+	atomic_store(&d->stop, true);
+}
+
+bool drv_wait_release(struct drv *d, int ms)
+{
+	pthread_mutex_lock(&d->wlock);
+	drv_await_release(d, ms, true);
+	bool gone = !d->writer_open;
+	pthread_mutex_unlock(&d->wlock);
+	return gone;
+}
+
+bool drv_writer_unmarked(struct drv *d, uint64_t *records)
+{
+	pthread_mutex_lock(&d->wlock);
+	bool open = d->writer_open;
+	pthread_mutex_unlock(&d->wlock);
+	pthread_mutex_lock(&d->snap);
+	bool unmarked = d->st.unmarked && !d->st.finished;
+	uint64_t n = d->st.blkno;
+	pthread_mutex_unlock(&d->snap);
+	*records = n ? n : 1;	/* a held or partly filled record */
+	return open && unmarked;
+}
+
+void drv_abandon(struct drv *d)
+{
+	pthread_mutex_lock(&d->io);
+	if (!d->finish_done) {
+		d->finish_done = true;
+		d->finish_rc = -EIO;
+		d->rew_pending = 0;
+		pthread_mutex_lock(&d->snap);
+		d->st.finished = true;
+		pthread_mutex_unlock(&d->snap);
+	}
+	pthread_mutex_unlock(&d->io);
+}

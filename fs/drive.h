@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/mtio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "volume.h"
 
@@ -28,7 +29,12 @@ struct drv_state {
 	uint64_t blocks;	/* records written in all */
 	size_t block_size;
 	bool at_bot, at_eof, at_eot, finished, chained;
+	bool unmarked;		/* data accepted since the last tape mark */
+	struct timespec mtime;	/* the last accepted write or mark */
 };
+
+/* The most tape marks one MTWEOF may ask for. */
+#define DRV_MAX_WEOF 1000000
 
 struct drv;
 
@@ -37,30 +43,59 @@ void drv_free(struct drv *d);
 void drv_set_max_request(struct drv *d, size_t max_request);
 size_t drv_max_record(struct drv *d);
 
-/* One writer at a time: -EBUSY for a second one. */
+/* One writer at a time: -EBUSY for a second one. Waits for the release
+ * of a writer that was just closed; returns (once) a failure of the tape
+ * mark that release wrote. */
 int drv_open_writer(struct drv *d);
+/* An open for writing that was interrupted before it was used. */
 void drv_close_writer(struct drv *d);
+/* The last close of an open (FUSE release): for the writer, ends the
+ * tape file with a mark; a failure is kept for the next open. id names
+ * the open (see drv_mtop). */
+void drv_release(struct drv *d, uint64_t id, bool writer);
 /* One FUSE write request. off is the position inside the write() call the
  * kernel is splitting (the file is a stream): 0 starts a new write().
  * owner identifies the writing process's file table (FUSE lock_owner). */
 int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 	      uint64_t owner);
-/* close() of a descriptor of the writer: a tape mark if the closing owner
- * is the one that wrote records since the last mark; returns any earlier
- * transfer error. */
-int drv_flush(struct drv *d, uint64_t owner);
+/* Every close() of a descriptor: hands on a record the closing process
+ * wrote, waits until what was accepted has left reelfs and returns the
+ * transfer's error. Writes no mark (drv_release does). writer: the
+ * descriptor is open for writing. */
+int drv_flush(struct drv *d, uint64_t owner, uint64_t id, bool writer);
 /* Commits what is held and returns any sticky error. */
 int drv_sync(struct drv *d);
-int drv_mtop(struct drv *d, const struct mtop *op);
+/* id: a number unique to the open file description the ioctl came on
+ * (a rewind takes effect at its close unless `mt asf` follows it);
+ * writer: that open is the writer. */
+int drv_mtop(struct drv *d, const struct mtop *op, uint64_t id, bool writer);
 void drv_mtget(struct drv *d, struct mtget *out);
 void drv_mtpos(struct drv *d, struct mtpos *out);
 /* Ends the reel (and the rest of a chain we fed): publish, verify,
  * manifest. Idempotent; blocks until done. */
 int drv_finish(struct drv *d, const char *why);
 void drv_get_state(struct drv *d, struct drv_state *out);
-/* The drive's own sticky error sentence ("" when none). */
-void drv_last_error(struct drv *d, char *buf, size_t len);
+/* The drive's own sticky error sentence (true), or else the last refused
+ * operation's (false; "" when none). */
+bool drv_last_error(struct drv *d, char *buf, size_t len);
 /* Whether every reel this drive wrote was published (after finish). */
 bool drv_all_published(struct drv *d);
+/* A refused operation: logs the sentence, status shows it as last_error;
+ * the drive goes on (not sticky). */
+void drv_refuse(struct drv *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- stopping on a signal (main thread) ---- */
+/* Ends long loops (weof N) early; async to the workers. */
+void drv_request_stop(struct drv *d);
+/* Waits up to ms for the release of a writer whose descriptor was just
+ * closed; true when no writer is open any more. */
+bool drv_wait_release(struct drv *d, int ms);
+/* Whether a writer holds the tape open with data since its last mark;
+ * records: how many records (a held or partly filled one counts). */
+bool drv_writer_unmarked(struct drv *d, uint64_t *records);
+/* Ends the drive without publishing (the reel stays NAME.part); the
+ * volume was aborted by the caller. Workers must be stopped. */
+void drv_abandon(struct drv *d);
 
 #endif

@@ -10,12 +10,22 @@
  * status readers and MTIOCGET copy (marked "snap"), so `mt status` and
  * MOUNT/status never wait behind a blocked writer. Order: io, snap.
  * wlock guards only who holds the drive for writing (open/flush/release);
- * it is never held while taking another lock.
+ * it is never held while taking another lock. stop is atomic: set by the
+ * main thread on a signal, read by loops that hold io.
+ *
+ * One tape file per open file description, as st: the mark is written at
+ * release (the last close of the open, after every descriptor of it is
+ * gone), flush (every close) only syncs. The kernel sends release after
+ * close() returned, so an open for writing (or an mt operation from
+ * another descriptor) that follows a close waits for the release, which
+ * writes the mark before the writer is let go.
  */
 #ifndef REELFS_DRIVE_INT_H
 #define REELFS_DRIVE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include "drive.h"
 
@@ -24,10 +34,14 @@ struct drv {
 	char *next_path;	/* --next, or NULL */
 	size_t max_request;	/* largest request the kernel sends whole */
 
-	pthread_mutex_t wlock;	/* protects writer_open, writer_closing */
+	pthread_mutex_t wlock;	/* protects the writer_* fields */
 	pthread_cond_t wcond;	/* signalled when the writer is released */
 	bool writer_open;	/* wlock: a descriptor open for writing exists */
 	bool writer_closing;	/* wlock: one of its descriptors was closed */
+	bool writer_releasing;	/* wlock: its release is writing the mark */
+	int release_err;	/* wlock: the release's failure, for the next
+				 * open or mt operation (release cannot reply) */
+	atomic_bool stop;	/* a signal: long loops (weof N) end early */
 
 	pthread_mutex_t io;
 	struct tape_reblock *rb;/* io: fixed-block mode, NULL when variable */
@@ -46,6 +60,7 @@ struct drv {
 	int finish_rc;		/* io */
 	bool chain_ok;		/* io: the rest of the chain finished well */
 	bool dirty;		/* io: records since the last tape mark */
+	uint64_t rew_pending;	/* io: open id whose MTREW is not done yet */
 	uint64_t owner;		/* io: lock owner (process files) of the last write */
 	/* The server under this reel ran out of space (noticed by a record,
 	 * a mark, a poll or finish). Records get ENOSPC from then on; when
@@ -59,6 +74,9 @@ struct drv {
 	pthread_mutex_t snap;
 	int err;		/* snap: sticky drive error (0 none) */
 	char errmsg[512];	/* snap */
+	char note[512];		/* snap: the last refused operation */
+	bool unmarked;		/* snap: data accepted since the last mark */
+	struct timespec mtime;	/* snap: the last accepted write or mark */
 	struct drv_state st;	/* snap */
 };
 
@@ -73,6 +91,9 @@ int drv_finish_locked(struct drv *d, const char *why);	/* io held */
 int drv_emit(void *ctx, const void *rec, size_t len);	/* reblocker sink */
 void drv_fail_quiet(struct drv *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void drv_touch(struct drv *d);		/* snap taken inside */
+int drv_settle_rewind(struct drv *d);	/* io held */
+void drv_await_release(struct drv *d, int ms, bool bounded); /* wlock held */
 
 /* drive_loss.c, io held */
 bool drv_server_full(struct drv *d, bool log);

@@ -7,6 +7,7 @@
 #include "drive_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +20,10 @@ static const char *drv_op_name(int op)
 	case MTBSF: return "bsf";
 	case MTFSR: return "fsr";
 	case MTBSR: return "bsr";
-	case MTEOM: return "eom";
+	case MTFSFM: return "fsfm";
+	case MTBSFM: return "bsfm";
+	case MTFSS: return "fss";
+	case MTBSS: return "bss";
 	case MTERASE: return "erase";
 	case MTRETEN: return "retension";
 	case MTSEEK: return "seek";
@@ -32,10 +36,67 @@ static const char *drv_op_name(int op)
 	}
 }
 
-int drv_mtop(struct drv *d, const struct mtop *op)
+/* Operations that space over tape files or records. */
+static bool drv_is_space_op(int op)
 {
-	pthread_mutex_lock(&d->io);
+	return op == MTFSF || op == MTFSFM || op == MTFSR || op == MTBSF ||
+	       op == MTBSFM || op == MTBSR || op == MTFSS || op == MTBSS;
+}
+
+/* mt-st's `asf N` is MTREW then MTFSF N on the same descriptor; it must
+ * be refused before the rewind finishes the volume. So a rewind takes
+ * effect at the close of its open, or at the next operation that is not
+ * a forward space from that open (drv_settle_rewind). io held. */
+static int drv_rewind(struct drv *d, uint64_t id)
+{
+	if (d->finish_done)
+		return d->finish_rc;
+	/* What can fail before publishing fails here, as on a drive that
+	 * writes its buffer out before it rewinds. */
+	int rc = drv_gate(d);
+	if (!rc)
+		rc = drv_drain(d);
+	if (!rc && drv_sync_upload(d) == -EIO)
+		rc = -EIO;
+	if (!rc)
+		d->rew_pending = id;
+	return rc;
+}
+
+int drv_mtop(struct drv *d, const struct mtop *op, uint64_t id, bool writer)
+{
 	int rc = 0;
+	pthread_mutex_lock(&d->wlock);
+	if (!writer) {
+		/* `mt weof` right after the writer's close: its release
+		 * writes the writer's mark first. */
+		drv_await_release(d, 2000, false);
+	}
+	rc = d->release_err;
+	d->release_err = 0;
+	pthread_mutex_unlock(&d->wlock);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&d->io);
+	if (d->rew_pending && d->rew_pending == id && drv_is_space_op(op->mt_op)) {
+		d->rew_pending = 0;
+		if (op->mt_op == MTFSF)
+			drv_refuse(d, "mt asf %d (rewind, then space forward over "
+				   "%d tape files) is not supported by this "
+				   "write-only drive; nothing was done: the volume "
+				   "was not rewound and stays open for writing.",
+				   op->mt_count, op->mt_count);
+		else
+			drv_refuse(d, "mt %s after a rewind is not supported by "
+				   "this write-only drive; nothing was done: the "
+				   "volume was not rewound and stays open for "
+				   "writing.", drv_op_name(op->mt_op));
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((op->mt_op != MTREW || d->rew_pending != id) &&
+	    (rc = drv_settle_rewind(d)) != 0)
+		goto out;
 	switch (op->mt_op) {
 	case MTNOP:
 		/* As st flushes its buffer on MTNOP: hand on a held record,
@@ -47,14 +108,34 @@ int drv_mtop(struct drv *d, const struct mtop *op)
 		if (!rc)
 			rc = drv_sticky(d);
 		break;
+	case MTEOM:
+		/* A write-only drive is always at the end of its data. */
+		if (!(rc = drv_gate(d)))
+			rc = drv_commit_held(d);
+		break;
 	case MTWEOF:
 #ifdef MTWEOFI
 	case MTWEOFI:
 #endif
+		if (op->mt_count < 0 || op->mt_count > DRV_MAX_WEOF) {
+			drv_refuse(d, "mt weof %d refused: the count must be 0 to "
+				   "%d tape marks; nothing was written.",
+				   op->mt_count, DRV_MAX_WEOF);
+			rc = -EINVAL;
+			break;
+		}
 		if ((rc = drv_gate(d)) || (rc = drv_drain(d)))
 			break;
-		for (int i = 0; i < op->mt_count && !rc; i++)
+		for (int i = 0; i < op->mt_count && !rc; i++) {
+			if (atomic_load(&d->stop)) {
+				drv_refuse(d, "mt weof %d stopped after %d tape "
+					   "marks: reelfs is stopping on a signal.",
+					   op->mt_count, i);
+				rc = -EIO;
+				break;
+			}
 			rc = drv_put_mark(d);
+		}
 		/* A drive writes filemarks synchronously: the buffer goes to
 		 * the medium first. The next reel does that itself. */
 		if (!rc && d->chain_fd < 0) {
@@ -70,9 +151,9 @@ int drv_mtop(struct drv *d, const struct mtop *op)
 			break;
 		size_t n = (size_t)op->mt_count;
 		if (op->mt_count < 0 || n > drv_max_record(d)) {
-			rlog(RLOG_ERR, "setblk %d refused: the block size must be "
-			     "0 (variable) up to %zu bytes.", op->mt_count,
-			     drv_max_record(d));
+			drv_refuse(d, "mt setblk %d refused: the block size must "
+				   "be 0 (variable) up to %zu bytes.", op->mt_count,
+				   drv_max_record(d));
 			rc = -EINVAL;
 			break;
 		}
@@ -86,16 +167,19 @@ int drv_mtop(struct drv *d, const struct mtop *op)
 		break;
 	}
 	case MTREW:
+		rc = drv_rewind(d, id);
+		break;
 	case MTOFFL:
 	case MTUNLOAD:
-		rc = drv_finish_locked(d, op->mt_op == MTREW ? "rewind" : "unload");
+		rc = drv_finish_locked(d, "unload");
 		break;
 	default:
-		rlog(RLOG_ERR, "mt %s (operation %d) is not supported by a "
-		     "streamed tape; nothing was done.", drv_op_name(op->mt_op),
-		     op->mt_op);
+		drv_refuse(d, "mt %s (operation %d) is not supported by a "
+			   "streamed tape; nothing was done.",
+			   drv_op_name(op->mt_op), op->mt_op);
 		rc = -EINVAL;
 	}
+out:
 	pthread_mutex_unlock(&d->io);
 	return rc;
 }
@@ -138,9 +222,11 @@ void drv_mtpos(struct drv *d, struct mtpos *p)
 	p->mt_blkno = (long)(s.blocks + s.fileno);
 }
 
-void drv_last_error(struct drv *d, char *buf, size_t len)
+bool drv_last_error(struct drv *d, char *buf, size_t len)
 {
 	pthread_mutex_lock(&d->snap);
-	snprintf(buf, len, "%s", d->errmsg);
+	bool sticky = d->err != 0;
+	snprintf(buf, len, "%s", sticky ? d->errmsg : d->note);
 	pthread_mutex_unlock(&d->snap);
+	return sticky;
 }

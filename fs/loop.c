@@ -11,9 +11,11 @@
  * while `status` and `mt status` must still be answered.
  *
  * Workers block every signal; the calling thread waits on a semaphore and
- * is the one that takes SIGINT/SIGTERM (libfuse's handlers mark the
- * session exited). Workers can only be cancelled while waiting for a
- * request, never while processing one, so no request is cut in half.
+ * is the one that takes SIGINT/SIGTERM: the handler (main.c) posts it
+ * through rfs_loop_wake, and before_stop runs while the workers still
+ * serve (a release on its way can still be processed). Workers can only
+ * be cancelled while waiting for a request, never while processing one,
+ * so no request is cut in half.
  */
 #include "loop.h"
 
@@ -34,6 +36,16 @@ struct rfs_pool {
 	int error;		/* first receive error, negative errno */
 	pthread_mutex_t lock;	/* protects error */
 };
+
+/* The running loop's semaphore, for rfs_loop_wake (a signal handler). */
+static sem_t *volatile rfs_wake_sem;
+
+void rfs_loop_wake(void)
+{
+	sem_t *s = rfs_wake_sem;
+	if (s)
+		sem_post(s);	/* async-signal-safe */
+}
 
 static void rfs_free_buf(void *p)
 {
@@ -72,7 +84,8 @@ static void *rfs_worker(void *arg)
 	return NULL;
 }
 
-int rfs_loop(struct fuse_session *se, int nthreads)
+int rfs_loop(struct fuse_session *se, int nthreads,
+	     void (*before_stop)(void *arg), void *arg)
 {
 	struct rfs_pool pool = { .se = se };
 	pthread_t tid[RFS_MAX_THREADS];
@@ -96,14 +109,17 @@ int rfs_loop(struct fuse_session *se, int nthreads)
 			break;
 		}
 	}
+	rfs_wake_sem = &pool.done;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
-	/* Wait for unmount (a worker posts) or a signal (EINTR; the handler
-	 * marked the session exited). */
+	/* Wait for unmount (a worker posts) or a signal (its handler posts;
+	 * EINTR otherwise). */
 	while (n > 0 && !fuse_session_exited(se)) {
 		if (sem_wait(&pool.done) == 0)
 			break;
 	}
+	if (before_stop)
+		before_stop(arg);
 	fuse_session_exit(se);
 	for (int i = 0; i < n; i++)
 		pthread_cancel(tid[i]);	/* takes effect only in a receive */
@@ -111,6 +127,9 @@ int rfs_loop(struct fuse_session *se, int nthreads)
 		pthread_join(tid[i], NULL);
 	if (!rc)
 		rc = pool.error;
+	pthread_sigmask(SIG_BLOCK, &all, &old);	/* no handler posts now */
+	rfs_wake_sem = NULL;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	sem_destroy(&pool.done);
 	pthread_mutex_destroy(&pool.lock);
 	return rc;

@@ -7,9 +7,13 @@
 
 #include <fuse_lowlevel.h>
 
-/* Serves requests with nthreads workers until unmount or a signal
- * (fuse_set_signal_handlers must be installed; the calling thread only
- * waits). Returns 0 or a negative errno. */
-int rfs_loop(struct fuse_session *se, int nthreads);
+/* Serves requests with nthreads workers until unmount or rfs_loop_wake
+ * (the calling thread only waits). Then calls before_stop(arg) while the
+ * workers still serve (so a signal handler's decision can wait for a
+ * release on its way), and stops them. Returns 0 or a negative errno. */
+int rfs_loop(struct fuse_session *se, int nthreads,
+	     void (*before_stop)(void *arg), void *arg);
+/* Async-signal-safe: makes the running rfs_loop wake up and stop. */
+void rfs_loop_wake(void);
 
 #endif

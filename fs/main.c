@@ -35,6 +35,108 @@
 #include "ops.h"
 #include "options.h"
 
+/* Descriptors inherited from whoever started us (tar's TAR_FD pipe, a
+ * script's) are closed first thing, before any thread: a daemon that kept
+ * a pipe's write end open would keep its reader waiting forever. Only
+ * 0-2 stay, and a mount point passed as /dev/fd/N. */
+static void rfs_close_inherited(int argc, char **argv)
+{
+	unsigned keep = 0;
+	for (int i = 1; i < argc; i++) {
+		unsigned n;
+		char c;
+		if (sscanf(argv[i], "/dev/fd/%u%c", &n, &c) == 1 && n > 2)
+			keep = n;
+	}
+	if (keep) {
+		if (keep > 3)
+			close_range(3, keep - 1, 0);
+		close_range(keep + 1, ~0U, 0);
+	} else {
+		close_range(3, ~0U, 0);
+	}
+}
+
+/* Why the mount point cannot be used, before anything is set up (a
+ * regular file would give an unusable mount that publishes an empty
+ * "complete" image). 0 when it is a directory. */
+static int rfs_check_mountpoint(const char *mp)
+{
+	struct stat st;
+	if (strncmp(mp, "/dev/fd/", 8) == 0)
+		return 0;
+	if (stat(mp, &st) < 0) {
+		rlog(RLOG_ERR, "the mount point %s cannot be used (%s); nothing "
+		     "was mounted.", mp, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		rlog(RLOG_ERR, "the mount point %s is not a directory; mount "
+		     "reelfs on an empty directory. Nothing was mounted.", mp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The signal that stops the daemon (0: none yet), and what the main
+ * thread decides about it before the workers stop. */
+static volatile sig_atomic_t rfs_signalled;
+static struct fuse_session *volatile rfs_single_se;	/* -s: no pool */
+
+static void rfs_on_signal(int sig)
+{
+	rfs_signalled = sig;
+	if (rfs_single_se)
+		fuse_session_exit(rfs_single_se);
+	else
+		rfs_loop_wake();
+}
+
+static int rfs_set_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = rfs_on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0) {
+		rlog(RLOG_ERR, "cannot install the signal handlers: %s.",
+		     strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct rfs_stop {
+	struct vol *vol;
+	struct drv *drv;
+	bool abandoned;		/* interrupted: the reel stays NAME.part */
+};
+
+/* A signal while a writer holds the tape with records since its last
+ * mark must not publish what is, to its writer, an unfinished archive.
+ * A writer that has just closed gets its release (and mark) first. */
+static void rfs_before_stop(void *arg)
+{
+	struct rfs_stop *s = arg;
+	int sig = rfs_signalled;
+	if (!sig)
+		return;		/* unmounted */
+	drv_request_stop(s->drv);
+	drv_wait_release(s->drv, 2000);
+	uint64_t n;
+	if (!drv_writer_unmarked(s->drv, &n))
+		return;
+	char *base = xfer_url_basename(vol_url(s->vol));
+	rlog(RLOG_ERR, "%s: interrupted (%s) while a writer had the tape open "
+	     "with %" PRIu64 " record%s since the last tape mark; the reel "
+	     "stays %s.part and is not published.", vol_url(s->vol),
+	     strsignal(sig), n, n == 1 ? "" : "s", base ? base : "NAME");
+	free(base);
+	vol_abort(s->vol);
+	s->abandoned = true;
+}
+
 /* Child to parent through the pipe. */
 enum { READY_OK = 'k', READY_FAIL = 'f' };
 
@@ -199,6 +301,7 @@ int main(int argc, char **argv)
 	bool mounted = false;	/* served: finish the volume on the way out */
 	char err[XFER_ERRLEN] = "";
 
+	rfs_close_inherited(argc, argv);
 	memset(&o, 0, sizeof(o));
 	memset(&fo, 0, sizeof(fo));
 	rlog_set_program("reelfs");
@@ -224,6 +327,8 @@ int main(int argc, char **argv)
 		     "URL MOUNTPOINT.");
 		goto out_cmdline;
 	}
+	if (rfs_check_mountpoint(fo.mountpoint) < 0)
+		goto out_cmdline;
 	if (o.xfer.debug != XFER_DEBUG_NONE)
 		rlog_set_level(RLOG_DEBUG);
 
@@ -275,6 +380,11 @@ int main(int argc, char **argv)
 	}
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
+	/* Ours replace libfuse's exit handlers (SIGPIPE stays ignored). */
+	if (fo.singlethread)
+		rfs_single_se = se;
+	if (rfs_set_signals() < 0)
+		goto out_signals;
 	if (fuse_session_mount(se, fo.mountpoint) != 0) {
 		rlog(RLOG_ERR, "mounting on %s failed; nothing was mounted.",
 		     fo.mountpoint);
@@ -291,13 +401,17 @@ int main(int argc, char **argv)
 		rfs_detach();
 
 	int lrc;
+	struct rfs_stop stop = { .vol = vol, .drv = drv };
 	if (fo.singlethread) {
 		lrc = fuse_session_loop(se);
+		rfs_before_stop(&stop);
 	} else {
 		/* A fixed pool, not fuse_session_loop_mt: see loop.c. One
 		 * writer, plus status and mt while it waits on the upload. */
-		lrc = rfs_loop(se, 4);
+		lrc = rfs_loop(se, 4, rfs_before_stop, &stop);
 	}
+	if (stop.abandoned)
+		drv_abandon(drv);
 	if (lrc < 0)
 		rlog(RLOG_WARN, "the FUSE loop ended with an error (%s).",
 		     strerror(-lrc));

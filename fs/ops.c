@@ -23,8 +23,20 @@
 
 enum { INO_ROOT = FUSE_ROOT_ID, INO_TAPE, INO_STATUS };
 
-/* fi->fh for tape: whether this descriptor is the writer. */
-enum { FH_READER = 1, FH_WRITER = 2 };
+/* fi->fh for tape: a number unique to the open (the drive ties a
+ * rewind to it), times 4, plus whether it is the writer. */
+enum { FH_READER = 1, FH_WRITER = 2, FH_KIND = 3 };
+static _Atomic uint64_t rfs_next_open = 1;
+
+static bool fh_writer(const struct fuse_file_info *fi)
+{
+	return (fi->fh & FH_KIND) == FH_WRITER;
+}
+
+static uint64_t fh_id(const struct fuse_file_info *fi)
+{
+	return fi->fh >> 2;
+}
 
 static struct rfs_ctx *ctx_of(fuse_req_t req)
 {
@@ -44,10 +56,21 @@ static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
 		return 0;
-	case INO_TAPE:
+	case INO_TAPE: {
+		/* The image bytes written so far, and the time of the last
+		 * write or mark: `ls -l` and `watch` show progress. */
+		struct vol_status vs;
+		struct drv_state ds;
+		vol_get_status(c->vol, &vs);
+		drv_get_state(c->drv, &ds);
 		st->st_mode = S_IFREG | 0600;
 		st->st_nlink = 1;
+		st->st_size = (off_t)vs.counts.image_bytes;
+		st->st_blocks = (blkcnt_t)((vs.counts.image_bytes + 511) / 512);
+		st->st_mtim = ds.mtime;
+		st->st_ctim = ds.mtime;
 		return 0;
+	}
 	case INO_STATUS:
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
@@ -104,7 +127,8 @@ static void rfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	rfs_stat(ctx_of(req), e.ino, &e.attr);
-	e.attr_timeout = 1.0;
+	/* tape's size and mtime move with every write: never cached. */
+	e.attr_timeout = e.ino == INO_TAPE ? 0.0 : 1.0;
 	e.entry_timeout = 1.0;
 	fuse_reply_entry(req, &e);
 }
@@ -118,7 +142,7 @@ static void rfs_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else
-		fuse_reply_attr(req, &st, 1.0);
+		fuse_reply_attr(req, &st, ino == INO_TAPE ? 0.0 : 1.0);
 }
 
 /* Truncation (O_TRUNC, ftruncate) is accepted and changes nothing, as on
@@ -198,7 +222,7 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			return;
 		}
 	}
-	fi->fh = writing ? FH_WRITER : FH_READER;
+	fi->fh = (rfs_next_open++ << 2) | (writing ? FH_WRITER : FH_READER);
 	fi->direct_io = 1;	/* one write() = one request, unsplit */
 	fi->nonseekable = 1;
 	if (rfs_reply_open_stream(req, fi) == -ENOENT && writing)
@@ -209,9 +233,11 @@ static void rfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	if (ino != INO_STATUS) {
-		rlog(RLOG_WARN, "reading a reelfs tape is not supported; read "
-		     "the image back with reel cat.");
-		fuse_reply_err(req, EINVAL);
+		struct rfs_ctx *c = ctx_of(req);
+		drv_refuse(c->drv, "reading the tape is not supported yet by "
+			   "this drive, which only writes; read the image back "
+			   "with `reel cat %s`.", vol_url(c->vol));
+		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
 	const char *text = (const char *)(uintptr_t)fi->fh;
@@ -248,7 +274,7 @@ static int rfs_errno(int rc)
 static void rfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		      size_t size, off_t off, struct fuse_file_info *fi)
 {
-	if (ino != INO_TAPE || fi->fh != FH_WRITER) {
+	if (ino != INO_TAPE || !fh_writer(fi)) {
 		fuse_reply_err(req, EBADF);
 		return;
 	}
@@ -259,13 +285,15 @@ static void rfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_write(req, size);
 }
 
-/* Every close() of every descriptor; the writer's writes a tape mark.
- * close() waits for this and returns its error. */
+/* Every close() of every descriptor: the writer's waits until its data
+ * went out and returns the transfer's error (close() waits for this);
+ * the tape mark comes at release. */
 static void rfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	int rc = 0;
-	if (ino == INO_TAPE && fi->fh == FH_WRITER)
-		rc = drv_flush(ctx_of(req)->drv, fi->lock_owner);
+	if (ino == INO_TAPE)
+		rc = drv_flush(ctx_of(req)->drv, fi->lock_owner, fh_id(fi),
+			       fh_writer(fi));
 	fuse_reply_err(req, rc ? rfs_errno(rc) : 0);
 }
 
@@ -274,8 +302,8 @@ static void rfs_release(fuse_req_t req, fuse_ino_t ino,
 {
 	if (ino == INO_STATUS)
 		free((void *)(uintptr_t)fi->fh);
-	else if (ino == INO_TAPE && fi->fh == FH_WRITER)
-		drv_close_writer(ctx_of(req)->drv);
+	else if (ino == INO_TAPE)
+		drv_release(ctx_of(req)->drv, fh_id(fi), fh_writer(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -309,7 +337,7 @@ static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			return;
 		}
 		memcpy(&op, in_buf, sizeof(op));
-		int rc = drv_mtop(d, &op);
+		int rc = drv_mtop(d, &op, fh_id(fi), fh_writer(fi));
 		if (rc)
 			fuse_reply_err(req, rfs_errno(rc));
 		else

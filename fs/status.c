@@ -17,7 +17,7 @@ char *rfs_status_render(struct vol *v, struct drv *d, size_t *len)
 	char derr[512];
 	vol_get_status(v, &vs);
 	drv_get_state(d, &ds);
-	drv_last_error(d, derr, sizeof(derr));
+	bool sticky = drv_last_error(d, derr, sizeof(derr));
 
 	char cap[32], rem[32];
 	if (vs.capacity) {
@@ -30,7 +30,13 @@ char *rfs_status_render(struct vol *v, struct drv *d, size_t *len)
 	const char *state = vol_state_name(vs.state);
 	if (ds.chained && !ds.finished)
 		state = "chained";
-	const char *err = derr[0] ? derr : vs.last_error;
+	/* A drive failure first; then the volume's own when it is full or
+	 * failed; then the last operation the drive refused. */
+	const char *err = vs.last_error;
+	bool vol_says = vs.last_error[0] &&
+			(vs.state == VOL_FULL || vs.state == VOL_FAILED);
+	if (sticky || (derr[0] && !vol_says))
+		err = derr;
 	char *out = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&out, &n);
