@@ -195,6 +195,11 @@ uint64_t tape_enc_finish_cost(const struct tape_enc *e)
 	return (2 - e->trailing_marks) * e->fmt->mark_cost;
 }
 
+uint64_t tape_enc_mark_cost(const struct tape_enc *e)
+{
+	return e->fmt->mark_cost;
+}
+
 const char *tape_enc_error(const struct tape_enc *e)
 {
 	return e->err[0] ? e->err : "no error";

@@ -83,6 +83,8 @@ void tape_enc_counts(const struct tape_enc *e, struct tape_counts *out);
 uint64_t tape_enc_record_cost(const struct tape_enc *e, size_t len);
 /* Image bytes finish() would still add. */
 uint64_t tape_enc_finish_cost(const struct tape_enc *e);
+/* Image bytes one tape mark adds. */
+uint64_t tape_enc_mark_cost(const struct tape_enc *e);
 const char *tape_enc_error(const struct tape_enc *e);
 void tape_enc_free(struct tape_enc *e);
 

@@ -307,11 +307,31 @@ int vol_record(struct vol *v, const void *data, size_t len)
 	return rc;
 }
 
+/* Whether one more tape mark fits below the capacity with the end of
+ * data after it (the mark itself may be part of that end); io_lock held. */
+static bool vol_mark_fits(struct vol *v)
+{
+	if (!v->capacity)
+		return true;
+	struct tape_counts k;
+	tape_enc_counts(v->enc, &k);
+	uint64_t mark = tape_enc_mark_cost(v->enc);
+	uint64_t fin = tape_enc_finish_cost(v->enc);
+	return k.image_bytes + (mark > fin ? mark : fin) <= v->capacity;
+}
+
 int vol_mark(struct vol *v)
 {
 	pthread_mutex_lock(&v->io_lock);
 	int rc = vol_gate(v, true);
-	if (!rc)
+	if (!rc && !vol_mark_fits(v)) {
+		/* Marks obey the capacity too: nothing is written. */
+		pthread_mutex_lock(&v->lock);
+		if (v->state == VOL_WRITING)
+			v->state = VOL_FULL;
+		pthread_mutex_unlock(&v->lock);
+		rc = -ENOSPC;
+	} else if (!rc)
 		rc = vol_after(v, tape_enc_mark(v->enc), "writing a tape mark");
 	pthread_mutex_unlock(&v->io_lock);
 	return rc;
