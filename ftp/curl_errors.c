@@ -9,6 +9,14 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+
+/* A refusal that names encryption: the server wants TLS first. */
+static bool wants_tls(const char *r)
+{
+	return strcasestr(r, "encrypt") || strcasestr(r, "TLS") ||
+	       strcasestr(r, "SSL");
+}
 
 static bool retryable(CURLcode res, long code)
 {
@@ -61,6 +69,14 @@ int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
 				    "(%s)", c->base, detail);
 		break;
 	case CURLE_LOGIN_DENIED:
+		/* vsftpd's force_local_logins_ssl: "530 Non-anonymous sessions
+		 * must use encryption." Not a wrong password. */
+		if ((code == 530 || code == 534 || code == 550) && !c->ftps &&
+		    c->tls != XFER_TLS_REQUIRE && wants_tls(c->reply))
+			return xerr(err, errlen, -EACCES, "the server requires TLS "
+				    "before it accepts a login (\"%s\"): use "
+				    "--tls=require, or an ftps:// URL if it speaks "
+				    "TLS from the first byte", c->reply);
 		if (code == 530)
 			return xerr(err, errlen, -EACCES, "login refused (530) for "
 				    "user \"%s\"", c->user ? c->user : "anonymous");
@@ -72,6 +88,10 @@ int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
 		if (c->mkdir)
 			return xerr(err, errlen, -EACCES, "cannot create the directory "
 				    "\"%s\"%s", c->dir_display, said);
+		if (strcasestr(c->reply, "denied") || strcasestr(c->reply, "ermission"))
+			return xerr(err, errlen, -EACCES, "the server refused to "
+				    "enter the directory \"%s\"%s", c->dir_display,
+				    said);
 		return xerr(err, errlen, -ENOENT, "no such directory \"%s\" (%ld)%s; "
 			    "--mkdir creates it", c->dir_display, code, said);
 	case CURLE_USE_SSL_FAILED:

@@ -11,6 +11,8 @@
 
 #include <curl/curl.h>
 
+#define CS_CAP_MAX 4
+
 struct cs {
 	CURL *h;
 	struct curl_slist *quote;	/* commands of the current operation */
@@ -48,6 +50,13 @@ struct cs {
 	int cb_rc;
 	char *lbuf;		/* listing being received */
 	size_t llen, lcap;
+
+	/* Replies to our own control commands (cs_command): the debug
+	 * callback pairs each command sent with the reply that follows. */
+	const char *const *cap_cmds;	/* NULL: not capturing */
+	int cap_n, cap_at;		/* cap_at: index sent last, or -1 */
+	char cap_reply[CS_CAP_MAX][256];	/* final line ("213 12") */
+	char cap_fact[CS_CAP_MAX][512];	/* MLST's " facts; name" line */
 };
 
 /* Drops the connections; with catch, first reads a reply the server sent
@@ -62,6 +71,13 @@ int cs_setup_file(struct cs *c, const char *name);
  * new connection may help, -ENOSPC when the server is full. */
 int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
 	     size_t errlen);
+/* Runs up to CS_CAP_MAX FTP commands on the control connection after
+ * changing to the directory; a refusal does not fail the operation (each
+ * command's reply is left in c->cap_reply[i], "" when none came). */
+int cs_command(struct cs *c, const char *const *cmds, int n, char *err,
+	       size_t errlen);
+/* Capture hook for the debug callback: t is CURLINFO_HEADER_IN/OUT. */
+void cs_capture(struct cs *c, curl_infotype t, const char *line, size_t l);
 int cs_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
 	    char *err, size_t errlen);
 int cs_rename(void *st, const char *from, const char *to, bool replace,

@@ -58,6 +58,20 @@ static int on_debug(CURL *h, curl_infotype t, char *data, size_t n, void *ctx)
 		tag = ">";
 	else
 		return 0;
+	if (c->cap_cmds && t != CURLINFO_TEXT) {
+		const char *d = data;
+		size_t left = n;
+		while (left) {
+			const char *nl = memchr(d, '\n', left);
+			size_t l = nl ? (size_t)(nl - d) : left;
+			size_t adv = nl ? l + 1 : l;
+			cs_capture(c, t, d, l);
+			d += adv;
+			left -= adv;
+		}
+	}
+	if (c->debug == XFER_DEBUG_NONE)
+		return 0;
 	while (n) {
 		const char *nl = memchr(data, '\n', n);
 		size_t l = nl ? (size_t)(nl - data) : n, adv = nl ? l + 1 : l;
@@ -174,11 +188,13 @@ int cs_setup(struct cs *c, const char *path)
 	if (c->mkdir)
 		curl_easy_setopt(h, CURLOPT_FTP_CREATE_MISSING_DIRS,
 				 (long)CURLFTP_CREATE_DIR_RETRY);
-	if (c->debug != XFER_DEBUG_NONE) {
+	/* The debug callback also pairs our commands with their replies
+	 * (cs_command turns VERBOSE on for that); it logs only with debug. */
+	c->cap_cmds = NULL;
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
+	if (c->debug != XFER_DEBUG_NONE)
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
-		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
-		curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
-	}
 	return 0;
 }
 

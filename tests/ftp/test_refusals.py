@@ -1,0 +1,164 @@
+"""Issue 8, points 6, 7 and 11: servers that refuse things.
+
+6. ProFTPD as Debian ships it (AllowStoreRestart off) answers 451 to a
+   resume: with every byte still held the upload starts again from byte 0;
+   otherwise it fails with a sentence that is true (what the server holds).
+7. A refused SIZE (ProFTPD's <Limit SIZE> 550, aioftp-like 502) is not
+   absence: --overwrite=never still sees an existing file and publishing
+   works (MLST, else the directory listing); messages name the refusal.
+11. vsftpd's "530 Non-anonymous sessions must use encryption" says the
+   server wants TLS and how to ask for it, not "login refused".
+Real ProFTPD (tests/lib/shipped.py), vsftpd and pyftpdlib on 127.0.0.1.
+"""
+import subprocess
+import threading
+import time
+
+import pytest
+
+import shipped
+from ftphelp import driver, file_sha, send, stream
+from need import need_root, need_tool
+from servers import FaultFtpd, Vsftpd
+
+MiB = 1 << 20
+
+
+def proftpd(tmp_path, **kw):
+    need_root()
+    shipped.need(shipped.ProFTPD)
+    return shipped.ProFTPD(tmp_path / "srv", **kw)
+
+
+def _wait(cond, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def send_with_session_kill(srv, name, size, kill_at, args=(), seed=61):
+    """Runs xfer_send, feeding it up to kill_at + 1 MiB bytes, then kills
+    the server's live sessions once NAME.part holds kill_at bytes, then
+    feeds the rest. Returns (rc, stderr, sha of what was sent)."""
+    import hashlib
+    p = subprocess.Popen([driver("xfer_send"), srv.url + name, *args],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=srv.env())
+    out = {}
+    th = [threading.Thread(target=lambda: out.update(o=p.stdout.read())),
+          threading.Thread(target=lambda: out.update(e=p.stderr.read()))]
+    for t in th:
+        t.start()
+    h = hashlib.sha256()
+    part = srv.root / (name + ".part")
+    fed, killed = 0, False
+    try:
+        for chunk in stream(seed, size):
+            h.update(chunk)
+            try:
+                p.stdin.write(chunk)
+                p.stdin.flush()
+            except BrokenPipeError:
+                break
+            fed += len(chunk)
+            if not killed and fed >= kill_at + MiB:
+                _wait(lambda: part.exists() and
+                      part.stat().st_size >= kill_at,
+                      "%s never reached %d bytes" % (part, kill_at))
+                assert srv.kill_sessions() >= 1
+                killed = True
+        try:
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+        rc = p.wait(300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        for t in th:
+            t.join()
+    return rc, out["e"].decode(errors="replace"), h.hexdigest()
+
+
+def test_proftpd_rest_refused_starts_again_from_zero(tmp_path):
+    with proftpd(tmp_path) as srv:
+        rc, err, sha = send_with_session_kill(srv, "a.tap", 16 * MiB, 4 * MiB)
+        assert rc == 0, err
+        assert "refused to resume a.tap.part" in err, err
+        assert "Append/Restart not permitted" in err, err
+        assert "starts again from byte 0" in err, err
+        assert file_sha(srv.root / "a.tap") == sha
+        assert not (srv.root / "a.tap.part").exists()
+
+
+def test_proftpd_rest_refused_beyond_window_true_sentence(tmp_path):
+    with proftpd(tmp_path) as srv:
+        rc, err, sha = send_with_session_kill(
+            srv, "b.tap", 24 * MiB, 12 * MiB,
+            args=["--buffer", "8M", "--replay", "4M"])
+        assert rc == 1, err
+        assert "refused to resume b.tap.part" in err, err
+        assert "cannot start again from byte 0" in err, err
+        held = (srv.root / "b.tap.part").stat().st_size
+        assert "%d bytes are safe on the server in b.tap.part" % held in err
+        assert not (srv.root / "b.tap").exists()
+
+
+def test_proftpd_size_refused_is_not_absence(tmp_path):
+    with proftpd(tmp_path, limit_size=True) as srv:
+        r = send(srv.url + "s.tap", size=3 * MiB + 7, seed=62, env=srv.env())
+        assert r.rc == 0, r
+        assert file_sha(srv.root / "s.tap") == r.sha
+        # --overwrite=never sees it although SIZE is refused
+        r2 = send(srv.url + "s.tap", size=100, seed=63, env=srv.env())
+        assert r2.rc == 1, r2
+        assert "already exists (%d bytes" % (3 * MiB + 7) in r2.err, r2.err
+        assert file_sha(srv.root / "s.tap") == r.sha
+        r3 = send(srv.url + "s.tap", ["--overwrite=always"], size=1000,
+                  seed=64, env=srv.env())
+        assert r3.rc == 0, r3
+        assert file_sha(srv.root / "s.tap") == r3.sha
+
+
+@pytest.mark.parametrize("refuse", ["SIZE=550", "SIZE=502,MLST=502"])
+def test_pyftpdlib_size_refused(tmp_path, refuse):
+    with FaultFtpd(tmp_path / "srv", extra=["--refuse", refuse]) as srv:
+        r = send(srv.url + "t.tap", size=2 * MiB + 3, seed=65, env=srv.env())
+        assert r.rc == 0, r
+        assert file_sha(srv.root / "t.tap") == r.sha
+        assert "refusing SIZE" in srv.log.read_text()
+        r2 = send(srv.url + "t.tap", size=10, seed=66, env=srv.env())
+        assert r2.rc == 1, r2
+        assert "already exists (%d bytes" % (2 * MiB + 3) in r2.err, r2.err
+
+
+def test_pyftpdlib_size_refused_messages_name_the_refusal(tmp_path):
+    """SIZE, MLST and the listing all refused: the message quotes the
+    refusals, not some other line of the dialogue."""
+    with FaultFtpd(tmp_path / "srv",
+                   extra=["--refuse", "SIZE=502,MLST=502,MLSD=550,LIST=550"]) as srv:
+        r = send(srv.url + "u.tap", size=10, env=srv.env())
+        assert r.rc == 1, r
+        assert 'the server refused SIZE ("502 Command not implemented.")' \
+            in r.err, r.err
+        assert 'MLST ("502' in r.err, r.err
+        assert "listing the directory to find u.tap failed" in r.err, r.err
+
+
+def test_vsftpd_wants_tls(tmp_path):
+    need_root()
+    need_tool("vsftpd")
+    need_tool("openssl")
+    with Vsftpd(tmp_path / "srv", tls=True, tls_mode="explicit") as srv:
+        t0 = time.monotonic()
+        r = send(srv.url + "x.tap", size=10, env=srv.env())
+        assert r.rc == 1, r
+        assert "requires TLS" in r.err and "--tls=require" in r.err, r.err
+        assert "Non-anonymous sessions must use encryption" in r.err, r.err
+        assert "login refused" not in r.err, r.err
+        assert time.monotonic() - t0 < 5
+        r = send(srv.url + "x.tap", ["--tls=require", "--cacert", srv.cacert],
+                 size=10, env=srv.env())
+        assert r.rc == 0, r
