@@ -2,16 +2,21 @@
  * chain.c - the hand-over to the next reel of a storeset (--next=PATH):
  * once this reel is full, records go to PATH with write(2) and tape marks
  * as MTWEOF ioctls; at the end an MTOFFL finishes the rest of the chain.
- * PATH is usually another reelfs mount's tape, but any tape file works.
+ * PATH is another reelfs mount's tape (options.c checks it at mount).
+ * Before the first record it goes there, the hand-over (chain.h) tells
+ * the next drive which storeset it continues, so the chain carries one
+ * storeset id and consecutive reel numbers without any options.
  *
  * It must never report a record as written that PATH did not take whole.
  * All functions run with the drive's io lock held.
  */
 #include "drive_int.h"
+#include "chain.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -35,6 +40,100 @@ int drv_chain_open(struct drv *d)
 	rlog(RLOG_INFO, "%s is full; continuing on the next reel %s.",
 	     vol_url(d->vol), d->next_path);
 	return 0;
+}
+
+/* Tells the next reel which storeset it continues and learns its URL
+ * (for this reel's manifest); io held. A tape that does not know the
+ * hand-over (ENOTTY) only costs the links; one that refuses it (it was
+ * written to already) must not take our records. */
+static int drv_chain_hello(struct drv *d)
+{
+	struct rfs_chain_hello *h = calloc(1, sizeof(*h));
+	if (!h) {
+		drv_fail(d, -EIO, "out of memory handing over to the next reel "
+			 "%s; the record was not written.", d->next_path);
+		return -EIO;
+	}
+	h->magic = RFS_CHAIN_MAGIC;
+	unsigned reel = vol_reel(d->vol);
+	h->reel = reel < UINT32_MAX ? reel + 1 : 0;
+	vol_get_storeset(d->vol, h->storeset, sizeof(h->storeset));
+	snprintf(h->prev, sizeof(h->prev), "%s", vol_url(d->vol));
+	int rc = 0;
+	if (ioctl(d->chain_fd, RFS_IOC_CHAIN, h) == 0) {
+		h->url[sizeof(h->url) - 1] = '\0';
+		if (h->url[0] && vol_set_next_url(d->vol, h->url) < 0)
+			rlog(RLOG_WARN, "out of memory: the manifest of %s will "
+			     "not name its next reel.", vol_url(d->vol));
+	} else if (errno == ENOTTY || errno == EINVAL || errno == ENOSYS) {
+		rlog(RLOG_WARN, "the next reel %s is not a reelfs drive, so the "
+		     "manifests cannot link the two reels.", d->next_path);
+	} else {
+		int e = errno;
+		drv_fail(d, -EIO, "the next reel %s refused to continue the "
+			 "storeset of %s (%s; see its messages); the record "
+			 "was not written.", d->next_path, vol_url(d->vol),
+			 strerror(e));
+		rc = -EIO;
+	}
+	free(h);
+	return rc;
+}
+
+/* This reel is full: hands over to the next reel, then publishes this
+ * one at once (its manifest names the next reel). io held. */
+int drv_chain_spill(struct drv *d)
+{
+	int rc = drv_chain_open(d);
+	if (rc < 0)
+		return rc;
+	rc = drv_chain_hello(d);
+	if (rc == 0 && (rc = vol_finish(d->vol)) < 0)
+		drv_fail(d, -EIO, "%s", vol_error(d->vol));
+	if (rc < 0) {
+		close(d->chain_fd);	/* nothing went there */
+		d->chain_fd = -1;
+		pthread_mutex_lock(&d->snap);
+		d->st.chained = false;
+		pthread_mutex_unlock(&d->snap);
+		return -EIO;
+	}
+	rlog(RLOG_INFO, "%s is published.", vol_url(d->vol));
+	return 0;
+}
+
+/* The next reel's side of the hand-over (from ops.c): before anything was
+ * written here, take the storeset facts and answer with our URL. */
+int drv_chain_accept(struct drv *d, struct rfs_chain_hello *h)
+{
+	if (h->magic != RFS_CHAIN_MAGIC)
+		return -EINVAL;
+	h->storeset[sizeof(h->storeset) - 1] = '\0';
+	h->prev[sizeof(h->prev) - 1] = '\0';
+	pthread_mutex_lock(&d->io);
+	char err[1024] = "";
+	int rc;
+	if (d->has_held || d->chain_fd >= 0 || d->finish_done ||
+	    (d->rb && tape_reblock_pending(d->rb))) {
+		snprintf(err, sizeof(err), "%s has been written to already, so "
+			 "it cannot continue the storeset of %.300s",
+			 vol_url(d->vol), h->prev);
+		rc = -EBUSY;
+	} else {
+		rc = vol_join_storeset(d->vol, h->storeset, h->reel, h->prev,
+				       err, sizeof(err));
+	}
+	if (rc == 0) {
+		snprintf(h->url, sizeof(h->url), "%s", vol_url(d->vol));
+		char id[40];
+		vol_get_storeset(d->vol, id, sizeof(id));
+		rlog(RLOG_INFO, "%s continues storeset %s as reel %u after %s.",
+		     vol_url(d->vol), id, vol_reel(d->vol), h->prev);
+	} else {
+		rlog(RLOG_ERR, "%s; the reel before it was told so.", err);
+	}
+	pthread_mutex_unlock(&d->io);
+	return rc;
 }
 
 /* One record to the next reel; io held. Keeps ENOSPC (the chain is

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "reclimit.h"
 
 
 static void drv_set_errv(struct drv *d, int err, bool log, const char *fmt,
@@ -156,7 +157,7 @@ void drv_set_max_request(struct drv *d, size_t max_request)
  * kernel splits a write() into, up to this bound: it keeps the memory a
  * record can take within the configuration (the RSS target is the
  * transfer buffer + 16 MiB), whatever the format would allow. */
-#define DRV_JOIN_MAX (4u << 20)
+#define DRV_JOIN_MAX RFS_MAX_RECORD	/* reclimit.h */
 
 size_t drv_max_record(struct drv *d)
 {
@@ -166,17 +167,6 @@ size_t drv_max_record(struct drv *d)
 }
 
 /* ---- where records and marks go: this reel, then the chain ------------ */
-
-/* Finishes this reel because it is full, so it is published at once. */
-static int drv_publish_full_reel(struct drv *d)
-{
-	int rc = vol_finish(d->vol);
-	if (rc < 0)
-		drv_fail(d, -EIO, "%s", vol_error(d->vol));
-	else
-		rlog(RLOG_INFO, "%s is published.", vol_url(d->vol));
-	return rc;
-}
 
 /* A whole record to wherever the tape now continues; io held. */
 static int drv_put(struct drv *d, const void *rec, size_t len)
@@ -196,9 +186,8 @@ static int drv_put(struct drv *d, const void *rec, size_t len)
 		}
 		if (!d->next_path)
 			goto out;
-		if ((rc = drv_publish_full_reel(d)) < 0)
-			goto out;
-		if ((rc = drv_chain_open(d)) < 0)
+		/* Hands over (chain.c), then publishes this reel. */
+		if ((rc = drv_chain_spill(d)) < 0)
 			goto out;
 	}
 	rc = drv_chain_record(d, rec, len);

@@ -104,6 +104,7 @@ int drv_sync_upload(struct drv *d);	/* the same, after vol_sync */
 
 /* chain.c, io held */
 int drv_chain_open(struct drv *d);
+int drv_chain_spill(struct drv *d);	/* open, hand over, publish this reel */
 int drv_chain_record(struct drv *d, const void *rec, size_t len);
 int drv_chain_mark(struct drv *d);
 void drv_chain_finish(struct drv *d);

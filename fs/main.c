@@ -260,35 +260,6 @@ static int rfs_name_mount(struct fuse_args *args, const char *url)
 	return 0;
 }
 
-/* With --next pointing at another reelfs mount's tape, that mount's
- * status file names the next reel's URL, for the manifest. NULL when it
- * is not a reelfs mount (or says nothing). Caller frees. */
-static char *rfs_next_url(const char *next_path)
-{
-	char *dir = strdup(next_path);
-	if (!dir)
-		return NULL;
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/status", slash ? dir : ".");
-	free(dir);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char line[4096];
-	char *url = NULL;
-	while (!url && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "url: ", 5) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			url = strdup(line + 5);
-		}
-	}
-	fclose(f);
-	return url;
-}
-
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -339,8 +310,8 @@ int main(int argc, char **argv)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (o.next && !o.next_url)
-		o.next_url = rfs_next_url(o.next);
+	/* With --next, the manifest names the next reel only once this reel
+	 * spills into it (chain.c learns its URL then), unless --next-url. */
 	struct vol_config vc = {
 		.url = o.url,
 		.xfer = &o.xfer,

@@ -17,6 +17,7 @@
 #include <sys/mtio.h>
 #include <sys/stat.h>
 
+#include "chain.h"
 #include "fuseio.h"
 #include "log.h"
 #include "status.h"
@@ -352,6 +353,21 @@ static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		}
 		drv_mtget(d, &g);
 		fuse_reply_ioctl(req, 0, &g, sizeof(g));
+		return;
+	}
+	case RFS_IOC_CHAIN: {
+		/* The reel before this one in a --next chain (chain.h). */
+		struct rfs_chain_hello h;
+		if (in_bufsz < sizeof(h) || out_bufsz < sizeof(h)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		memcpy(&h, in_buf, sizeof(h));
+		int rc = drv_chain_accept(d, &h);
+		if (rc)
+			fuse_reply_err(req, rfs_errno(rc));
+		else
+			fuse_reply_ioctl(req, 0, &h, sizeof(h));
 		return;
 	}
 	case MTIOCPOS: {

@@ -8,13 +8,19 @@
 #include "options.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "log.h"
+#include "manifest.h"
+#include "reclimit.h"
 
 #define RFS_OPT(t, p) { t, offsetof(struct rfs_opts, p), 1 }
 #define RFS_BOTH(name, p) RFS_OPT(name "=%s", p), RFS_OPT("--" name "=%s", p)
@@ -29,8 +35,7 @@ static const struct fuse_opt rfs_opt_table[] = {
 	RFS_BOTH("storeset", storeset),
 	RFS_BOTH("prev", prev),
 	RFS_BOTH("next-url", next_url),
-	RFS_OPT("reel=%u", reel),
-	RFS_OPT("--reel=%u", reel),
+	RFS_BOTH("reel", reel_str),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -59,6 +64,8 @@ static int rfs_forward(struct rfs_opts *o, const char *kv)
 		o->errors++;
 		return -1;
 	}
+	if (rc == 0 && strcmp(key, "replay") == 0)
+		o->replay_given = 1;
 	return rc;
 }
 
@@ -142,6 +149,120 @@ static int rfs_join_values(struct fuse_args *args)
 	return 0;
 }
 
+/* A reel number: decimal, 1 to UINT_MAX (the manifest's range). */
+static int rfs_parse_reel(const char *s, unsigned *out)
+{
+	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 10)
+		return -EINVAL;
+	unsigned long long n = strtoull(s, NULL, 10);
+	if (n == 0 || n > UINT_MAX)
+		return -EINVAL;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* A storeset id goes into the manifest (at most 39 bytes) and into
+ * messages and listings: refuse one that would be cut, and control
+ * characters (C0, DEL, and C1 as UTF-8), which the manifest reader
+ * refuses too. */
+static int rfs_check_storeset(const char *id)
+{
+	size_t n = strlen(id);
+	const size_t max = sizeof(((struct tape_manifest *)0)->storeset) - 1;
+	if (n == 0 || n > max) {
+		rlog(RLOG_ERR, "--storeset=%.*s%s is %zu bytes; a storeset id is "
+		     "1 to %zu bytes (the manifest's field).", (int)(n > 60 ? 60 : n),
+		     id, n > 60 ? "..." : "", n, max);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id[i], c1 = (unsigned char)id[i + 1];
+		if (c < 0x20 || c == 0x7f || (c == 0xc2 && c1 >= 0x80 && c1 <= 0x9f)) {
+			rlog(RLOG_ERR, "--storeset holds a control character (byte "
+			     "%zu); give an id of printable characters.", i + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Whether dir is the mount point of a reelfs mount in /proc/mounts (its
+ * type fuse.reelfs). Mount points there escape space, tab, newline and
+ * backslash as \ooo octal. */
+static bool rfs_is_reelfs_mount(const char *dir)
+{
+	FILE *f = fopen("/proc/mounts", "re");
+	if (!f)
+		return false;
+	char line[8192];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		char *mp = sp + 1, *type = strchr(mp, ' ');
+		if (!type)
+			continue;
+		*type++ = '\0';
+		char *w = mp;
+		for (char *r = mp; *r; r++) {
+			if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' &&
+			    r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+				*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 +
+					      (r[3] - '0'));
+				r += 3;
+			} else {
+				*w++ = *r;
+			}
+		}
+		*w = '\0';
+		found = strcmp(mp, dir) == 0 &&
+			strncmp(type, "fuse.reelfs ", 12) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+#define RFS_FUSE_SUPER_MAGIC 0x65735546
+
+/* --next must be the tape of another reelfs mount, mounted already (the
+ * later reels are mounted first): the hand-over of the storeset and the
+ * chain's finishing need a reelfs drive there. */
+static int rfs_check_next(const char *path)
+{
+	const char *why = NULL;
+	char *real = realpath(path, NULL);
+	if (!real) {
+		rlog(RLOG_ERR, "--next=%s cannot be used: %s; mount the next reel "
+		     "first and give its MOUNTPOINT/tape.", path, strerror(errno));
+		return -EINVAL;
+	}
+	char *slash = strrchr(real, '/');
+	struct stat st;
+	struct statfs sf;
+	char status[PATH_MAX + 8];
+	*slash = '\0';
+	const char *dir = slash == real ? "/" : real;
+	snprintf(status, sizeof(status), "%s/status", dir);
+	if (strcmp(slash + 1, "tape") != 0)
+		why = "it is not named tape";
+	else if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		why = "it is not the regular file a reelfs tape is";
+	else if (statfs(dir, &sf) < 0 || sf.f_type != RFS_FUSE_SUPER_MAGIC ||
+		 !rfs_is_reelfs_mount(dir))
+		why = "its directory is not a reelfs mount";
+	else if (stat(status, &st) < 0 || !S_ISREG(st.st_mode))
+		why = "its directory has no status file";
+	free(real);
+	if (why) {
+		rlog(RLOG_ERR, "--next=%s is not the tape of a reelfs mount (%s); "
+		     "mount the next reel first and give its MOUNTPOINT/tape.",
+		     path, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 {
 	xfer_opts_init(&o->xfer);
@@ -175,11 +296,11 @@ int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 	}
 	uint64_t v = 0;
 	if (o->block_size_str) {
-		if (xfer_parse_size(o->block_size_str, &v) < 0 ||
-		    v > tape_format_max_record(o->format)) {
+		size_t max = rfs_max_record(o->format);
+		if (xfer_parse_size(o->block_size_str, &v) < 0 || v > max) {
 			rlog(RLOG_ERR, "--block-size=%s is not a size from 0 to %zu "
-			     "bytes.", o->block_size_str,
-			     tape_format_max_record(o->format));
+			     "bytes (the largest record for %s).",
+			     o->block_size_str, max, tape_format_name(o->format));
 			return -EINVAL;
 		}
 		o->block_size = (size_t)v;
@@ -192,8 +313,22 @@ int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 		}
 		o->capacity = v;
 	}
-	if (o->reel == 0)
-		o->reel = 1;
+	if (o->reel_str && rfs_parse_reel(o->reel_str, &o->reel) < 0) {
+		rlog(RLOG_ERR, "--reel=%s is not a reel number from 1 to %u.",
+		     o->reel_str, UINT_MAX);
+		return -EINVAL;
+	}
+	if (o->storeset && rfs_check_storeset(o->storeset) < 0)
+		return -EINVAL;
+	if (o->replay_given && o->xfer.replay_size >= o->xfer.buffer_size) {
+		rlog(RLOG_ERR, "--replay (%" PRIu64 " bytes) must be smaller than "
+		     "--buffer (%" PRIu64 " bytes): the replay window is kept "
+		     "inside the buffer; give a smaller --replay or a larger "
+		     "--buffer.", o->xfer.replay_size, o->xfer.buffer_size);
+		return -EINVAL;
+	}
+	if (o->next && rfs_check_next(o->next) < 0)
+		return -EINVAL;
 	return 0;
 }
 
@@ -207,6 +342,7 @@ void rfs_opts_free(struct rfs_opts *o)
 	free(o->storeset);
 	free(o->prev);
 	free(o->next_url);
+	free(o->reel_str);
 	xfer_opts_free(&o->xfer);
 }
 

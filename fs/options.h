@@ -22,11 +22,13 @@ struct rfs_opts {
 	char *storeset;
 	char *prev;
 	char *next_url;
-	unsigned reel;
+	char *reel_str;
 	int help;
 	int version;
 
 	/* Derived by rfs_opts_parse. */
+	unsigned reel;		/* 0 when not given */
+	int replay_given;	/* --replay was given (not the default) */
 	const struct tape_format *format;
 	size_t block_size;
 	uint64_t capacity;
@@ -35,7 +37,12 @@ struct rfs_opts {
 };
 
 /* Parses argv into o; args keeps what FUSE must see (mountpoint, -f, -d,
- * kernel -o options). Returns 0, or -EINVAL after logging one sentence. */
+ * kernel -o options). Returns 0, or -EINVAL after logging one sentence.
+ * Options that disagree are refused here, before anything is mounted: a
+ * record size over the largest record (reclimit.h), a storeset id the
+ * manifest would cut or that holds control characters, --replay not
+ * smaller than --buffer, a --next that is not a mounted reelfs tape, a
+ * number out of range. */
 int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args);
 void rfs_opts_free(struct rfs_opts *o);
 void rfs_opts_help(const char *prog);

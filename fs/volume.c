@@ -42,9 +42,7 @@
 
 struct vol {
 	/* Set at open, read-only afterwards. */
-	char *url, *prev_url, *next_url;
-	char storeset[40];
-	unsigned reel;
+	char *url;
 	uint64_t capacity;
 	const struct xfer_opts *xo;
 	const struct tape_format *format;
@@ -57,6 +55,14 @@ struct vol {
 	bool server_full;		/* io_lock: the sink saw -ENOSPC */
 
 	pthread_mutex_t lock;		/* short; see above */
+	/* The storeset facts: from the options, or from the reel before
+	 * this one in a --next chain (vol_join_storeset, before the first
+	 * record) and from the reel after it (vol_set_next_url). Given
+	 * options are kept; *_fixed says which were given. */
+	char *prev_url, *next_url;	/* lock */
+	char storeset[40];		/* lock */
+	unsigned reel;			/* lock */
+	bool storeset_fixed, reel_fixed, prev_fixed, next_fixed;
 	enum vol_state state;		/* lock */
 	int err;			/* lock: sticky, 0 when none */
 	char errmsg[XFER_ERRLEN];	/* lock */
@@ -164,6 +170,10 @@ struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen)
 	v->xo = c->xfer;
 	v->capacity = c->capacity;
 	v->reel = c->reel ? c->reel : 1;
+	v->reel_fixed = c->reel != 0;
+	v->prev_fixed = c->prev_url != NULL;
+	v->next_fixed = c->next_url != NULL;
+	v->storeset_fixed = c->storeset_id && *c->storeset_id;
 	v->url = strdup(c->url);
 	v->prev_url = vol_strdup_display(c->prev_url);
 	v->next_url = vol_strdup_display(c->next_url);
@@ -348,11 +358,14 @@ static int vol_publish_manifest(struct vol *v, char *err, size_t errlen)
 	pthread_mutex_lock(&v->lock);
 	m.start = v->start;
 	m.end = v->end;
-	pthread_mutex_unlock(&v->lock);
 	snprintf(m.storeset, sizeof(m.storeset), "%s", v->storeset);
 	m.reel = v->reel;
-	m.prev_url = v->prev_url;	/* borrowed; never freed through m */
+	/* Borrowed, never freed through m: they change only before the
+	 * first record (prev) or before this reel is finished (next), and
+	 * finish runs under io_lock like this. */
+	m.prev_url = v->prev_url;
 	m.next_url = v->next_url;
+	pthread_mutex_unlock(&v->lock);
 	snprintf(m.version, sizeof(m.version), "%s", REELFS_VERSION);
 
 	char *json = tape_manifest_to_json(&m);
@@ -527,6 +540,95 @@ const char *vol_url(const struct vol *v)
 const char *vol_storeset(const struct vol *v)
 {
 	return v->storeset;
+}
+
+/* One storeset fact from the reel before: a given option is kept, and a
+ * disagreement is logged. Returns whether the value was taken. */
+static bool vol_take(bool fixed, bool differs, const char *url,
+		     const char *what)
+{
+	if (fixed && differs)
+		rlog(RLOG_WARN, "%s: the reel before it in the chain gives %s, "
+		     "but the one given to this reel is kept; `reel cat` will "
+		     "not follow the chain across it.", url, what);
+	return !fixed;
+}
+
+int vol_join_storeset(struct vol *v, const char *id, unsigned reel,
+		      const char *prev_url, char *err, size_t errlen)
+{
+	char *prev = prev_url && *prev_url ? xfer_url_display(prev_url) : NULL;
+	if (prev_url && *prev_url && !prev) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&v->io_lock);
+	pthread_mutex_lock(&v->lock);
+	int rc = 0;
+	const char *url = xfer_upload_url(v->up);
+	if (v->finished || v->counts.records || v->counts.marks) {
+		snprintf(err, errlen, "%s has been written to already (%" PRIu64
+			 " records, %" PRIu64 " marks), so it cannot continue "
+			 "the storeset of the reel before it", url,
+			 v->counts.records, v->counts.marks);
+		rc = -EBUSY;
+	} else {
+		if (id && *id && vol_take(v->storeset_fixed,
+					   strcmp(id, v->storeset) != 0, url,
+					   "another storeset id"))
+			snprintf(v->storeset, sizeof(v->storeset), "%s", id);
+		if (reel && vol_take(v->reel_fixed, reel != v->reel, url,
+				     "another reel number"))
+			v->reel = reel;
+		if (prev && vol_take(v->prev_fixed, !v->prev_url ||
+				     strcmp(prev, v->prev_url) != 0, url,
+				     "another previous reel")) {
+			free(v->prev_url);
+			v->prev_url = prev;
+			prev = NULL;
+		}
+	}
+	pthread_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&v->io_lock);
+	free(prev);
+	return rc;
+}
+
+int vol_set_next_url(struct vol *v, const char *next_url)
+{
+	char *next = xfer_url_display(next_url);
+	if (!next)
+		return -ENOMEM;
+	pthread_mutex_lock(&v->io_lock);
+	pthread_mutex_lock(&v->lock);
+	bool take = !v->finished &&
+		    vol_take(v->next_fixed, !v->next_url ||
+			     strcmp(next, v->next_url) != 0,
+			     xfer_upload_url(v->up), "another next reel");
+	if (take) {
+		free(v->next_url);
+		v->next_url = next;
+		next = NULL;
+	}
+	pthread_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&v->io_lock);
+	free(next);
+	return 0;
+}
+
+unsigned vol_reel(struct vol *v)
+{
+	pthread_mutex_lock(&v->lock);
+	unsigned r = v->reel;
+	pthread_mutex_unlock(&v->lock);
+	return r;
+}
+
+void vol_get_storeset(struct vol *v, char *id, size_t len)
+{
+	pthread_mutex_lock(&v->lock);
+	snprintf(id, len, "%s", v->storeset);
+	pthread_mutex_unlock(&v->lock);
 }
 
 const struct tape_format *vol_format(const struct vol *v)

@@ -101,4 +101,17 @@ int vol_sync(struct vol *v);
  * server is not full. */
 uint64_t vol_lost_bytes(struct vol *v);
 
+/* Added for --next chains: */
+/* The reel before this one in a chain spills into it: this reel continues
+ * storeset id as reel number reel, after prev_url. Taken only before the
+ * first record or mark (-EBUSY after, with err filled); facts given in
+ * vol_config are kept (a disagreement is logged). */
+int vol_join_storeset(struct vol *v, const char *id, unsigned reel,
+		      const char *prev_url, char *err, size_t errlen);
+/* This reel spilled into next_url: its manifest names it as next (unless
+ * vol_config gave one). 0 or -ENOMEM. */
+int vol_set_next_url(struct vol *v, const char *next_url);
+unsigned vol_reel(struct vol *v);
+void vol_get_storeset(struct vol *v, char *id, size_t len);
+
 #endif

@@ -5,10 +5,14 @@ import contextlib
 import json
 import os
 import subprocess
+import time
 
+import pytest
+
+import need
 import tapeimg
-from fscommon import (Mount, image_files, make_tree, need_mount_env, reel_check,
-                      run, vsftpd)
+from fscommon import (Mount, image_files, is_mounted, make_tree, need_mount_env,
+                      reel_binary, reel_check, reelfs_binary, run, vsftpd)
 
 MB = 1000 * 1000
 
@@ -88,7 +92,7 @@ def test_b_chained_reels_take_dd_transparently(tmp_path):
             assert (srv.root / names[0]).exists()
             for m in ms:
                 assert m.unmount() == 0, m.stderr
-        # Each reel's manifest names the next reel (read from its status).
+        # Each reel's manifest names the next reel (told at the hand-over).
         man1 = json.loads((srv.root / (names[0] + ".manifest.json")).read_text())
         assert man1["next"].endswith(names[1]) and man1["reel"] == 1
         payload = b""
@@ -99,3 +103,181 @@ def test_b_chained_reels_take_dd_transparently(tmp_path):
             assert all(len(x) == 65536 for f in files for x in f[:-1])
             payload += tapeimg.payload(files)
         assert payload == src.read_bytes()
+
+
+# ---- the README's recipes, exactly as printed ---------------------------
+
+@contextlib.contextmanager
+def _daemon_mounts(points):
+    """Mount points of daemonized reelfs (the README's form, no -f); every
+    one still mounted is unmounted on the way out, even on failure."""
+    try:
+        yield
+    finally:
+        for p in points:
+            if is_mounted(p):
+                subprocess.run(["fusermount3", "-u", str(p)], capture_output=True)
+                if is_mounted(p):
+                    subprocess.run(["fusermount3", "-u", "-z", str(p)],
+                                   capture_output=True)
+
+
+def _unmount(p, timeout=120.0):
+    """fusermount3 -u, polled: the reel before this one (a daemon) finishes
+    after its own umount returned, and holds this tape until it has offlined
+    it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = run(["fusermount3", "-u", str(p)])
+        if r.returncode == 0 or not is_mounted(p):
+            return
+        assert "busy" in r.stderr and time.monotonic() < deadline, r.stderr
+        time.sleep(0.1)
+
+
+def _wait_published(srv, names, timeout=120.0):
+    """A daemonized reelfs publishes after umount returns: poll for each
+    image's manifest."""
+    deadline = time.monotonic() + timeout
+    for name in names:
+        p = srv.root / (name + ".manifest.json")
+        while not p.exists():
+            assert time.monotonic() < deadline, "%s was never published; " \
+                "the directory holds %s" % (name, sorted(os.listdir(srv.root)))
+            time.sleep(0.05)
+
+
+def _reel_cat_tar_x(srv, name, out):
+    """The README's restore: reel cat URL | tar -xf -."""
+    out.mkdir()
+    r = run(["bash", "-o", "pipefail", "-c",
+             'reel="$1"; url="$2"; cd "$3" && "$reel" cat "$url" | tar -xf -',
+             "restore", reel_binary(), srv.url + name, str(out)], env=srv.env())
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def _same_tree(tree, out):
+    n = 0
+    for p in tree.rglob("*"):
+        if p.is_file():
+            q = out / p.relative_to(tree.parent)
+            assert q.is_file(), "%s was not restored" % q
+            assert q.read_bytes() == p.read_bytes(), "%s differs" % q
+            n += 1
+    assert n > 0
+
+
+@pytest.mark.parametrize("writer", ["tar", "dd"])
+def test_readme_recipe_b_restores_with_reel_cat(tmp_path, writer):
+    """README recipe (b) as printed: later reels first, each mounted with
+    nothing but --capacity and --next; a writer that knows nothing of
+    volumes fills reel 1 and spills to 2 and 3; `reel cat vol1.mtd | tar
+    -xf -` restores everything (one storeset, reels 1-2-3, linked)."""
+    need_mount_env("tar", "dd", "bash")
+    need.need_binary(reel_binary())
+    tree = make_tree(tmp_path / "data", nfiles=10, size=5 * MB)
+    names = ["vol1.mtd", "vol2.mtd", "vol3.mtd"]
+    pts = [tmp_path / ("r%d" % i) for i in (1, 2, 3)]
+    with vsftpd(tmp_path) as srv:
+        with _daemon_mounts(pts):
+            for p in pts:
+                p.mkdir()
+            # reelfs --capacity=20G ftp://tape@nas/b/vol3.mtd /mnt/r3
+            # reelfs --capacity=20G --next=/mnt/r3/tape ftp://tape@nas/b/vol2.mtd /mnt/r2
+            # reelfs --capacity=20G --next=/mnt/r2/tape ftp://tape@nas/b/vol1.mtd /mnt/r1
+            for i in (2, 1, 0):
+                cmd = [reelfs_binary(), "--capacity=20M"]
+                if i < 2:
+                    cmd.append("--next=%s/tape" % pts[i + 1])
+                r = run(cmd + [srv.url + names[i], str(pts[i])], env=srv.env())
+                assert r.returncode == 0, r.stderr
+                assert is_mounted(pts[i])
+            tape = str(pts[0] / "tape")
+            if writer == "tar":
+                # tar -b 64 -cf /mnt/reel1/tape /home
+                r = run(["tar", "-b", "64", "-cf", tape, "-C", str(tmp_path), "data"])
+            else:
+                # dd if=/dev/sdb bs=64k of=/mnt/r1/tape (a tar archive here)
+                arch = tmp_path / "data.tar"
+                r = run(["tar", "-cf", str(arch), "-C", str(tmp_path), "data"])
+                assert r.returncode == 0, r.stderr
+                r = run(["dd", "if=%s" % arch, "bs=64k", "of=%s" % tape])
+            assert r.returncode == 0, r.stderr
+            assert "chained" in (pts[0] / "status").read_text()
+            for p in pts:
+                _unmount(p)
+        _wait_published(srv, names)
+        mans = [json.loads((srv.root / (n + ".manifest.json")).read_text())
+                for n in names]
+        assert len({m["storeset"] for m in mans}) == 1, mans
+        assert [m["reel"] for m in mans] == [1, 2, 3]
+        assert mans[0]["prev"] is None and mans[2]["next"] is None
+        for a, b, na, nb in zip(mans, mans[1:], names, names[1:]):
+            assert a["next"].endswith("/" + nb) and b["prev"].endswith("/" + na)
+        _same_tree(tree, _reel_cat_tar_x(srv, names[0], tmp_path / "restore"))
+
+
+def test_chain_not_spilled_names_no_next(tmp_path):
+    """A --next chain whose data fits on reel 1: reel 1's manifest names no
+    next reel (the next one was never written), so `reel cat` restores it
+    alone."""
+    need_mount_env("tar", "bash")
+    need.need_binary(reel_binary())
+    tree = make_tree(tmp_path / "data", nfiles=2, size=100_000)
+    with vsftpd(tmp_path) as srv:
+        with contextlib.ExitStack() as stack:
+            m2 = stack.enter_context(Mount(srv.url + "n2.mtd", tmp_path / "r2",
+                                           ["--capacity=20M"], env=srv.env()))
+            m1 = stack.enter_context(Mount(srv.url + "n1.mtd", tmp_path / "r1",
+                                           ["--capacity=20M", "--next=%s" % m2.tape],
+                                           env=srv.env()))
+            r = run(["tar", "-cf", str(m1.tape), "-C", str(tmp_path), "data"])
+            assert r.returncode == 0, r.stderr
+            assert m1.unmount() == 0, m1.stderr
+            assert m2.unmount() == 0, m2.stderr
+        man = json.loads((srv.root / "n1.mtd.manifest.json").read_text())
+        assert man["next"] is None and man["reel"] == 1
+        _same_tree(tree, _reel_cat_tar_x(srv, "n1.mtd", tmp_path / "restore"))
+
+
+def test_readme_recipe_a_tar_multivolume_restores(tmp_path):
+    """README recipe (a) as printed: one daemonized mount per reel, tar -M
+    across them; each reel read back with `reel cat` and tar -M restores."""
+    need_mount_env("tar", "bash")
+    need.need_binary(reel_binary())
+    tree = make_tree(tmp_path / "data", nfiles=10, size=5 * MB)
+    names = ["vol1.mtd", "vol2.mtd", "vol3.mtd"]
+    pts = [tmp_path / ("r%d" % i) for i in (1, 2, 3)]
+    with vsftpd(tmp_path) as srv:
+        with _daemon_mounts(pts):
+            # for i in 1 2 3; do reelfs --capacity=20G ftp://tape@nas/b/vol$i.mtd /mnt/r$i; done
+            for p, n in zip(pts, names):
+                p.mkdir()
+                r = run([reelfs_binary(), "--capacity=20M", srv.url + n, str(p)],
+                        env=srv.env())
+                assert r.returncode == 0, r.stderr
+            # tar -M -cf /mnt/r1/tape -f /mnt/r2/tape -f /mnt/r3/tape /data
+            r = run(["tar", "-M", "-cf", str(pts[0] / "tape"), "-f", str(pts[1] / "tape"),
+                     "-f", str(pts[2] / "tape"), "-C", str(tmp_path), "data"],
+                    stdin=subprocess.DEVNULL)
+            assert r.returncode == 0, r.stderr
+            for p in pts:
+                _unmount(p)
+        _wait_published(srv, names)
+        vols = []
+        for n in names:
+            v = tmp_path / (n + ".tar")
+            with open(v, "wb") as f:
+                r = subprocess.run([reel_binary(), "cat", srv.url + n], stdout=f,
+                                   stderr=subprocess.PIPE, text=True, env=srv.env())
+            assert r.returncode == 0, r.stderr
+            vols.append(v)
+        out = tmp_path / "restore"
+        out.mkdir()
+        cmd = ["tar", "-M", "-x", "-C", str(out)]
+        for v in vols:
+            cmd += ["-f", str(v)]
+        r = run(cmd, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr
+        _same_tree(tree, out)
