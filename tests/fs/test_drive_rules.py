@@ -1,0 +1,214 @@
+"""The drive where tools look at it: tape marks obey --capacity and a
+weof count is bounded; the daemon keeps no inherited descriptor and
+refuses a mount point that is not a directory; `mt eod` succeeds, `mt asf`
+is refused before anything is rewound; refusals show in `status`;
+`stat MOUNT/tape` shows the image bytes so far and a moving mtime; reading
+the tape fails with a reason the reader sees. Real mounts against vsftpd
+on 127.0.0.1."""
+import errno
+import fcntl
+import os
+import select
+import struct
+import subprocess
+import time
+
+import pytest
+
+from fscommon import (Mount, image_files, is_mounted, need_mount_env,
+                      published, reelfs_binary, run, vsftpd)
+
+MTIOCTOP = 0x40086d01  # _IOW('m', 1, struct mtop)
+MTWEOF = 5
+
+
+def _weof(fd, n):
+    fcntl.ioctl(fd, MTIOCTOP, struct.pack("hi", MTWEOF, n))
+
+
+def test_marks_obey_capacity_and_weof_is_bounded(tmp_path):
+    need_mount_env()
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "cap.mtd", tmp_path / "mnt", ["--capacity=100K"],
+                   env=srv.env(),
+                   allow_errors=[r"does not fit within the capacity",
+                                 r"mt weof -?\d+ refused"]) as m:
+            fd = os.open(m.tape, os.O_WRONLY)
+            try:
+                for bad in (-1, 1000001, 2147483647):
+                    with pytest.raises(OSError) as e:
+                        _weof(fd, bad)
+                    assert e.value.errno == errno.EINVAL
+                assert "weof" in m.status()["last_error"]
+                while True:
+                    try:
+                        os.write(fd, b"c" * 10240)
+                    except OSError as e:
+                        assert e.errno == errno.ENOSPC
+                        break
+                # After the early warning, marks still fit for a while,
+                # then one that would cross the capacity gets ENOSPC.
+                with pytest.raises(OSError) as e:
+                    _weof(fd, 100000)
+                assert e.value.errno == errno.ENOSPC
+                st = m.status()
+                assert int(st["image_bytes"]) <= 100 * 1024, st
+                assert "capacity" in st["last_error"], st
+                with pytest.raises(OSError) as e:
+                    _weof(fd, 1)
+                assert e.value.errno == errno.ENOSPC
+            finally:
+                os.close(fd)
+            assert os.stat(m.tape).st_size <= 100 * 1024
+        # The marks that fitted stayed within the capacity (100000 marks
+        # would be 400000 bytes), and the image still ends with its end
+        # of data.
+        data = published(srv, "cap.mtd")
+        assert len(data) <= 100 * 1024
+        assert data.endswith(bytes(8))
+
+
+def test_daemon_keeps_no_inherited_descriptor(tmp_path):
+    """A daemon that kept an inherited pipe's write end (tar -M -F script
+    mounting the next reel keeps TAR_FD open) would keep the reader of
+    that pipe waiting forever."""
+    need_mount_env()
+    with vsftpd(tmp_path) as srv:
+        mnt = tmp_path / "mnt"
+        mnt.mkdir()
+        r, w = os.pipe()
+        os.set_inheritable(w, True)
+        try:
+            p = subprocess.Popen([reelfs_binary(), srv.url + "fd.mtd", str(mnt)],
+                                 env=srv.env(), pass_fds=(w,),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            out, err = p.communicate(timeout=60)
+            assert p.returncode == 0, err
+            assert is_mounted(mnt)
+            os.close(w)
+            w = -1
+            # Our copy is closed: EOF unless the daemon kept one.
+            ready, _, _ = select.select([r], [], [], 10)
+            assert ready, "the daemon kept the inherited pipe open"
+            assert os.read(r, 1) == b""
+        finally:
+            if w >= 0:
+                os.close(w)
+            os.close(r)
+            if is_mounted(mnt):
+                run(["fusermount3", "-u", str(mnt)])
+        published(srv, "fd.mtd")  # the daemon finished and published
+
+
+def test_tar_multivolume_script_mounting_the_next_reel_does_not_hang(tmp_path):
+    """tar -M -F script: the script mounts the next reel (the daemon
+    starts with tar's TAR_FD pipe among its descriptors); tar must get
+    its answer and finish."""
+    need_mount_env("tar")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "big.bin").write_bytes(os.urandom(300 * 1024))
+    with vsftpd(tmp_path) as srv:
+        m1 = tmp_path / "r1"
+        m2 = tmp_path / "r2"
+        script = tmp_path / "next.sh"
+        # As a volume script does: mount the next reel, then name it to
+        # tar on TAR_FD (tar reads that pipe until EOF).
+        script.write_text("#!/bin/sh\nmkdir -p %s\n%s --capacity=400K %sv2.tar %s "
+                          "|| exit 1\necho %s/tape >&$TAR_FD\n"
+                          % (m2, reelfs_binary(), srv.url, m2, m2))
+        script.chmod(0o755)
+        try:
+            with Mount(srv.url + "v1.tar", m1, ["--capacity=200K"], env=srv.env()):
+                t = subprocess.run(["tar", "-M", "-F", str(script), "-b", "20", "-c",
+                                    "-f", str(m1 / "tape"), "-C", str(tmp_path), "data"],
+                                   env=srv.env(), capture_output=True, text=True,
+                                   stdin=subprocess.DEVNULL, timeout=120)
+                assert t.returncode == 0, t.stderr
+                assert is_mounted(m2)
+        finally:
+            if is_mounted(m2):
+                run(["fusermount3", "-u", str(m2)])
+        published(srv, "v1.tar")
+        published(srv, "v2.tar")
+        assert len(image_files(srv, "v2.tar", "mtd")[0]) > 0
+
+
+def test_mount_point_not_a_directory_is_refused_first(tmp_path):
+    need_mount_env()
+    with vsftpd(tmp_path) as srv:
+        f = tmp_path / "afile"
+        f.write_text("x")
+        r = run([reelfs_binary(), "-f", srv.url + "nd.mtd", str(f)], env=srv.env(),
+                timeout=60)
+        assert r.returncode != 0
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        assert len(lines) == 1 and "is not a directory" in lines[0], r.stderr
+        assert not is_mounted(f)
+        assert not any(p.name.startswith("nd.mtd") for p in srv.root.iterdir())
+
+
+def test_mt_eod_asf_and_refusals_in_status(tmp_path):
+    need_mount_env("mt", "dd")
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "mt.mtd", tmp_path / "mnt", env=srv.env(),
+                   allow_errors=[r"mt asf 2", r"larger than the largest record",
+                                 r"rewound or unloaded"]) as m:
+            with open(m.tape, "wb", buffering=0) as t:
+                t.write(b"a" * 1000)
+            r = run(["mt", "-f", str(m.tape), "eod"])
+            assert r.returncode == 0, r.stderr
+            # asf is a rewind, then a forward space: refused, and the
+            # rewind did not finish the volume.
+            r = run(["mt", "-f", str(m.tape), "asf", "2"])
+            assert r.returncode != 0
+            st = m.status()
+            assert st["state"] == "writing", st
+            assert "asf 2" in st["last_error"], st
+            with open(m.tape, "wb", buffering=0) as t:
+                t.write(b"b" * 1000)
+                # A refused write shows in status too.
+                # The kernel hands over a piece and reports a short
+                # count; the retried rest is refused (as dd sees it).
+                with pytest.raises(OSError) as e:
+                    big = b"x" * (5 << 20)
+                    while big:
+                        big = big[t.write(big):]
+                assert e.value.errno == errno.EINVAL
+            assert "larger than" in m.status()["last_error"]
+            assert not (srv.root / "mt.mtd").exists()
+            # A plain rewind still finishes the volume before mt returns.
+            r = run(["mt", "-f", str(m.tape), "rewind"])
+            assert r.returncode == 0, r.stderr
+            assert (srv.root / "mt.mtd").exists()
+            assert m.status()["state"] == "published"
+        assert image_files(srv, "mt.mtd", "mtd") == [[b"a" * 1000], [b"b" * 1000]]
+
+
+def test_stat_shows_progress_and_reading_says_why_not(tmp_path):
+    need_mount_env("dd")
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "st.mtd", tmp_path / "mnt", env=srv.env(),
+                   allow_errors=[r"reading the tape is not supported"]) as m:
+            s0 = os.stat(m.tape)
+            assert s0.st_size == 0
+            fd = os.open(m.tape, os.O_WRONLY)
+            try:
+                os.write(fd, b"x" * 10000)
+                s1 = os.stat(m.tape)
+                assert s1.st_size >= 10000, s1
+                assert s1.st_mtime_ns > s0.st_mtime_ns
+                os.write(fd, b"y" * 10000)
+                s2 = os.stat(m.tape)
+                assert s2.st_size >= s1.st_size + 10000
+                assert s2.st_mtime_ns > s1.st_mtime_ns
+                r = run(["ls", "-l", str(m.tape)])
+                assert str(s2.st_size) in r.stdout, r.stdout
+            finally:
+                os.close(fd)
+            r = run(["dd", "if=%s" % m.tape, "of=/dev/null", "count=1"])
+            assert r.returncode != 0
+            assert "Operation not supported" in r.stderr, r.stderr
+            assert "reel cat" in m.status()["last_error"]
+        assert "reel cat" in m.stderr
