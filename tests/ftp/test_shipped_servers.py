@@ -286,3 +286,41 @@ def test_drive_session_killed_mid_write(tmp_path, kind):
         p = run([r, "cat", url], env)
         assert p.returncode == 0, _text(p.stderr)
         assert p.stdout == first + rest
+
+
+def test_proftpd_fixture_behaves_as_shipped(tmp_path):
+    """The ProFTPD fixture really refuses what the tests above rely on it
+    refusing (else they would pass for nothing): REST before STOR (451) as
+    Debian ships it, SIZE and MLSD (550) with the knobs."""
+    import ftplib
+    import io
+
+    def session(srv):
+        f = ftplib.FTP()
+        f.connect("127.0.0.1", srv.port, timeout=30)
+        f.login(srv.user, srv.password)
+        f.voidcmd("TYPE I")
+        f.storbinary("STOR x.part", io.BytesIO(b"a" * 1000))
+        return f
+
+    with server("proftpd", tmp_path / "plain") as srv:
+        f = session(srv)
+        with pytest.raises(ftplib.error_temp, match="^451 .*Append/Restart"):
+            f.storbinary("STOR x.part", io.BytesIO(b"b"), rest=1000)
+        assert f.sendcmd("SIZE x.part") == "213 1000"
+        assert len(list(f.mlsd())) >= 1
+        f.quit()
+    with server("proftpd", tmp_path / "lim", limit_size=True,
+                limit_mlsd=True) as srv:
+        f = session(srv)
+        with pytest.raises(ftplib.error_perm, match="^550 "):
+            f.sendcmd("SIZE x.part")
+        with pytest.raises(ftplib.error_perm, match="^550 "):
+            list(f.mlsd())
+        f.quit()
+    with server("proftpd", tmp_path / "rest",
+                allow_store_restart=True) as srv:
+        f = session(srv)
+        f.storbinary("STOR x.part", io.BytesIO(b"b"), rest=1000)
+        assert f.sendcmd("SIZE x.part") == "213 1001"
+        f.quit()
