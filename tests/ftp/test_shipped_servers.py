@@ -188,7 +188,14 @@ def test_proftpd_size_refused_overwrite_never(tmp_path):
         before = (srv.root / "s.mtd").read_bytes()
         p = run([r, "send", "--overwrite=never", url], env, seeded(9, MiB))
         assert p.returncode != 0, "an existing image was overwritten"
+        assert b"already exists" in p.stderr, _text(p.stderr)
         assert (srv.root / "s.mtd").read_bytes() == before
+        # Size found another way: ls and verify agree with the manifest.
+        p = run([r, "ls", srv.url], env)
+        line = [ln for ln in _text(p.stdout).splitlines() if "s.mtd" in ln]
+        assert line and "complete" in line[0], _text(p.stdout + p.stderr)
+        p = run([r, "verify", url], env)
+        assert p.returncode == 0, _text(p.stdout + p.stderr)
         p = run([r, "cat", url], env)
         assert p.returncode == 0 and p.stdout == data, _text(p.stderr)
 
