@@ -179,8 +179,10 @@ struct fetch_run {
 	struct cs *c;
 	uint64_t got;		/* bytes received in this transfer */
 	bool over;		/* the server sent more than it declared */
-	curl_off_t declared;	/* the size libcurl learnt (SIZE, or "(N
-				 * bytes)" in the 150 reply); -1 unknown */
+	long long declared;	/* the size the server declared (SIZE, the
+				 * "(N bytes)" of its 150 reply, or MLST
+				 * when SIZE is refused); -1 unknown */
+	uint64_t bound;		/* bytes allowed from the offset on */
 };
 
 static size_t on_write(char *p, size_t size, size_t n, void *ctx)
@@ -193,14 +195,18 @@ static size_t on_write(char *p, size_t size, size_t n, void *ctx)
 	c->last_move = xnow();
 	/* Bounded by what the server declared: a server that keeps sending
 	 * past it (a broken or hostile one, or a file growing under us) is
-	 * stopped here, not read until the disk or the patience runs out. */
-	if (curl_easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
+	 * stopped here, not read until the disk or the patience runs out.
+	 * libcurl's figure may be the whole file's or the rest's after an
+	 * offset: either bounds it. */
+	if (f->declared < 0 &&
+	    curl_easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
 	    CURLE_OK && cl >= 0) {
-		f->declared = cl;
-		if (f->got + len > (uint64_t)cl) {
-			f->over = true;
-			return 0;
-		}
+		f->declared = (long long)cl;
+		f->bound = (uint64_t)cl;
+	}
+	if (len > f->bound - f->got) {
+		f->over = true;
+		return 0;
 	}
 	f->got += len;
 	if (c->limited && len > c->left)
@@ -222,19 +228,13 @@ static size_t on_write(char *p, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
-	     int (*cb)(void *ctx, const void *p, size_t n), void *ctx,
-	     char *err, size_t errlen)
+static CURLcode fetch_once(struct cs *c, const char *name, uint64_t offset,
+			   uint64_t length, struct fetch_run *f, bool no_size,
+			   int *rc)
 {
-	struct cs *c = st;
-	struct fetch_run f = { .c = c, .declared = -1 };
-	CURLcode res;
-	int rc = cs_setup_file(c, name);
-
-	if (rc)
-		return rc;
-	c->fcb = cb;
-	c->fctx = ctx;
+	*rc = cs_setup_file(c, name);
+	if (*rc)
+		return CURLE_OK;
 	c->limited = length != 0;
 	c->left = length;
 	c->limit_hit = false;
@@ -243,14 +243,48 @@ int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
 	c->last_move = c->last_tick = xnow();
 	c->hooks = NULL;
 	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &f);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(c->h, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, cs_xferinfo);
 	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
+	if (no_size)
+		curl_easy_setopt(c->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
 	if (offset)
 		curl_easy_setopt(c->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)offset);
-	res = curl_easy_perform(c->h);
+	return curl_easy_perform(c->h);
+}
+
+int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
+	     int (*cb)(void *ctx, const void *p, size_t n), void *ctx,
+	     char *err, size_t errlen)
+{
+	struct cs *c = st;
+	struct fetch_run f = { .c = c, .declared = -1, .bound = UINT64_MAX };
+	CURLcode res;
+	int rc;
+
+	c->fcb = cb;
+	c->fctx = ctx;
+	res = fetch_once(c, name, offset, length, &f, false, &rc);
+	if (rc)
+		return rc;
+	if (res == CURLE_REMOTE_FILE_NOT_FOUND && !c->sftp && !f.got) {
+		/* libcurl asks SIZE before RETR and takes a 550 to it for
+		 * absence, but a server may refuse SIZE (ProFTPD's <Limit
+		 * SIZE>): let RETR say whether the file is there, bounded by
+		 * the size learnt another way when there is one. */
+		uint64_t size;
+		char e[XFER_ERRLEN];
+		if (c->reply[0] == '5' && cs_stat(c, name, &size, NULL, e, sizeof(e)) == 0 &&
+		    size != XFER_SIZE_UNKNOWN) {
+			f.declared = (long long)size;
+			f.bound = size > offset ? size - offset : 0;
+		}
+		res = fetch_once(c, name, offset, length, &f, true, &rc);
+		if (rc)
+			return rc;
+	}
 	if (c->limit_hit && (res == CURLE_OK || res == CURLE_WRITE_ERROR)) {
 		/* We hung up on purpose; the connection is in no state to reuse. */
 		xb_curl_ops.reconnect(c, NULL, 0);
@@ -259,14 +293,23 @@ int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
 	if (f.over) {
 		xb_curl_ops.reconnect(c, NULL, 0);
 		return xerr(err, errlen, -EIO, "the server went on sending after "
-			    "the %lld bytes it had declared for %s%s; stopped "
-			    "reading there", (long long)f.declared, name,
-			    offset ? " from that offset" : "");
+			    "the %lld bytes it had declared for %s; stopped "
+			    "reading there", f.declared, name);
 	}
 	if (c->cb_rc)
 		return c->cb_rc;
 	if (res == CURLE_OK)
 		return 0;
+	if (!c->limited && f.declared > 0 && f.got == f.bound &&
+	    (res == CURLE_PARTIAL_FILE || res == CURLE_RECV_ERROR)) {
+		/* libcurl stops at the declared size and hangs up the data
+		 * connection; a server with more to send then says 426. */
+		xb_curl_ops.reconnect(c, NULL, 0);
+		return xerr(err, errlen, -EIO, "the server went on sending after "
+			    "the %lld bytes it had declared for %s; stopped "
+			    "reading there (it said \"%s\")", f.declared, name,
+			    c->reply);
+	}
 	if (res == CURLE_BAD_DOWNLOAD_RESUME)
 		return xerr(err, errlen, -EINVAL, "offset %llu is beyond the end of %s",
 			    (unsigned long long)offset, name);

@@ -189,6 +189,9 @@ struct xfer_download {
 	const struct xb_ops *ops;
 	void *b;
 	uint64_t offset, length;
+	uint64_t bound;		/* bytes the server declared from offset on,
+				 * or UINT64_MAX when it did not say */
+	uint64_t got;
 	pthread_t thread;
 	int rc;			/* set by the thread before it closes q */
 	char err[XFER_ERRLEN];
@@ -199,6 +202,11 @@ static int to_queue(void *ctx, const void *p, size_t n)
 {
 	struct xfer_download *d = ctx;
 
+	/* Bounded by the size the server declared, whether or not the
+	 * backend could see it: a server that streams forever is stopped. */
+	if (n > d->bound - d->got)
+		return -EOVERFLOW;
+	d->got += n;
 	return xq_put(&d->q, p, n);
 }
 
@@ -209,7 +217,12 @@ static void *receiver(void *arg)
 	int rc = d->ops->fetch(d->b, d->u.name, d->offset, d->length, to_queue, d,
 			       e, sizeof(e));
 
-	if (rc && rc != -ECANCELED)
+	if (rc == -EOVERFLOW)
+		rc = xerr(d->err, sizeof(d->err), -EIO, "%s: the server went on "
+			  "sending after the %llu bytes it had declared; stopped "
+			  "reading there", d->disp,
+			  (unsigned long long)(d->bound + d->offset));
+	else if (rc && rc != -ECANCELED)
 		xerr(d->err, sizeof(d->err), rc, "%s: %s", d->disp,
 		     e[0] ? e : "the download failed");
 	d->rc = rc;
@@ -245,6 +258,17 @@ struct xfer_download *xfer_download_open(const char *url, const struct xfer_opts
 	}
 	d->offset = offset;
 	d->length = length;
+	d->bound = UINT64_MAX;
+	{
+		/* The declared size, asked on the connection the download
+		 * will use. Not knowing it is no failure: RETR tells. */
+		uint64_t size;
+		time_t mt;
+		char e[XFER_ERRLEN];
+		if (d->ops->stat(d->b, d->u.name, &size, &mt, e, sizeof(e)) == 0 &&
+		    size != XFER_SIZE_UNKNOWN)
+			d->bound = size > offset ? size - offset : 0;
+	}
 	rc = xthread_start(&d->thread, receiver, d);
 	if (rc) {
 		xq_destroy(&d->q);

@@ -36,6 +36,12 @@ argv. Faults, each applied to uploads (STOR, APPE, REST+STOR):
                   the test starts a new one on the same --port)
   --exit-at-rnfr  exit at once on the first RNFR (a stop while publishing)
   --port N        listen on this port (default: one the kernel picks)
+Faults of the read side:
+  --endless NAME  RETR of NAME sends its bytes, then zeros without end
+                  (SIZE still tells the true size)
+  --mlsd-close C  the reply after an MLSD listing is "C MLSD sent." rather
+                  than 226
+  --mlsd-size T   every file's size fact in MLSD reads "size=T" (e.g. -1)
 Every upload's data connection logs "received N bytes in T s" when it
 closes, so tests can measure the rate the server really took.
 This server must never listen on anything but 127.0.0.1.
@@ -49,6 +55,7 @@ import sys
 import time
 
 from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
+from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
 from pyftpdlib.ioloop import RetryError
 from pyftpdlib.servers import FTPServer
@@ -89,6 +96,9 @@ class FaultDTP(ThrottledDTPHandler):
                 ahead, wake, _errback=self.handle_error)
 
     def close(self):
+        if (mlsd_close and getattr(self, "cmd", None) == "MLSD" and self._resp
+                and self._resp[0].startswith("226")):
+            self._resp = ("%s MLSD sent." % mlsd_close, self._resp[1])
         if self._t_first is not None and not self._logged:
             self._logged = True
             logging.info("received %d bytes in %.3f s", self._got,
@@ -194,7 +204,43 @@ class FaultDTP(ThrottledDTPHandler):
     handle_read_event = handle_read
 
 
+endless = None
+mlsd_close = None
+mlsd_size = None
+
+
+class EndlessProducer:
+    """A file's bytes, then zeros for ever (--endless)."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def more(self):
+        return self.fd.read(65536) or b"\0" * 65536
+
+
+class FaultFS(AbstractedFS):
+    def format_mlsx(self, *args, **kw):
+        for line in super().format_mlsx(*args, **kw):
+            facts, name = line.split(b" ", 1)
+            if mlsd_size is not None and b"type=file" in facts.lower():
+                facts = b";".join(b"size=" + mlsd_size.encode()
+                                  if f.startswith(b"size=") else f
+                                  for f in facts.split(b";"))
+                line = facts + b" " + name
+            yield line
+
+
 class FaultHandler(FTPHandler):
+    def ftp_RETR(self, file):
+        if endless and os.path.basename(file) == endless:
+            logging.info("sending %s without end", endless)
+            fd = open(file, "rb")
+            self.push_dtp_data(EndlessProducer(fd), isproducer=True,
+                               file=fd, cmd="RETR")
+            return file
+        return super().ftp_RETR(file)
+
     def pre_process_command(self, line, cmd, arg):
         code = refuse.get(cmd)
         if code is not None:
@@ -251,7 +297,12 @@ def main():
     ap.add_argument("--exit-at-rnfr", action="store_true")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", default=None)
+    ap.add_argument("--endless", default=None)
+    ap.add_argument("--mlsd-close", type=int, default=None)
+    ap.add_argument("--mlsd-size", default=None)
     a = ap.parse_args()
+    global endless, mlsd_close, mlsd_size
+    endless, mlsd_close, mlsd_size = a.endless, a.mlsd_close, a.mlsd_size
 
     logging.basicConfig(filename=a.log, level=logging.INFO,
                         format="%(asctime)s %(message)s")
@@ -282,6 +333,7 @@ def main():
     handler = FaultHandler
     handler.authorizer = auth
     handler.dtp_handler = FaultDTP
+    handler.abstracted_fs = FaultFS
     handler.banner = "faultftpd ready"
     handler.auth_failed_timeout = 0.2
     handler.permit_foreign_addresses = False

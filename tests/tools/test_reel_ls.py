@@ -1,0 +1,212 @@
+"""`reel ls` and the read side against real servers on 127.0.0.1 (issue 8):
+one login for a directory of tapes (vsftpd's protocol log counts them), a
+live upload's .part listed as partial without waiting for it, MLSD refused
+(ProFTPD's <Limit MLSD>, the fault server) or closed oddly falls back to
+LIST, an MLSD size of -1 shown as unknown, and a server that streams past
+the size it declared stopped within seconds by map, cat and verify."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import shipped
+from need import need_root, need_tool
+from reeltool import fails, ok, reel, reel_path
+from servers import FaultFtpd, Vsftpd
+
+
+class LoggingVsftpd(Vsftpd):
+    """vsftpd that logs every command it receives (log_ftp_protocol)."""
+
+    def _config(self, pasv):
+        conf = super()._config(pasv)
+        conf.write_text(conf.read_text() + "log_ftp_protocol=YES\n")
+        return conf
+
+    def commands(self):
+        return re.findall(r'FTP command: Client "[^"]*", "([A-Z]+)',
+                          self.log.read_text(errors="replace"))
+
+
+def make_tapes(d, n, manifests=True, owner=None):
+    """n small SIMH images t00.tap.. in d, each with its manifest."""
+    d.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        p = d / ("t%02d.tap" % i)
+        ok(reel("send", "--quiet", "--format", "simh", p,
+                stdin=os.urandom(20000 + i)))
+        if not manifests:
+            os.unlink(str(p) + ".manifest.json")
+    if owner:
+        for p in [d, *d.iterdir()]:
+            shutil.chown(p, owner, owner)
+
+
+def ls_json(srv, url, *extra, timeout=60):
+    r = ok(reel("ls", "--json", *extra, url, env=srv.env(), timeout=timeout))
+    return json.loads(r.stdout)
+
+
+def test_ls_twenty_tapes_one_login(tmp_path):
+    need_root()
+    need_tool("vsftpd")
+    reel_path()
+    with LoggingVsftpd(tmp_path / "v") as srv:
+        make_tapes(srv.root / "set", 20, owner=srv.user)
+        srv.log.write_text("")
+        t0 = time.monotonic()
+        j = ls_json(srv, srv.url + "set/")
+        took = time.monotonic() - t0
+        assert [t["state"] for t in j["tapes"]] == ["complete"] * 20
+        assert {t["format"] for t in j["tapes"]} == {"simh"}
+        cmds = srv.commands()
+        assert cmds.count("USER") <= 2, cmds
+        # Per tape: SIZE, EPSV, RETR of its manifest; a handful more for
+        # the login and the listing.
+        assert cmds.count("RETR") == 20, cmds
+        assert len(cmds) <= 3 * 20 + 12, cmds
+        assert took < 10
+
+
+def test_ls_live_part_is_not_waited_for(tmp_path):
+    """vsftpd makes a RETR of a file being uploaded wait for the upload's
+    lock (until the stall timeout): ls must not read a .part at all."""
+    need_root()
+    need_tool("vsftpd")
+    reel_path()
+    with Vsftpd(tmp_path / "v") as srv:
+        make_tapes(srv.root / "d", 2, owner=srv.user)
+        url = srv.url + "d/live.tap"
+        p = subprocess.Popen([reel_path(), "send", "--quiet", url],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=srv.env())
+        try:
+            p.stdin.write(os.urandom(3000000))  # past reel send's 1 MiB reads
+            p.stdin.flush()
+            parts = []
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                parts = [x for x in (srv.root / "d").iterdir()
+                         if x.name.endswith(".part") and x.stat().st_size]
+                if parts:
+                    break
+                time.sleep(0.05)  # polling the upload's progress
+            assert parts, "the upload never reached the server"
+            t0 = time.monotonic()
+            j = ls_json(srv, srv.url + "d/", timeout=50)
+            took = time.monotonic() - t0
+            assert took < 5, "ls waited %.1f s on a live upload" % took
+            live = [t for t in j["tapes"] if t["name"].endswith(".part")]
+            assert len(live) == 1 and live[0]["state"] == "partial"
+            assert live[0]["format"] == "simh"
+            assert sorted(t["state"] for t in j["tapes"]) == \
+                ["complete", "complete", "partial"]
+            r = ok(reel("ls", srv.url + "d/", env=srv.env(), timeout=50))
+            assert re.search(rb"live\.tap\S*\.part .* partial", r.stdout)
+        finally:
+            p.stdin.close()
+            try:
+                p.wait(60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        assert p.returncode == 0, p.stderr.read()
+
+
+@pytest.mark.parametrize("fault", [["--refuse", "MLSD=550"],
+                                   ["--refuse", "MLSD=502"],
+                                   ["--mlsd-close", "200"]],
+                         ids=["mlsd-550", "mlsd-502", "mlsd-odd-close"])
+def test_ls_falls_back_to_list(tmp_path, fault):
+    need_root()
+    reel_path()
+    with FaultFtpd(tmp_path / "f", extra=fault) as srv:
+        make_tapes(srv.root, 3)
+        (srv.root / "notes.txt").write_text("not a tape\n")
+        j = ls_json(srv, srv.url)
+        assert [t["name"] for t in j["tapes"]] == ["t00.tap", "t01.tap", "t02.tap"]
+        assert [t["state"] for t in j["tapes"]] == ["complete"] * 3
+        assert [t["size"] for t in j["tapes"]] == \
+            [(srv.root / t["name"]).stat().st_size for t in j["tapes"]]
+        assert [o["name"] for o in j["other"]] == ["notes.txt"]
+
+
+def test_ls_proftpd_limit_mlsd(tmp_path):
+    need_root()
+    shipped.need(shipped.ProFTPD)
+    reel_path()
+    with shipped.ProFTPD(tmp_path / "p", limit_mlsd=True) as srv:
+        make_tapes(srv.root / "d", 3, owner=srv.user)
+        j = ls_json(srv, srv.url + "d/")
+        assert [t["state"] for t in j["tapes"]] == ["complete"] * 3
+
+
+def test_ls_unknown_mlsd_size(tmp_path):
+    need_root()
+    reel_path()
+    with FaultFtpd(tmp_path / "f", extra=["--mlsd-size", "-1"]) as srv:
+        make_tapes(srv.root, 1)
+        (srv.root / "other.bin").write_bytes(b"x" * 100)
+        j = ls_json(srv, srv.url)
+        t = j["tapes"][0]
+        # The size comes from SIZE when the listing gives none: the
+        # manifest can still be checked.
+        assert t["state"] == "complete"
+        assert t["size"] == (srv.root / "t00.tap").stat().st_size
+        assert j["other"][0]["name"] == "other.bin"
+        assert j["other"][0]["size"] is None
+        r = ok(reel("ls", srv.url, env=srv.env()))
+        out = r.stdout.decode()
+        assert "18446744073709551615" not in out
+        line = [l for l in out.splitlines() if l.startswith("other.bin")][0]
+        assert line.split()[1] == "?"
+
+
+@pytest.mark.parametrize("size_refused", [False, True],
+                         ids=["size-told", "size-refused"])
+def test_endless_server_is_stopped(tmp_path, size_refused):
+    """A server that keeps sending after the size it declared (by SIZE, or
+    by MLST when SIZE is refused): map, cat and verify stop within seconds
+    and say so."""
+    need_root()
+    reel_path()
+    extra = ["--endless", "img.tap"]
+    if size_refused:
+        extra += ["--refuse", "SIZE=550"]
+    with FaultFtpd(tmp_path / "f", extra=extra) as srv:
+        ok(reel("send", "--quiet", "--format", "simh", srv.root / "img.tap",
+                stdin=os.urandom(50000)))
+        url = srv.url + "img.tap"
+        for cmd in (["map"], ["cat", "--file", "1"], ["verify"]):
+            t0 = time.monotonic()
+            r = reel(*cmd, url, env=srv.env(), timeout=120)
+            assert time.monotonic() - t0 < 20, cmd
+            fails(r, "went on sending after the %d bytes it had declared"
+                  % (srv.root / "img.tap").stat().st_size)
+
+
+def test_read_when_size_is_refused_proftpd(tmp_path):
+    """ProFTPD with <Limit SIZE> answers 550 to SIZE; libcurl asks SIZE
+    before every RETR and takes that for "no such file". map, cat, verify
+    and ls still read the image."""
+    need_root()
+    shipped.need(shipped.ProFTPD)
+    reel_path()
+    with shipped.ProFTPD(tmp_path / "p", limit_size=True) as srv:
+        data = os.urandom(70000)
+        make_tapes(srv.root / "d", 1, owner=srv.user)
+        p = srv.root / "d" / "img.tap"
+        ok(reel("send", "--quiet", "--format", "simh", p, stdin=data))
+        shutil.chown(p, srv.user, srv.user)
+        url = srv.url + "d/img.tap"
+        assert b"end of data: yes" in ok(reel("map", url, env=srv.env())).stdout
+        assert ok(reel("cat", url, env=srv.env())).stdout == data
+        ok(reel("verify", url, env=srv.env()))
+        fails(reel("map", srv.url + "d/missing.tap", env=srv.env()), "no such file")
+        j = ls_json(srv, srv.url + "d/")
+        assert [t["state"] for t in j["tapes"]] == ["complete"] * 2
