@@ -7,7 +7,9 @@
  */
 #include "reel.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +47,49 @@ int reel_usage_error(const struct reel_cli *c, const char *fmt, ...)
 int reel_cli_size(const struct reel_cli *c, const char *opt, const char *v,
 		  uint64_t *out)
 {
-	if (!v || xfer_parse_size(v, out) < 0)
-		return reel_usage_error(c, "--%s wants a size such as 10240, 64K or 1G, not \"%s\"",
-					opt, v ? v : "");
+	if (v && xfer_parse_size(v, out) == 0)
+		return 0;
+	/* A number that only fails by its size says so, not "bad value". */
+	if (v && isdigit((unsigned char)v[0])) {
+		char *end;
+		double d = strtod(v, &end);
+		double unit = 1;
+		switch (*end) {
+		case 'k': case 'K': unit = 0x1p10; break;
+		case 'm': case 'M': unit = 0x1p20; break;
+		case 'g': case 'G': unit = 0x1p30; break;
+		case 't': case 'T': unit = 0x1p40; break;
+		}
+		if (d * unit >= 0x1p64)
+			return reel_usage_error(c, "--%s: \"%s\" is too large (a size "
+						"is at most 16 EiB)", opt, v);
+	}
+	return reel_usage_error(c, "--%s wants a size such as 10240, 64K or 1G, not \"%s\"",
+				opt, v ? v : "");
+}
+
+int reel_cli_number(const struct reel_cli *c, const char *opt, const char *v,
+		    uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	if (!v || !isdigit((unsigned char)v[0]))
+		return reel_usage_error(c, "--%s wants a whole number from %" PRIu64
+					" to %" PRIu64 ", not \"%s\"", opt, min, max,
+					v ? v : "");
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (*end)
+		return reel_usage_error(c, "--%s wants a whole number from %" PRIu64
+					" to %" PRIu64 ", not \"%s\"", opt, min, max, v);
+	if (errno == ERANGE || n > max)
+		return reel_usage_error(c, "--%s: %s is too large (at most %" PRIu64 ")",
+					opt, v, max);
+	if (n < min)
+		return reel_usage_error(c, "--%s: %s is too small (at least %" PRIu64 ")",
+					opt, v, min);
+	*out = n;
 	return 0;
 }
 

@@ -72,14 +72,9 @@ struct cat {
 static int cat_opt(void *vctx, int id, const char *v)
 {
 	struct cat *c = vctx;
-	char *end;
 	switch (id) {
 	case O_FILE:
-		c->want = strtoull(v, &end, 10);
-		if (*end || !*v || c->want < 1 || v[0] == '-')
-			return reel_usage_error(c->cli, "--file wants a tape file number "
-						"from 1, not \"%s\"", v);
-		return 0;
+		return reel_cli_number(c->cli, "file", v, 1, INT64_MAX, &c->want);
 	case O_RECORDS: c->records = true; return 0;
 	case O_SET: c->set = true; return 0;
 	case O_SINGLE: c->single = true; return 0;

@@ -100,7 +100,6 @@ static int send_opt(void *vctx, int id, const char *v)
 {
 	struct send *s = vctx;
 	uint64_t n;
-	char *end;
 	switch (id) {
 	case O_FORMAT:
 		return reel_cli_format(s->cli, v, false, &s->format);
@@ -118,15 +117,13 @@ static int send_opt(void *vctx, int id, const char *v)
 		s->urls[s->nurls++] = (char *)v;
 		return 0;
 	case O_HET_LEVEL:
-		n = strtoull(v, &end, 10);
-		if (*end || n < 1 || n > 9)
-			return reel_usage_error(s->cli, "--het-level wants 1..9, not \"%s\"", v);
+		if (reel_cli_number(s->cli, "het-level", v, 1, 9, &n))
+			return REEL_EXIT_USAGE;
 		s->enc_opt.het_level = (int)n;
 		return 0;
 	case O_CHUNK:
-		n = strtoull(v, &end, 10);
-		if (*end || n < 1 || n > 65535)
-			return reel_usage_error(s->cli, "--chunk-size wants 1..65535, not \"%s\"", v);
+		if (reel_cli_number(s->cli, "chunk-size", v, 1, 65535, &n))
+			return REEL_EXIT_USAGE;
 		s->enc_opt.chunk_size = (size_t)n;
 		return 0;
 	case O_PAD:

@@ -15,24 +15,30 @@
 #include <string.h>
 
 static const char verify_usage[] =
-"usage: reel verify [--format F] [--framing-only] [transfer options] FILE|URL\n"
+"usage: reel verify [--format F] [--framing-only | --require-manifest]\n"
+"                   [transfer options] FILE|URL\n"
 "\n"
 "Streams the image through the decoder and checks that its framing is\n"
 "sound, that it ends with end of data (two tape marks), and that format,\n"
 "files, records, tape marks, payload and image bytes and both CRC32s equal\n"
 "those in NAME.manifest.json beside it. Exit status 0 only when all agree;\n"
 "each difference is named on stderr, with its byte offset where known;\n"
-"a single flipped bit is located from the CRC differences.\n"
+"a single flipped bit is located from the CRC differences. An image with\n"
+"no manifest (written by another program, or stdin) gets the framing and\n"
+"end-of-data checks alone, says so, and passes when they do.\n"
 "\n"
-"  --format F       decode as F (default: the manifest's format)\n"
-"  --framing-only   no manifest needed: check framing and end of data only\n"
-"  --help           this text\n";
+"  --format F           decode as F (default: the manifest's format)\n"
+"  --framing-only       ignore any manifest: framing and end of data only\n"
+"  --require-manifest   fail when there is no manifest (alias --strict)\n"
+"  --help               this text\n";
 
-enum { O_FORMAT, O_FRAMING };
+enum { O_FORMAT, O_FRAMING, O_STRICT };
 
 static const struct reel_opt verify_opts[] = {
 	{ "format", 0, true, O_FORMAT },
 	{ "framing-only", 0, false, O_FRAMING },
+	{ "require-manifest", 0, false, O_STRICT },
+	{ "strict", 0, false, O_STRICT },
 	{ NULL, 0, false, 0 },
 };
 
@@ -40,6 +46,7 @@ struct verify_ctx {
 	struct reel_cli *cli;
 	const struct tape_format *format;
 	bool framing_only;
+	bool strict;		/* a missing manifest is a failure */
 	int problems;
 	const char *shown;
 };
@@ -49,6 +56,10 @@ static int verify_opt(void *vctx, int id, const char *v)
 	struct verify_ctx *c = vctx;
 	if (id == O_FRAMING) {
 		c->framing_only = true;
+		return 0;
+	}
+	if (id == O_STRICT) {
+		c->strict = true;
 		return 0;
 	}
 	return reel_cli_format(c->cli, v, false, &c->format);
@@ -102,12 +113,20 @@ int cmd_verify(int argc, char **argv)
 	shown = reel_display(name);
 	c.shown = shown;
 	rc = REEL_EXIT_FAIL;
-	if (!c.framing_only) {
-		if (!strcmp(name, "-")) {
-			reel_error("stdin has no manifest; use --framing-only to check "
-				   "the framing alone.");
+	if (c.framing_only && c.strict) {
+		rc = reel_usage_error(&cli, "--framing-only and --require-manifest "
+				      "contradict each other");
+		goto out;
+	}
+	bool no_manifest = false;	/* none to compare with (not asked away) */
+	if (!c.framing_only && !strcmp(name, "-")) {
+		if (c.strict) {
+			reel_error("stdin has no manifest, and --require-manifest "
+				   "asks for one.");
 			goto out;
 		}
+		no_manifest = true;
+	} else if (!c.framing_only) {
 		int mr = reel_manifest_load(name, &xo, &m, err, sizeof(err));
 		if (mr == -ENOENT) {
 			/* Tell a missing image from a missing manifest. */
@@ -115,21 +134,25 @@ int cmd_verify(int argc, char **argv)
 				reel_error("%s", err);
 				goto out;
 			}
-			reel_error("%s has no manifest (%s%s beside it), so there is "
-				   "nothing to compare with; --framing-only checks the "
-				   "framing alone.", shown, "NAME", TAPE_MANIFEST_SUFFIX);
-			goto out;
-		}
-		if (mr < 0) {
+			if (c.strict) {
+				reel_error("%s has no manifest (%s%s beside it), and "
+					   "--require-manifest asks for one.", shown,
+					   "NAME", TAPE_MANIFEST_SUFFIX);
+				goto out;
+			}
+			no_manifest = true;
+		} else if (mr < 0) {
 			reel_error("%s", err);
 			goto out;
-		}
-		have_manifest = true;
-		if (!c.format) {
-			c.format = tape_format_by_name(m.format);
-			if (!c.format)
-				problem(&c, "the manifest names an unknown format \"%s\"; "
-					"sniffing instead.", m.format);
+		} else {
+			have_manifest = true;
+			if (!c.format) {
+				c.format = tape_format_by_name(m.format);
+				if (!c.format)
+					problem(&c, "the manifest names an unknown "
+						"format \"%s\"; sniffing instead.",
+						m.format);
+			}
 		}
 	}
 	struct reel_src *src = reel_src_open(name, &xo, err, sizeof(err));
@@ -204,6 +227,10 @@ int cmd_verify(int argc, char **argv)
 	       s.counts.payload_bytes, s.bytes_read, s.counts.payload_crc,
 	       s.counts.image_crc, s.eod_offset,
 	       have_manifest ? "; the manifest agrees" : " (framing only)");
+	if (no_manifest)
+		printf("%s: there was no manifest (%s%s) to compare with: checked "
+		       "the framing and the end of data only; --require-manifest "
+		       "makes that a failure\n", shown, "NAME", TAPE_MANIFEST_SUFFIX);
 	if (have_manifest && m.storeset[0]) {
 		char set[64];
 		printf("%s: reel %u of storeset %s\n", shown, m.reel,

@@ -69,6 +69,10 @@ int reel_usage_error(const struct reel_cli *c, const char *fmt, ...)
 /* A size option: "64M", "10240"... into *out, or a usage error. */
 int reel_cli_size(const struct reel_cli *c, const char *opt, const char *v,
 		  uint64_t *out);
+/* A whole number option in [min, max] into *out, or a usage error that
+ * says what is wrong (not a number, too large, too small). */
+int reel_cli_number(const struct reel_cli *c, const char *opt, const char *v,
+		    uint64_t min, uint64_t max, uint64_t *out);
 /* After reel_cli_parse, for subcommands that take exactly one argument:
  * -1 when there is one, else a usage error ("give one NOUN, not 3", or the
  * sentence missing when there is none). */

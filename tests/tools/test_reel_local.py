@@ -289,8 +289,12 @@ def test_verify_refusals(tmp_path):
     t = tmp_path / "plain.txt"
     t.write_text("hello\n")
     fails(reel("verify", tmp_path / "none.mtd"), "no such file")
-    fails(reel("verify", t), "has no manifest", "--framing-only")
+    fails(reel("verify", t), "not a tape image")
+    fails(reel("verify", "--require-manifest", t), "has no manifest",
+          "--require-manifest")
     fails(reel("verify", "--framing-only", t), "not a tape image")
+    fails(reel("verify", "--framing-only", "--strict", t), "contradict",
+          code=2)
     img = tmp_path / "x.tap"
     ok(reel("send", img, stdin=b"x" * 5000))
     pathlib.Path(str(img) + ".manifest.json").write_text('{"reelfs_manifest": 1}')
@@ -556,3 +560,41 @@ def test_cat_follows_links_only_to_the_same_place(tmp_path):
     fails(reel("cat", urls[0]), "another server", "--set")
     # --set names the reels explicitly, and still works.
     assert ok(reel("cat", "--set", *urls)).stdout == data
+
+
+def test_verify_without_manifest(tmp_path):
+    """An image another program wrote has no manifest: verify checks the
+    framing and the end of data, says there was nothing to compare, and
+    passes; --require-manifest (--strict) keeps the old refusal."""
+    img = tmp_path / "other.tap"
+    raw = reel("send", "--format", "simh", "-", stdin=os.urandom(30000)).stdout
+    img.write_bytes(raw)
+    r = ok(reel("verify", img))
+    assert b"verified: simh" in r.stdout
+    assert b"no manifest" in r.stdout and b"framing and the end of data only" in r.stdout
+    fails(reel("verify", "--require-manifest", img), "has no manifest")
+    fails(reel("verify", "--strict", img), "has no manifest")
+    r = ok(reel("verify", "-", stdin=raw))
+    assert b"no manifest" in r.stdout
+    fails(reel("verify", "--strict", "-", stdin=raw), "stdin has no manifest")
+    # Sound framing is still required: a cut image fails.
+    img.write_bytes(raw[:-8])
+    fails(reel("verify", img), "end of data is missing")
+
+
+def test_numbers_that_overflow_are_refused(tmp_path):
+    big = "99999999999999999999"
+    fails(reel("cat", "--file", big, tmp_path / "x.tap"), "--file",
+          "too large", code=2)
+    fails(reel("cat", "--file", "0", tmp_path / "x.tap"), "too small", code=2)
+    fails(reel("cat", "--file", "-1", tmp_path / "x.tap"), "whole number",
+          code=2)
+    for opt in ("--het-level", "--chunk-size"):
+        fails(reel("send", opt, big, "-"), opt, "too large", code=2)
+    for opt in ("--capacity", "--tapemark-every", "--block-size"):
+        fails(reel("send", opt, big, "-"), opt, "too large", code=2)
+        fails(reel("send", opt, "20000000T", "-"), "too large", code=2)
+    for opt in ("--retries", "--buffer", "--replay", "--connect-timeout",
+                "--stall-timeout"):
+        r = reel("ls", opt, big, tmp_path)
+        assert r.returncode == 2 and opt in r.stderr, r.stderr
