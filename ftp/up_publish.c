@@ -1,8 +1,10 @@
 /*
  * up_publish.c - the end of an upload: the server must hold exactly the
  * bytes sent in NAME.part before it is renamed to NAME (replacing NAME only
- * when the overwrite policy allows), then --verify reads NAME back and
- * compares its CRC32. A NAME that fails any of this is never published.
+ * when the overwrite policy allows, and never when another upload
+ * published NAME meanwhile). --verify reads NAME.part back and compares
+ * its CRC32 before the rename, so a NAME that fails any of this is never
+ * published.
  */
 #include "upload_int.h"
 #include "log.h"
@@ -97,6 +99,28 @@ int up_publish(struct xfer_upload *u)
 				  (unsigned long long)head, u->crc, u->part);
 			return -EIO;
 		}
+	}
+	/* Only one upload publishes NAME: one that appeared, or changed,
+	 * since this upload was opened came from another writer, and this
+	 * copy must not replace it, whatever --overwrite says. */
+	uint64_t nsize = 0;
+	time_t nmtime = 0;
+	WITH_RETRY(u, rc, u->ops->stat(u->b, u->u.name, &nsize, &nmtime, e, sizeof(e)));
+	if (rc == 0 && (!u->name_existed || nsize != u->name_size ||
+			nmtime != u->name_mtime)) {
+		char when[64];
+		xfmt_time(nmtime, when, sizeof(when));
+		up_set_error(u, -EIO, "%s: %s was published by another upload while "
+			  "this one was sending (it now holds %llu bytes, modified "
+			  "%s); this copy is not published and stays in %s",
+			  u->display, u->u.name, (unsigned long long)nsize, when,
+			  u->part);
+		return -EIO;
+	}
+	if (rc && rc != -ENOENT) {
+		up_set_error(u, -EIO, "%s: cannot check %s before publishing: %s; "
+			  "the data stays in %s", u->display, u->u.name, e, u->part);
+		return -EIO;
 	}
 	WITH_RETRY(u, rc, u->ops->rename(u->b, u->part, u->u.name, replace, e, sizeof(e)));
 	if (rc == -EEXIST) {

@@ -7,6 +7,7 @@
  * is kept (sticky) and reaches the next write or finish.
  */
 #include "upload_int.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,9 +30,24 @@ void up_set_error(struct xfer_upload *u, int rc, const char *fmt, ...)
 
 /* ---- open --------------------------------------------------------------- */
 
+static void describe(uint64_t size, time_t mtime, char *buf, size_t len)
+{
+	char when[64], h[32];
+
+	xfmt_time(mtime, when, sizeof(when));
+	if (size >= 1024) {
+		xfmt_bytes(size, h, sizeof(h));
+		snprintf(buf, len, "%llu bytes, %s, modified %s",
+			 (unsigned long long)size, h, when);
+	} else {
+		snprintf(buf, len, "%llu bytes, modified %s",
+			 (unsigned long long)size, when);
+	}
+}
+
 static int check_existing(struct xfer_upload *u, char *err, size_t errlen)
 {
-	char e[XFER_ERRLEN], when[64], sz[48], q[XFER_ERRLEN + 160];
+	char e[XFER_ERRLEN], d[160], q[XFER_ERRLEN + 160];
 	uint64_t size;
 	time_t mtime = 0;
 	int rc = u->ops->stat(u->b, u->u.name, &size, &mtime, e, sizeof(e));
@@ -40,39 +56,97 @@ static int check_existing(struct xfer_upload *u, char *err, size_t errlen)
 		return 0;
 	if (rc)
 		return xerr(err, errlen, rc, "%s: %s", u->display, e);
-	xfmt_time(mtime, when, sizeof(when));
-	if (size >= 1024) {
-		char h[32];
-		xfmt_bytes(size, h, sizeof(h));
-		snprintf(sz, sizeof(sz), ", %s", h);
-	} else {
-		sz[0] = '\0';
-	}
+	/* Remembered: a NAME that changes while we send was published by
+	 * another upload, and this one must not replace it (up_publish). */
+	u->name_existed = true;
+	u->name_size = size;
+	u->name_mtime = mtime;
+	describe(size, mtime, d, sizeof(d));
 	switch (u->overwrite) {
 	case XFER_OVERWRITE_ALWAYS:
 		return 0;
 	case XFER_OVERWRITE_ASK:
-		snprintf(q, sizeof(q), "%s already exists (%llu bytes%s, modified "
-			 "%s). Replace it?", u->display, (unsigned long long)size,
-			 sz, when);
+		snprintf(q, sizeof(q), "%s already exists (%s). Replace it?",
+			 u->display, d);
 		rc = xcred_ask(q);
 		if (rc == 1)
 			return 0;
 		if (rc == 0)
-			return xerr(err, errlen, -EEXIST, "%s already exists (%llu "
-				    "bytes, modified %s) and was kept as you "
-				    "answered; nothing was written", u->display,
-				    (unsigned long long)size, when);
-		return xerr(err, errlen, -EEXIST, "%s already exists (%llu bytes, "
-			    "modified %s) and --overwrite=ask has no terminal to ask "
-			    "on; use --overwrite=always to replace it", u->display,
-			    (unsigned long long)size, when);
+			return xerr(err, errlen, -EEXIST, "%s already exists (%s) and "
+				    "was kept as you answered; nothing was written",
+				    u->display, d);
+		return xerr(err, errlen, -EEXIST, "%s already exists (%s) and "
+			    "--overwrite=ask has no terminal to ask on; use "
+			    "--overwrite=always to replace it", u->display, d);
 	default:
-		return xerr(err, errlen, -EEXIST, "%s already exists (%llu bytes, "
-			    "modified %s); use --overwrite=always (or ask) to replace "
-			    "it; nothing was written", u->display,
-			    (unsigned long long)size, when);
+		return xerr(err, errlen, -EEXIST, "%s already exists (%s); use "
+			    "--overwrite=always (or ask) to replace it; nothing was "
+			    "written", u->display, d);
 	}
+}
+
+/* How long an existing NAME.part is watched for growth before it is taken
+ * for a leftover that --overwrite=always may replace. */
+#define LIVE_PROBE_SECS 2.0
+
+/*
+ * NAME.part is where this upload goes. One that exists already belongs to
+ * another upload that is running now (two mounts of one URL: writing into
+ * it would destroy that backup, and on vsftpd a second STOR even waits for
+ * the first to finish and then truncates the file it just published) or
+ * to one that was interrupted. Either way it is reported before any data;
+ * it is replaced only as the overwrite policy allows, and never while it
+ * still grows.
+ */
+static int check_partial(struct xfer_upload *u, char *err, size_t errlen)
+{
+	char e[XFER_ERRLEN], d[160], q[XFER_ERRLEN + 400];
+	uint64_t size, size2;
+	time_t mtime = 0, mtime2 = 0;
+	int rc = u->ops->stat(u->b, u->part, &size, &mtime, e, sizeof(e));
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return xerr(err, errlen, rc, "%s: %s", u->display, e);
+	describe(size, mtime, d, sizeof(d));
+	if (u->overwrite == XFER_OVERWRITE_NEVER)
+		return xerr(err, errlen, -EEXIST, "%s: %s already exists (%s): "
+			    "another upload to this name is running now, or an "
+			    "earlier one was interrupted; nothing was written. If "
+			    "no upload to it is running, delete it or use "
+			    "--overwrite=always (or ask) to replace it", u->display,
+			    u->part, d);
+	/* Still growing: a live upload, whatever the policy says. */
+	if (!up_backoff(u, LIVE_PROBE_SECS))
+		return xerr(err, errlen, -ECANCELED, "%s: abandoned", u->display);
+	rc = u->ops->stat(u->b, u->part, &size2, &mtime2, e, sizeof(e));
+	if (rc == -ENOENT)
+		return 0;	/* just published or removed: nothing to replace */
+	if (rc)
+		return xerr(err, errlen, rc, "%s: %s", u->display, e);
+	if (size2 != size || mtime2 != mtime)
+		return xerr(err, errlen, -EBUSY, "%s: %s is being written by "
+			    "another upload right now (it went from %llu to %llu "
+			    "bytes in %.0f seconds); two uploads to one name would "
+			    "destroy each other, so nothing was written",
+			    u->display, u->part, (unsigned long long)size,
+			    (unsigned long long)size2, LIVE_PROBE_SECS);
+	if (u->overwrite == XFER_OVERWRITE_ASK) {
+		snprintf(q, sizeof(q), "%s exists (%s) and did not change in %.0f "
+			 "seconds: an earlier upload was interrupted. Replace it?",
+			 u->part, d, LIVE_PROBE_SECS);
+		rc = xcred_ask(q);
+		if (rc != 1)
+			return xerr(err, errlen, -EEXIST, "%s: %s already exists (%s) "
+				    "and was kept (%s); nothing was written",
+				    u->display, u->part, d, rc == 0 ?
+				    "as you answered" : "no terminal to ask on");
+	}
+	rlog(RLOG_WARN, "%s: replacing %s (%s), left by an earlier upload that "
+	     "did not finish (--overwrite=%s)", u->display, u->part, d,
+	     u->overwrite == XFER_OVERWRITE_ASK ? "ask" : "always");
+	return 0;
 }
 
 struct xfer_upload *xfer_upload_open(const char *url, const struct xfer_opts *o,
@@ -131,7 +205,7 @@ struct xfer_upload *xfer_upload_open(const char *url, const struct xfer_opts *o,
 		xerr(err, errlen, rc, "%s: %s; nothing was written", u->display, e);
 		goto fail;
 	}
-	if (check_existing(u, err, errlen))
+	if (check_existing(u, err, errlen) || check_partial(u, err, errlen))
 		goto fail;
 	rc = xthread_start(&u->thread, up_sender, u);
 	if (rc) {

@@ -17,6 +17,9 @@ struct xfer_upload {
 	void *b;		/* backend state; the sender owns it until DONE */
 	char *part;		/* "NAME.part" */
 	enum xfer_overwrite overwrite;
+	bool name_existed;	/* NAME at open: whether it existed, and its */
+	uint64_t name_size;	/* size and time then (publish compares) */
+	time_t name_mtime;
 	bool verify;
 	int retries;
 	int progress;		/* 1: draw the progress line */

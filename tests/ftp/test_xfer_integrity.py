@@ -35,17 +35,20 @@ def test_zeroed_part_restarts_from_zero(tmp_path):
 def test_zeroed_part_beyond_window_fails_clearly(tmp_path):
     """The start is no longer held: no resume onto zeros, no publish; the
     sentence names the offset and NAME.part stays."""
-    size = 40 * MiB
-    with FaultFtpd(tmp_path / "srv", drops=[20 * MiB],
+    # The replay window must cover the drop point, however far the sender
+    # got past it into the socket buffers (up to ~12 MiB on loopback),
+    # without reaching back to byte 0.
+    size = 96 * MiB
+    with FaultFtpd(tmp_path / "srv", drops=[48 * MiB],
                    extra=["--zero-after-drop"]) as srv:
-        r = send(srv.url + "y.tap", ["--buffer", "24M", "--replay", "12M"],
+        r = send(srv.url + "y.tap", ["--buffer", "64M", "--replay", "40M"],
                  size=size, seed=32, env=srv.env())
         assert r.rc == 1, r
         assert "the server's copy of y.tap.part does not match what was " \
                "sent at offset" in r.err, r.err
         assert "is not published" in r.err, r.err
         assert not (srv.root / "y.tap").exists()
-        assert (srv.root / "y.tap.part").stat().st_size == 20 * MiB
+        assert (srv.root / "y.tap.part").stat().st_size == 48 * MiB
 
 
 def test_rest_refused_starts_again_from_zero(tmp_path):
@@ -62,18 +65,18 @@ def test_rest_refused_starts_again_from_zero(tmp_path):
 
 
 def test_rest_refused_beyond_window_says_what_is_left(tmp_path):
-    size = 40 * MiB
-    with FaultFtpd(tmp_path / "srv", drops=[20 * MiB],
+    size = 96 * MiB
+    with FaultFtpd(tmp_path / "srv", drops=[48 * MiB],
                    extra=["--refuse-rest"]) as srv:
-        r = send(srv.url + "q.tap", ["--buffer", "24M", "--replay", "12M"],
+        r = send(srv.url + "q.tap", ["--buffer", "64M", "--replay", "40M"],
                  size=size, seed=34, env=srv.env())
         assert r.rc == 1, r
-        assert "refused to resume q.tap.part at byte %d" % (20 * MiB) in r.err
+        assert "refused to resume q.tap.part at byte %d" % (48 * MiB) in r.err
         assert "cannot start again from byte 0" in r.err, r.err
-        assert "%d bytes are safe on the server in q.tap.part" % (20 * MiB) \
+        assert "%d bytes are safe on the server in q.tap.part" % (48 * MiB) \
             in r.err, r.err
         assert not (srv.root / "q.tap").exists()
-        assert (srv.root / "q.tap.part").stat().st_size == 20 * MiB
+        assert (srv.root / "q.tap.part").stat().st_size == 48 * MiB
 
 
 def _wait_exit(srv, timeout=60):
