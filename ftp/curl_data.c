@@ -313,6 +313,12 @@ int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
 	if (res == CURLE_BAD_DOWNLOAD_RESUME)
 		return xerr(err, errlen, -EINVAL, "offset %llu is beyond the end of %s",
 			    (unsigned long long)offset, name);
+	if (res == CURLE_REMOTE_FILE_NOT_FOUND && c->reply[0] == '5')
+		/* RETR's 550 means missing or unreadable (vsftpd says "Failed
+		 * to open file." for both): say both, with its words. */
+		return xerr(err, errlen, -ENOENT, "reading: no such file, or one "
+			    "this user may not read (the server said \"%s\")",
+			    c->reply);
 	return cs_error(c, res, "reading", err, errlen);
 }
 

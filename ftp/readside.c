@@ -27,6 +27,13 @@ static int open_read(const char *url, const struct xfer_opts *o, struct xurl *u,
 		return xerr(err, errlen, rc, "%s: %s", disp, e);
 	*ops = xb_for(u);
 	rc = (*ops)->open(b, u, o, false, e, sizeof(e));
+	if (rc == -ENOENT) {
+		/* A read never creates a directory: the upload's hint about
+		 * --mkdir would not be true here. */
+		char *hint = strstr(e, "; --mkdir creates it");
+		if (hint)
+			*hint = '\0';
+	}
 	if (rc) {
 		xurl_free(u);
 		return xerr(err, errlen, rc, "%s: %s", disp, e);

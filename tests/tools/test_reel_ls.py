@@ -210,3 +210,27 @@ def test_read_when_size_is_refused_proftpd(tmp_path):
         fails(reel("map", srv.url + "d/missing.tap", env=srv.env()), "no such file")
         j = ls_json(srv, srv.url + "d/")
         assert [t["state"] for t in j["tapes"]] == ["complete"] * 2
+
+
+def test_read_side_messages_stay_true(tmp_path):
+    """A server that wants TLS before the login is not a wrong password; a
+    read never offers to create a missing directory."""
+    need_root()
+    need_tool("vsftpd")
+    need_tool("openssl")
+    reel_path()
+    with Vsftpd(tmp_path / "tls", tls=True, tls_mode="explicit") as srv:
+        make_tapes(srv.root / "d", 1, owner=srv.user)
+        for cmd in (["ls", srv.url + "d/"], ["map", srv.url + "d/t00.tap"]):
+            r = reel(*cmd, env=srv.env())
+            fails(r, "requires TLS", "--tls=require")
+            assert "login refused" not in r.stderr
+        ca = ["--tls=require", "--cacert", str(srv.cacert)]
+        j = json.loads(ok(reel("ls", "--json", *ca, srv.url + "d/",
+                               env=srv.env())).stdout)
+        assert [t["state"] for t in j["tapes"]] == ["complete"]
+        r = fails(reel("ls", *ca, srv.url + "nodir/", env=srv.env()),
+                  "no such directory")
+        assert "--mkdir" not in r.stderr
+        fails(reel("map", *ca, srv.url + "d/none.tap", env=srv.env()),
+              "no such file", "Failed to open file")
