@@ -401,6 +401,10 @@ void drv_release(struct drv *d, uint64_t id, bool writer)
 			rc = -EIO;
 		else if (d->dirty)
 			rc = drv_put_mark(d);
+		/* The mark goes out now, as the filemark a drive writes at
+		 * close; a failure is sticky (drive_loss.c). */
+		if (!rc && drv_sync_upload(d) == -EIO)
+			rc = -EIO;
 	}
 	pthread_mutex_unlock(&d->io);
 	if (writer) {
