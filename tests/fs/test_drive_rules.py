@@ -102,34 +102,32 @@ def test_daemon_keeps_no_inherited_descriptor(tmp_path):
 
 
 def test_tar_multivolume_script_mounting_the_next_reel_does_not_hang(tmp_path):
-    """tar -M -F script: the script mounts the next reel (the daemon
-    starts with tar's TAR_FD pipe among its descriptors); tar must get
-    its answer and finish."""
-    need_mount_env("tar")
+    """tar -M -F script: the script unmounts the full reel and mounts the
+    next one at the same place, so it names no new archive, and tar reads
+    the script's pipe (TAR_FD) until EOF. The daemon the script started
+    inherits that pipe's write end: it must close it, or tar hangs."""
+    need_mount_env("tar", "fusermount3")
     data = tmp_path / "data"
     data.mkdir()
     (data / "big.bin").write_bytes(os.urandom(300 * 1024))
     with vsftpd(tmp_path) as srv:
-        m1 = tmp_path / "r1"
-        m2 = tmp_path / "r2"
+        mnt = tmp_path / "mnt"
         script = tmp_path / "next.sh"
-        # As a volume script does: mount the next reel, then name it to
-        # tar on TAR_FD (tar reads that pipe until EOF).
-        script.write_text("#!/bin/sh\nmkdir -p %s\n%s --capacity=400K %sv2.tar %s "
-                          "|| exit 1\necho %s/tape >&$TAR_FD\n"
-                          % (m2, reelfs_binary(), srv.url, m2, m2))
+        script.write_text("#!/bin/sh\nfusermount3 -u %s || exit 1\n"
+                          "exec %s --capacity=400K %sv2.tar %s\n"
+                          % (mnt, reelfs_binary(), srv.url, mnt))
         script.chmod(0o755)
-        try:
-            with Mount(srv.url + "v1.tar", m1, ["--capacity=200K"], env=srv.env()):
+        # Mount unmounts whatever is mounted there at the end (reel 2),
+        # then waits for reel 1's daemon.
+        with Mount(srv.url + "v1.tar", mnt, ["--capacity=200K"], env=srv.env()):
+            try:
                 t = subprocess.run(["tar", "-M", "-F", str(script), "-b", "20", "-c",
-                                    "-f", str(m1 / "tape"), "-C", str(tmp_path), "data"],
+                                    "-f", str(mnt / "tape"), "-C", str(tmp_path), "data"],
                                    env=srv.env(), capture_output=True, text=True,
-                                   stdin=subprocess.DEVNULL, timeout=120)
-                assert t.returncode == 0, t.stderr
-                assert is_mounted(m2)
-        finally:
-            if is_mounted(m2):
-                run(["fusermount3", "-u", str(m2)])
+                                   stdin=subprocess.DEVNULL, timeout=60)
+            except subprocess.TimeoutExpired:
+                pytest.fail("tar hung waiting for its volume script's pipe")
+            assert t.returncode == 0, t.stderr
         published(srv, "v1.tar")
         published(srv, "v2.tar")
         assert len(image_files(srv, "v2.tar", "mtd")[0]) > 0
@@ -140,8 +138,12 @@ def test_mount_point_not_a_directory_is_refused_first(tmp_path):
     with vsftpd(tmp_path) as srv:
         f = tmp_path / "afile"
         f.write_text("x")
-        r = run([reelfs_binary(), "-f", srv.url + "nd.mtd", str(f)], env=srv.env(),
-                timeout=60)
+        try:
+            r = run([reelfs_binary(), "-f", srv.url + "nd.mtd", str(f)],
+                    env=srv.env(), timeout=30)
+        finally:
+            if is_mounted(f):
+                run(["fusermount3", "-u", "-z", str(f)])
         assert r.returncode != 0
         lines = [l for l in r.stderr.splitlines() if l.strip()]
         assert len(lines) == 1 and "is not a directory" in lines[0], r.stderr
