@@ -7,8 +7,11 @@
  * bytes. --deep streams each image through the decoder as well.
  *
  * One logged-in session does it all: one listing, then per tape at most
- * one small download (its manifest, else its first 64 KiB), so 200 tapes
- * cost one login, not 200. A .part is never read: an upload may be
+ * one small download (its manifest, else a file of at most 64 KiB read
+ * whole to sniff it), so 200 tapes cost one login, not 200. A longer file
+ * without a manifest is taken at its name when that names a format, and
+ * sniffed from its first 64 KiB (one login more: libcurl hangs up on a
+ * read cut short) only when it does not. A .part is never read: an upload may be
  * writing it, and vsftpd makes a reader wait for the writer's lock.
  *
  * It only reads. Manifests are shown as attributes of their tape, not as
@@ -25,9 +28,11 @@
 static const char ls_usage[] =
 "usage: reel ls [--tapes] [-l] [--deep] [--json] [transfer options] URL/|DIR\n"
 "\n"
-"Lists the tape images in a directory: name, size, modification time,\n"
-"format (from the manifest, else sniffed from the first 64 KiB), state and\n"
-"the storeset and reel number from the manifest, over one login. States:\n"
+"Lists the tape images in a directory, over one login: name, size,\n"
+"modification time, format (from the manifest; else sniffed from the\n"
+"bytes, or for a file over 64 KiB taken from its name when that names a\n"
+"format), state, and the storeset and reel number from the manifest.\n"
+"States:\n"
 "  complete    a manifest NAME.manifest.json agrees with the file's size\n"
 "  partial     NAME.part: an upload that has not finished (or failed);\n"
 "              never read, so a live upload does not make ls wait\n"
@@ -257,9 +262,21 @@ static void classify(struct row *r, struct ls_run *lr)
 	char mname[1024];
 	snprintf(mname, sizeof(mname), "%s%s", name, TAPE_MANIFEST_SUFFIX);
 	if (!listed(lr->all, lr->n, mname)) {
+		r->state = "unverified";
+		/* A long file whose name names a tape format is taken at its
+		 * name: cutting a read short costs the connection (libcurl
+		 * hangs up), so 200 such tapes would cost 200 logins. A short
+		 * file is read whole, which costs nothing extra; --deep
+		 * decodes every byte. */
+		const struct tape_format *byname = tape_format_from_path(name);
+		if (byname && (r->size == XFER_SIZE_UNKNOWN ||
+			       r->size > sizeof(lr->h->buf))) {
+			r->format = byname;
+			r->is_tape = true;
+			return;
+		}
 		sniff(r, lr);
 		r->is_tape = r->format != NULL;
-		r->state = "unverified";
 		return;
 	}
 	/* A manifest beside it says it is a tape: its format and counts come

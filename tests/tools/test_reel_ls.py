@@ -72,6 +72,38 @@ def test_ls_twenty_tapes_one_login(tmp_path):
         assert took < 10
 
 
+def test_ls_tapes_without_manifests_one_login(tmp_path):
+    """Images other programs wrote have no manifest. Over 64 KiB a read of
+    the head would be cut short, which costs libcurl its connection: one
+    whose name names a format is taken at its name; a short file is read
+    whole; only a long one with another name is sniffed (one login)."""
+    need_root()
+    need_tool("vsftpd")
+    reel_path()
+    with LoggingVsftpd(tmp_path / "v") as srv:
+        d = srv.root / "raw"
+        d.mkdir()
+        img = reel("send", "--format", "simh", "-",
+                   stdin=os.urandom(100000)).stdout
+        for i in range(20):
+            (d / ("r%02d.tap" % i)).write_bytes(img)
+        (d / "tape.img").write_bytes(img)       # a tape by its bytes only
+        (d / "text.tap").write_text("not a tape, whatever its name\n")
+        (d / "big.bin").write_bytes(b"\x01" * 100000)
+        srv.log.write_text("")
+        j = ls_json(srv, srv.url + "raw/")
+        t = {x["name"]: x for x in j["tapes"]}
+        assert len(t) == 21 and t["tape.img"]["format"] == "simh"
+        assert {x["state"] for x in t.values()} == {"unverified"}
+        assert {x["format"] for x in t.values()} == {"simh"}
+        assert sorted(o["name"] for o in j["other"]) == ["big.bin", "text.tap"]
+        cmds = srv.commands()
+        # One session, plus one login after each of the two cut reads
+        # (tape.img and big.bin).
+        assert cmds.count("USER") <= 3, cmds
+        assert cmds.count("RETR") == 3, cmds
+
+
 def test_ls_live_part_is_not_waited_for(tmp_path):
     """vsftpd makes a RETR of a file being uploaded wait for the upload's
     lock (until the stall timeout): ls must not read a .part at all."""
