@@ -266,3 +266,25 @@ def test_read_side_messages_stay_true(tmp_path):
         assert "--mkdir" not in r.stderr
         fails(reel("map", *ca, srv.url + "d/none.tap", env=srv.env()),
               "no such file", "Failed to open file")
+
+
+@pytest.mark.parametrize("kind", ["pure-ftpd", "sshd"])
+def test_ls_on_shipped_servers(tmp_path, kind):
+    """The same listing over pure-ftpd (MLSD) and OpenSSH's sftp."""
+    need_root()
+    cls = {"pure-ftpd": shipped.PureFtpd, "sshd": shipped.Sshd}[kind]
+    shipped.need(cls)
+    reel_path()
+    with cls(tmp_path / "s") as srv:
+        make_tapes(srv.root / "d", 3, owner=srv.user)
+        p = srv.root / "d" / "cut.tap.part"
+        p.write_bytes(b"\0" * 100)
+        shutil.chown(p, srv.user, srv.user)
+        t0 = time.monotonic()
+        j = ls_json(srv, srv.url + "d/")
+        assert time.monotonic() - t0 < 20
+        assert [(t["name"], t["state"]) for t in j["tapes"]] == [
+            ("cut.tap.part", "partial"), ("t00.tap", "complete"),
+            ("t01.tap", "complete"), ("t02.tap", "complete")]
+        assert all(t["size"] == (srv.root / "d" / t["name"]).stat().st_size
+                   for t in j["tapes"])
