@@ -180,21 +180,24 @@ static char *dir_child(const char *dir, const char *name)
 	return out;
 }
 
-static bool listed(const struct xfer_entry *v, size_t n, const char *name)
+/* The listing is sorted by name (xfer_list's promise): a binary search
+ * keeps a directory of thousands of files linear overall. */
+static int by_name(const void *key, const void *e)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!v[i].is_dir && !strcmp(v[i].name, name))
-			return true;
-	return false;
+	return strcmp(key, ((const struct xfer_entry *)e)->name);
 }
 
 static const struct xfer_entry *find(const struct xfer_entry *v, size_t n,
 				     const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!v[i].is_dir && !strcmp(v[i].name, name))
-			return &v[i];
-	return NULL;
+	const struct xfer_entry *e = n ? bsearch(name, v, n, sizeof(*v), by_name)
+				       : NULL;
+	return e && !e->is_dir ? e : NULL;
+}
+
+static bool listed(const struct xfer_entry *v, size_t n, const char *name)
+{
+	return find(v, n, name) != NULL;
 }
 
 struct small {
