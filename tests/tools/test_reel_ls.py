@@ -288,3 +288,17 @@ def test_ls_on_shipped_servers(tmp_path, kind):
             ("t01.tap", "complete"), ("t02.tap", "complete")]
         assert all(t["size"] == (srv.root / "d" / t["name"]).stat().st_size
                    for t in j["tapes"])
+
+
+def test_send_verify_read_back_is_bounded(tmp_path):
+    """--verify reads the upload back: a server that keeps sending past
+    the size it holds fails the send within seconds, naming that."""
+    need_root()
+    reel_path()
+    with FaultFtpd(tmp_path / "f", extra=["--endless", "v.tap.part"]) as srv:
+        t0 = time.monotonic()
+        r = reel("send", "--verify", "--format", "simh", srv.url + "v.tap",
+                 stdin=os.urandom(60000), env=srv.env(), timeout=120)
+        assert time.monotonic() - t0 < 30
+        fails(r, "went on sending")
+        assert not (srv.root / "v.tap").exists()
