@@ -79,7 +79,8 @@ int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
 				    "TLS from the first byte", c->reply);
 		if (code == 530)
 			return xerr(err, errlen, -EACCES, "login refused (530) for "
-				    "user \"%s\"", c->user ? c->user : "anonymous");
+				    "user \"%s\"%s", c->user ? c->user : "anonymous",
+				    said);
 		/* "421 too many users", "500 OOPS: ...": the server's trouble,
 		 * not the credentials; another try may work. */
 		return xerr(err, errlen, -EAGAIN, "login failed for user \"%s\"%s",

@@ -35,7 +35,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 
 	while (l && (p[l - 1] == '\n' || p[l - 1] == '\r'))
 		l--;
-	if (l) {
+	/* Only server replies ("550 ..."), not the header lines libcurl
+	 * makes up for FTP ("Content-Length: 12", "Accept-ranges: bytes"):
+	 * a message must quote what the server said. */
+	if (l >= 4 && p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' &&
+	    p[2] >= '0' && p[2] <= '9' && (p[3] == ' ' || p[3] == '-')) {
 		if (l >= sizeof(c->reply))
 			l = sizeof(c->reply) - 1;
 		memcpy(c->reply, p, l);

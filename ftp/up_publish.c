@@ -62,6 +62,13 @@ int up_publish(struct xfer_upload *u)
 		size = 0;	/* an empty file some servers do not keep */
 		rc = 0;
 	}
+	if (rc == -ENOENT) {
+		up_set_error(u, -EIO, "%s: the server holds no %s although %llu "
+			  "bytes were sent (it was removed or renamed meanwhile); "
+			  "nothing is published", u->display, u->part,
+			  (unsigned long long)head);
+		return -EIO;
+	}
 	if (rc) {
 		up_set_error(u, -EIO, "%s: cannot ask the size of %s: %s; it stays "
 			  "unpublished", u->display, u->part, e);

@@ -30,12 +30,14 @@ void up_set_error(struct xfer_upload *u, int rc, const char *fmt, ...)
 
 /* ---- open --------------------------------------------------------------- */
 
-static void describe(uint64_t size, time_t mtime, char *buf, size_t len)
+/* "12345 bytes, modified T"; with human, "12345 bytes, 12.06 KB, ...". */
+static void describe(uint64_t size, time_t mtime, bool human, char *buf,
+		     size_t len)
 {
 	char when[64], h[32];
 
 	xfmt_time(mtime, when, sizeof(when));
-	if (size >= 1024) {
+	if (human && size >= 1024) {
 		xfmt_bytes(size, h, sizeof(h));
 		snprintf(buf, len, "%llu bytes, %s, modified %s",
 			 (unsigned long long)size, h, when);
@@ -47,7 +49,7 @@ static void describe(uint64_t size, time_t mtime, char *buf, size_t len)
 
 static int check_existing(struct xfer_upload *u, char *err, size_t errlen)
 {
-	char e[XFER_ERRLEN], d[160], q[XFER_ERRLEN + 160];
+	char e[XFER_ERRLEN], d[160], h[160], q[XFER_ERRLEN + 160];
 	uint64_t size;
 	time_t mtime = 0;
 	int rc = u->ops->stat(u->b, u->u.name, &size, &mtime, e, sizeof(e));
@@ -61,13 +63,14 @@ static int check_existing(struct xfer_upload *u, char *err, size_t errlen)
 	u->name_existed = true;
 	u->name_size = size;
 	u->name_mtime = mtime;
-	describe(size, mtime, d, sizeof(d));
+	describe(size, mtime, false, d, sizeof(d));
 	switch (u->overwrite) {
 	case XFER_OVERWRITE_ALWAYS:
 		return 0;
 	case XFER_OVERWRITE_ASK:
+		describe(size, mtime, true, h, sizeof(h));
 		snprintf(q, sizeof(q), "%s already exists (%s). Replace it?",
-			 u->display, d);
+			 u->display, h);
 		rc = xcred_ask(q);
 		if (rc == 1)
 			return 0;
@@ -109,7 +112,7 @@ static int check_partial(struct xfer_upload *u, char *err, size_t errlen)
 		return 0;
 	if (rc)
 		return xerr(err, errlen, rc, "%s: %s", u->display, e);
-	describe(size, mtime, d, sizeof(d));
+	describe(size, mtime, false, d, sizeof(d));
 	if (u->overwrite == XFER_OVERWRITE_NEVER)
 		return xerr(err, errlen, -EEXIST, "%s: %s already exists (%s): "
 			    "another upload to this name is running now, or an "
