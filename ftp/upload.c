@@ -483,7 +483,9 @@ int xfer_put_small(const char *url, const struct xfer_opts *o,
 	so.progress = 0;
 	so.verify = false;
 	so.buffer_size = len + 1 > 1024 * 1024 ? len + 1 : 1024 * 1024;
-	so.replay_size = 0;
+	/* All of it stays held, so a dropped connection resumes at a proven
+	 * point or starts again from byte 0. */
+	so.replay_size = len;
 	u = xfer_upload_open(url, &so, err, errlen);
 	if (!u)
 		return -EIO;
