@@ -431,6 +431,10 @@ static int read_time(struct mparse *p, time_t *out, const char *field)
 	tm.tm_min = mi;
 	tm.tm_sec = s;
 	*out = timegm(&tm);
+	/* A leap second on 9999-12-31 is in the year 10000, which the writer
+	 * cannot write back (found by tests/fuzz/fuzz_manifest.c). */
+	if (tm.tm_year + 1900 > 9999)
+		return fail(p, "\"%s\" must be a UTC time like 2026-01-31T23:59:59Z", field);
 	return 0;
 }
 

@@ -151,6 +151,7 @@ static int parse_unix(const char *line, time_t now, struct xfer_entry *e)
 	struct tm tm = { 0 }, nowtm;
 	char tmp[32];
 	int nf = 0, k = -1, m = -1;
+	bool when = true;
 
 	/* perms links owner [group] size month day time-or-year name... */
 	while (nf < 8) {
@@ -188,9 +189,13 @@ static int parse_unix(const char *line, time_t now, struct xfer_entry *e)
 		if (timegm(&tm) > now + 86400)
 			tm.tm_year--;
 	} else {
-		tm.tm_year = atoi(tmp) - 1900;
+		/* A year we cannot place leaves the time unknown (0), and
+		 * atoi(tmp) - 1900 cannot overflow (UBSan in tests/fuzz/fuzz_listing.c). */
+		long y = strtol(tmp, NULL, 10);
+		when = y >= 1900 && y <= 9999;
+		tm.tm_year = when ? (int)(y - 1900) : 0;
 	}
-	e->mtime = timegm(&tm);
+	e->mtime = when ? timegm(&tm) : 0;
 	if (line[0] == 'l' && strstr(name, " -> "))
 		e->name = strndup(name, (size_t)(strstr(name, " -> ") - name));
 	else
@@ -215,6 +220,11 @@ static int parse_dos(const char *line, struct xfer_entry *e)
 
 	if (sscanf(line, "%d-%d-%d %d:%d%2[AaPp]%*[Mm] %31s %n", &mo, &d, &y, &h,
 		   &mi, ampm, what, &off) < 7 || !off)
+		return -EINVAL;
+	/* Not a date (and mo - 1 of INT_MIN would overflow: UBSan in
+	 * tests/fuzz/fuzz_listing.c). */
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || y < 0 || y > 9999 ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59)
 		return -EINVAL;
 	if (y < 70)
 		y += 2000;

@@ -1,0 +1,95 @@
+/*
+ * fuzz_manifest.c - libFuzzer target for the manifest reader
+ * (tape_manifest_parse), which reads NAME.manifest.json from a server
+ * anyone with write access there can forge.
+ *
+ * Input: the file's bytes, as is. Beyond "no crash, no read past len, no
+ * leak", it checks the reader's promises: a refusal is -EINVAL with a
+ * sentence and no URL left allocated; an accepted manifest has terminated
+ * fields without control characters (C0 or DEL) in the names and ids and
+ * a reel of 1 or more; and the writer's text for it reads back to the
+ * same manifest and the same text.
+ */
+#include "manifest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void fz_fail(const char *what, const char *json)
+{
+	fprintf(stderr, "fuzz_manifest: %s\n%s\n", what, json ? json : "");
+	abort();
+}
+
+static void check_field(const char *s, size_t cap, const char *name)
+{
+	if (!memchr(s, '\0', cap))
+		fz_fail(name, "not terminated");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			fz_fail("a control character was accepted in a name or id", s);
+}
+
+static bool same_url(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same(const struct tape_manifest *a, const struct tape_manifest *b)
+{
+	return !strcmp(a->format, b->format) &&
+	       !memcmp(&a->counts, &b->counts, sizeof(a->counts)) &&
+	       a->start == b->start && a->end == b->end &&
+	       !strcmp(a->storeset, b->storeset) && a->reel == b->reel &&
+	       same_url(a->prev_url, b->prev_url) &&
+	       same_url(a->next_url, b->next_url) &&
+	       !strcmp(a->version, b->version);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct tape_manifest a, b;
+	char err[400];
+	char *text = malloc(size ? size : 1);	/* exactly size bytes, no NUL */
+	char *j1, *j2;
+	int rc;
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	rc = tape_manifest_parse(text, size, &a, err, sizeof(err));
+	free(text);
+	if (rc != 0) {
+		if (rc != -EINVAL || !err[0] || a.prev_url || a.next_url)
+			fz_fail("a refusal without -EINVAL, a sentence, or with URLs kept", err);
+		return 0;
+	}
+	check_field(a.format, sizeof(a.format), "format");
+	check_field(a.storeset, sizeof(a.storeset), "storeset");
+	check_field(a.version, sizeof(a.version), "version");
+	if (!a.format[0] || a.reel == 0)
+		fz_fail("an empty format or reel 0 was accepted", NULL);
+
+	j1 = tape_manifest_to_json(&a);
+	if (!j1)
+		fz_fail("the writer failed on an accepted manifest", NULL);
+	rc = tape_manifest_parse(j1, strlen(j1), &b, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "fuzz_manifest: %s\n", err);
+		fz_fail("the reader refuses what the writer wrote", j1);
+	}
+	if (!same(&a, &b))
+		fz_fail("the writer's text reads back as another manifest", j1);
+	j2 = tape_manifest_to_json(&b);
+	if (!j2 || strcmp(j1, j2) != 0)
+		fz_fail("writing a manifest read back gives other text", j1);
+	free(j1);
+	free(j2);
+	tape_manifest_clear(&a);
+	tape_manifest_clear(&b);
+	return 0;
+}
