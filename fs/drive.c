@@ -381,6 +381,8 @@ int drv_settle_rewind(struct drv *d)
  * record makes the drive fail (exit status, status file). */
 void drv_release(struct drv *d, uint64_t id, bool writer)
 {
+	if (!writer && d->rew_pending != id)
+		return;		/* `mt status` and the like: never wait for io */
 	if (writer) {
 		pthread_mutex_lock(&d->wlock);
 		d->writer_releasing = true;
@@ -569,6 +571,8 @@ int drv_drain(struct drv *d)
 
 int drv_flush(struct drv *d, uint64_t owner, uint64_t id, bool writer)
 {
+	if (!writer && d->rew_pending != id)
+		return 0;	/* `mt status` and the like: never wait for io */
 	if (writer)
 		drv_writer_closing(d, true);
 	pthread_mutex_lock(&d->io);

@@ -60,7 +60,10 @@ struct drv {
 	int finish_rc;		/* io */
 	bool chain_ok;		/* io: the rest of the chain finished well */
 	bool dirty;		/* io: records since the last tape mark */
-	uint64_t rew_pending;	/* io: open id whose MTREW is not done yet */
+	/* The open whose MTREW is not done yet (0 none). Written with io
+	 * held; atomic so that a reader's close can see it is not its own
+	 * without waiting for io behind a blocked writer. */
+	_Atomic uint64_t rew_pending;
 	uint64_t owner;		/* io: lock owner (process files) of the last write */
 	/* The server under this reel ran out of space (noticed by a record,
 	 * a mark, a poll or finish). Records get ENOSPC from then on; when

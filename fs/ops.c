@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mtio.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "chain.h"
@@ -381,8 +382,10 @@ static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		return;
 	}
 	}
-	rlog(RLOG_WARN, "ioctl 0x%x on the tape is not supported; nothing "
-	     "was done.", cmd);
+	/* isatty() asks with TCGETS: ENOTTY is its answer, not a refusal. */
+	if (cmd != TCGETS)
+		drv_refuse(d, "ioctl 0x%x on the tape is not supported; "
+			   "nothing was done.", cmd);
 	fuse_reply_err(req, ENOTTY);
 }
 
