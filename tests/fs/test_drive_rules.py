@@ -214,3 +214,62 @@ def test_stat_shows_progress_and_reading_says_why_not(tmp_path):
             assert "Operation not supported" in r.stderr, r.stderr
             assert "reel cat" in m.status()["last_error"]
         assert "reel cat" in m.stderr
+
+
+_WEOF_WRITER = """
+import fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+for _ in range(128):  # 8 MiB: into the queue at once
+    os.write(fd, os.urandom(65536))
+print("written", flush=True)
+try:
+    fcntl.ioctl(fd, 0x40086d01, struct.pack("hi", 5, 1))
+    print("weof ok", flush=True)
+except OSError as e:
+    print("weof", e.errno, flush=True)
+try:
+    os.close(fd)
+except OSError:
+    pass
+"""
+
+
+def test_mt_status_never_waits_behind_a_waiting_writer(tmp_path):
+    """The writer's MTWEOF waits for the upload (the server stopped
+    reading) while holding the drive; `mt status` (open, MTIOCGET, close)
+    must still answer at once: the close of a descriptor that is not the
+    writer's takes no drive lock. The writer is another process: any
+    process that holds the writer's descriptor and starts a program
+    closes it in the child, and that close does wait, as it must."""
+    need_mount_env("mt")
+    import sys
+    import servers
+    with servers.FaultFtpd(tmp_path / "fault", stalls=(1000 * 1000,)) as srv:
+        m = Mount(srv.url + "bp.mtd", tmp_path / "mnt",
+                  ["--retries=0", "--stall-timeout=8"], env=srv.env(), expect_ok=False)
+        with m:
+            w = subprocess.Popen([sys.executable, "-c", _WEOF_WRITER, str(m.tape)],
+                                 stdout=subprocess.PIPE, text=True)
+            try:
+                assert w.stdout.readline().strip() == "written"
+                # Wait until the upload is stuck: nothing sent for 1 s.
+                deadline = time.monotonic() + 30
+                last, since = -1, time.monotonic()
+                while True:
+                    n = int(m.status()["sent"])
+                    if n != last:
+                        last, since = n, time.monotonic()
+                    elif time.monotonic() - since > 1.0:
+                        break
+                    assert time.monotonic() < deadline, "the upload never got stuck"
+                    time.sleep(0.05)
+                assert w.poll() is None, "the mark did not wait for the upload"
+                t0 = time.monotonic()
+                r = run(["mt", "-f", str(m.tape), "status"], timeout=60)
+                took = time.monotonic() - t0
+                assert r.returncode == 0, r.stderr
+                assert took < 2, "mt status waited %.1f s behind the writer" % took
+                assert w.poll() is None, "the test did not overlap the wait"
+            finally:
+                out, _ = w.communicate(timeout=120)
+            assert out.strip() == "weof 5", out
