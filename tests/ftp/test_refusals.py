@@ -162,3 +162,18 @@ def test_vsftpd_wants_tls(tmp_path):
         r = send(srv.url + "x.tap", ["--tls=require", "--cacert", srv.cacert],
                  size=10, env=srv.env())
         assert r.rc == 0, r
+
+
+def test_sftp_drop_resumes_at_proven_point(tmp_path):
+    """OpenSSH's SFTP (where point 3 was seen): a killed session is
+    resumed at the size the server reports, after the read-back of its
+    tail matched; the image is byte-identical."""
+    need_root()
+    shipped.need(shipped.Sshd)
+    with shipped.Sshd(tmp_path / "srv") as srv:
+        rc, err, sha = send_with_session_kill(srv, "s.tap", 16 * MiB, 4 * MiB)
+        assert rc == 0, err
+        assert "resuming at byte" in err or "sending again from byte 0" \
+            in err, err
+        assert file_sha(srv.root / "s.tap") == sha
+        assert not (srv.root / "s.tap.part").exists()
