@@ -202,7 +202,7 @@ static int resume_point(struct xfer_upload *u, uint64_t size, uint64_t *from,
 		snprintf(held, sizeof(held), "%llu bytes are safe on the server in %s",
 			 (unsigned long long)size, u->part);
 	else
-		snprintf(held, sizeof(held), "the server holds none of %s", u->part);
+		snprintf(held, sizeof(held), "The server holds none of %s", u->part);
 	if (size > high)
 		return xerr(e, elen, -EIO, "after reconnecting, the server holds "
 			    "%llu bytes of %s but only %llu were sent; it stays as "
