@@ -206,7 +206,6 @@ int cs_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
 			*mtime = parse_mdtm(c->cap_reply[2]);
 		return 0;
 	}
-	int size_code = reply_code(rs);
 	if (rs[0])
 		snprintf(why, sizeof(why), "the server refused SIZE (\"%s\")", rs);
 	else
@@ -233,7 +232,8 @@ int cs_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
 			return 0;
 		}
 	}
-	if (mlst_code == 550 && size_code == 550 && !sounds_refused(rm))
+	/* MLST is there and says "no such file" (not "denied"): absent. */
+	if (mlst_code == 550 && !sounds_refused(rm))
 		return xerr(err, errlen, -ENOENT, "%s does not exist", name);
 	if (rm[0]) {
 		size_t l = strlen(why);

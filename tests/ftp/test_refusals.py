@@ -177,3 +177,80 @@ def test_sftp_drop_resumes_at_proven_point(tmp_path):
             in err, err
         assert file_sha(srv.root / "s.tap") == sha
         assert not (srv.root / "s.tap.part").exists()
+
+
+class Aioftpd:
+    """Debian's aioftp (tests/ftp/aioftpd.py): SIZE and MDTM answer 502,
+    MLST and MLSD are there."""
+
+    user = "reeltest"
+    password = "aio-Test.pw-4712"
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.root = workdir / "root"
+        self.proc = None
+
+    def env(self):
+        import os
+        e = dict(os.environ)
+        e["REELFS_PASSWORD"] = self.password
+        return e
+
+    def __enter__(self):
+        import os
+        import pathlib
+        try:
+            import aioftp  # noqa: F401
+        except ImportError:
+            pytest.skip("python3-aioftp is missing: install it "
+                        "(tools/setup-debian)")
+        self.root.mkdir(parents=True)
+        env = dict(os.environ, AIOFTPD_PASSWORD=self.password)
+        here = pathlib.Path(__file__).resolve().parent
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", str(here / "aioftpd.py"), "--root",
+             str(self.root), "--user", self.user], stdout=subprocess.PIPE,
+            stderr=open(self.workdir / "aioftpd.err", "wb"),
+            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        try:
+            line = self.proc.stdout.readline().decode()
+            assert line.startswith("PORT "), (self.workdir /
+                                              "aioftpd.err").read_text()
+            self.port = int(line.split()[1])
+        except BaseException:
+            self.__exit__()
+            raise
+        self.url = "ftp://%s@127.0.0.1:%d/" % (self.user, self.port)
+        return self
+
+    def __exit__(self, *exc):
+        import os
+        import signal
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+        return False
+
+
+def test_aioftp_size_502(tmp_path):
+    """aioftp answers SIZE with 502: uploads publish (MLST gives the
+    size), --overwrite=never sees an existing file, and no message quotes
+    an unrelated line."""
+    with Aioftpd(tmp_path / "srv") as srv:
+        r = send(srv.url + "a.tap", ["--verify"], size=2 * MiB + 5, seed=67,
+                 env=srv.env())
+        assert r.rc == 0, r
+        assert file_sha(srv.root / "a.tap") == r.sha
+        assert not (srv.root / "a.tap.part").exists()
+        r2 = send(srv.url + "a.tap", size=10, seed=68, env=srv.env())
+        assert r2.rc == 1, r2
+        assert "already exists (%d bytes" % (2 * MiB + 5) in r2.err, r2.err
+        assert "Content-Length" not in r2.err and "Accept" not in r2.err
+        assert file_sha(srv.root / "a.tap") == r.sha
