@@ -14,8 +14,11 @@
 /* A refusal that names encryption: the server wants TLS first. */
 static bool wants_tls(const char *r)
 {
+	/* vsftpd: "Non-anonymous sessions must use encryption"; ProFTPD:
+	 * "SSL/TLS required on the control channel"; pure-ftpd: "cleartext
+	 * sessions ... are not accepted". */
 	return strcasestr(r, "encrypt") || strcasestr(r, "TLS") ||
-	       strcasestr(r, "SSL");
+	       strcasestr(r, "SSL") || strcasestr(r, "cleartext");
 }
 
 static bool retryable(CURLcode res, long code)
