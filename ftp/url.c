@@ -159,8 +159,13 @@ int xurl_parse(const char *url, struct xurl *u, char *err, size_t errlen)
 		if (!strncmp(rest, "localhost/", 10))
 			rest += 9;
 		if (*rest != '/') {
+			/* "file://user:pw@host/..." must not echo the password
+			 * (found by tests/fuzz/fuzz_url.c). */
+			char *shown = xfer_url_display(url);
 			rc = xerr(err, errlen, -EINVAL, "%s: a file:// URL needs an "
-				  "absolute path (file:///path/NAME)", url);
+				  "absolute path (file:///path/NAME)",
+				  shown ? shown : "file://");
+			free(shown);
 			goto out;
 		}
 		p = decode(rest, strlen(rest));

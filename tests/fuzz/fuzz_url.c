@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,20 +39,45 @@ static bool has_crlf(const char *s)
 	return s && strpbrk(s, "\r\n");
 }
 
-/* xurl_parse refuses a URL with a password (and clears has_password as
- * it frees the rest), so the refusal's sentence is what tells. */
+/* Whether a shown URL still carries a password: by its shape (a ':'
+ * before the last '@' of the authority), or as xurl_parse sees it (it
+ * refuses such a URL, clearing has_password as it frees the rest, so the
+ * refusal's sentence is what tells). */
 static bool keeps_password(const char *shown)
 {
+	const char *a = shown ? strstr(shown, "://") : NULL;
+	const char *at = NULL;
 	struct xurl u;
 	char err[600] = "";
 	bool pw;
 
-	if (!shown)
+	/* A plain path (no valid scheme before "://") is a file name, shown
+	 * as it is. */
+	if (!a || (xfer_url_is_local(shown) && strncasecmp(shown, "file://", 7) != 0))
 		return false;
+	a += 3;
+	for (const char *p = a; *p && *p != '/'; p++)
+		if (*p == '@')
+			at = p;
+	if (at && memchr(a, ':', (size_t)(at - a)))
+		return true;
 	pw = xurl_parse(shown, &u, err, sizeof(err)) != 0 &&
-	     strstr(err, "password in the URL") != NULL;
+	     strncmp(err, "the password in the URL", 23) == 0;
 	xurl_free(&u);
 	return pw;
+}
+
+/* Whether text shows url with its "user:password@": the whole URL, or
+ * text starting with the URL up to its '@' (a path may repeat the same
+ * bytes further on, which is no password). */
+static bool userinfo_in(const char *text, const char *url)
+{
+	const char *a = strstr(url, "://") + 3, *at = NULL;
+
+	for (const char *p = a; *p && *p != '/'; p++)
+		if (*p == '@')
+			at = p;
+	return strstr(text, url) || strncmp(text, url, (size_t)(at - url + 1)) == 0;
 }
 
 static void check_parse(const char *url)
@@ -61,6 +87,8 @@ static void check_parse(const char *url)
 	int rc = xurl_parse(url, &u, err, sizeof(err));
 
 	if (rc != 0) {
+		if (keeps_password(url) && userinfo_in(err, url))
+			fz_fail("a refusal repeats the password", url, err);
 		if (u.scheme || u.path || u.user || u.host || u.hostport || u.dir ||
 		    u.name || u.dir_display)
 			fz_fail("a refused URL left fields allocated", url, err);
