@@ -273,3 +273,30 @@ def test_mt_status_never_waits_behind_a_waiting_writer(tmp_path):
             finally:
                 out, _ = w.communicate(timeout=120)
             assert out.strip() == "weof 5", out
+
+
+@pytest.mark.parametrize("fmt,largest", [("mtd", 4 << 20), ("aws", 2 << 20)])
+def test_mt_setblk_agrees_with_block_size(tmp_path, fmt, largest):
+    """`mt setblk` takes the same largest record as --block-size (4 MiB,
+    2 MiB for aws and het); one byte more is refused and says so."""
+    need_mount_env("mt")
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "sb." + fmt, tmp_path / "mnt", env=srv.env(),
+                   allow_errors=[r"mt setblk \d+ refused"]) as m:
+            r = run(["mt", "-f", str(m.tape), "setblk", str(largest + 1)])
+            assert r.returncode != 0
+            assert "setblk %d refused" % (largest + 1) in m.status()["last_error"]
+            r = run(["mt", "-f", str(m.tape), "setblk", str(largest)])
+            assert r.returncode == 0, r.stderr
+            r = run(["mt", "-f", str(m.tape), "status"])
+            assert "Tape block size %d bytes" % largest in r.stdout, r.stdout
+        # The option agrees: one byte more is refused before anything.
+        (tmp_path / "mnt2").mkdir()
+        try:
+            p = subprocess.run([reelfs_binary(), "-f", "--block-size=%d" % (largest + 1),
+                                srv.url + "bs." + fmt, str(tmp_path / "mnt2")],
+                               env=srv.env(), capture_output=True, text=True, timeout=30)
+        finally:
+            if is_mounted(tmp_path / "mnt2"):
+                run(["fusermount3", "-u", "-z", str(tmp_path / "mnt2")])
+        assert p.returncode != 0 and "block" in p.stderr, p.stderr
