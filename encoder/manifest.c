@@ -138,6 +138,8 @@ char *tape_manifest_to_json(const struct tape_manifest *m)
 	mb_url(&b, m->prev_url);
 	mb_lit(&b, ",\n  \"next\": ");
 	mb_url(&b, m->next_url);
+	if (m->truncated)
+		mb_printf(&b, ",\n  \"truncated_at\": %" PRIu64, m->truncated_at);
 	mb_lit(&b, ",\n  \"version\": ");
 	mb_string(&b, m->version);
 	mb_lit(&b, "\n}\n");
@@ -466,13 +468,14 @@ static int read_url(struct mparse *p, char **out, const char *field)
 enum mfield {
 	F_TAG, F_FORMAT, F_FILES, F_RECORDS, F_MARKS, F_PAYLOAD, F_IMAGE,
 	F_PCRC, F_ICRC, F_START, F_END, F_STORESET, F_REEL, F_PREV, F_NEXT,
-	F_VERSION, F_COUNT
+	F_VERSION, F_TRUNC, F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
 	"reelfs_manifest", "format", "files", "records", "marks",
 	"payload_bytes", "image_bytes", "payload_crc32", "image_crc32",
 	"start", "end", "storeset", "reel", "prev", "next", "version",
+	"truncated_at",
 };
 
 static int read_field(struct mparse *p, enum mfield f, struct tape_manifest *m)
@@ -512,6 +515,9 @@ static int read_field(struct mparse *p, enum mfield f, struct tape_manifest *m)
 	case F_NEXT: return read_url(p, &m->next_url, name);
 	case F_VERSION:
 		return read_string(p, m->version, sizeof(m->version), name, false);
+	case F_TRUNC:
+		m->truncated = true;
+		return read_uint(p, UINT64_MAX, &m->truncated_at, name);
 	case F_COUNT:
 		break;
 	}
@@ -581,12 +587,16 @@ int tape_manifest_parse(const char *json, size_t len, struct tape_manifest *m,
 		goto bad;
 	}
 	for (int f = 0; f < F_COUNT; f++)
-		if (!seen[f]) {
+		if (!seen[f] && f != F_TRUNC) {	/* the one optional field */
 			fail(&p, "field \"%s\" is missing", field_names[f]);
 			goto bad;
 		}
 	if (!m->format[0]) {
 		fail(&p, "\"format\" is empty");
+		goto bad;
+	}
+	if (m->truncated && m->truncated_at > m->counts.image_bytes) {
+		fail(&p, "\"truncated_at\" is beyond \"image_bytes\"");
 		goto bad;
 	}
 	return 0;

@@ -6,7 +6,9 @@
 #ifndef REELFS_MANIFEST_H
 #define REELFS_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "tape.h"
@@ -22,6 +24,13 @@ struct tape_manifest {
 	char *prev_url;			/* NULL when none; no password ever */
 	char *next_url;
 	char version[32];		/* reelfs version that wrote it */
+	/* Optional: the server ran out of space under this reel of a
+	 * storeset, so the image is valid only up to truncated_at (whole
+	 * records and marks, no end of data); the rest of the file is a cut
+	 * element, and the data goes on on the next reel. The counts cover
+	 * the valid part, image_bytes and image_crc32 the whole file. */
+	bool truncated;
+	uint64_t truncated_at;
 };
 
 /* malloc'd JSON text, ending in a newline; NULL when out of memory. */

@@ -14,6 +14,7 @@
 #include "chain.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,66 @@ int drv_chain_spill(struct drv *d)
 		return -EIO;
 	}
 	rlog(RLOG_INFO, "%s is published.", vol_url(d->vol));
+	return 0;
+}
+
+/* One record or mark carried over from the queue of a reel whose server
+ * filled up; io held. */
+static int drv_salvage_one(void *ctx, bool mark, const void *rec, size_t len)
+{
+	struct drv *d = ctx;
+	if (mark)
+		return drv_chain_mark(d);
+	return drv_chain_record(d, rec, len);
+}
+
+/* The server under this reel ran out of space after the drive accepted
+ * records it did not keep. They are still in the upload queue: hand over
+ * to the next reel, carry them onto it in order, and publish this reel as
+ * the server holds it, ending at its last whole record (its manifest says
+ * where: truncated_at). 0 when the tape goes on on the next reel; -EIO
+ * when that fails (the loss is then reported as without --next). io held. */
+int drv_chain_salvage(struct drv *d)
+{
+	if (drv_sticky(d))
+		return -EIO;	/* it failed before: once is enough */
+	drv_server_full(d, false);
+	char err[XFER_ERRLEN] = "";
+	struct vol_salvage_info in;
+	memset(&in, 0, sizeof(in));
+	int rc = drv_chain_open(d);
+	if (rc == 0)
+		rc = drv_chain_hello(d);
+	if (rc == 0) {
+		rc = vol_salvage(d->vol, drv_salvage_one, d, &in, err, sizeof(err));
+		if (rc < 0 && !drv_sticky(d)) {
+			rlog(RLOG_ERR, "%s.", d->fullmsg);
+			drv_fail(d, -EIO, "the storeset cannot go on to the next "
+				 "reel %s: carrying over the records the full "
+				 "server did not keep failed (%s); writing fails.",
+				 d->next_path, err);
+		}
+	} else if (!drv_sticky(d)) {
+		drv_fail(d, -EIO, "%s.", d->fullmsg);
+	}
+	d->full_logged = true;
+	if (rc < 0) {
+		if (d->chain_fd >= 0) {
+			close(d->chain_fd);
+			d->chain_fd = -1;
+		}
+		pthread_mutex_lock(&d->snap);
+		d->st.chained = false;
+		pthread_mutex_unlock(&d->snap);
+		return -EIO;
+	}
+	d->loss_pending = false;
+	rlog(RLOG_WARN, "%s: the server ran out of space holding %" PRIu64
+	     " bytes; the %" PRIu64 " records and %" PRIu64 " tape marks (%"
+	     PRIu64 " image bytes) after its last whole record were carried "
+	     "onto the next reel %s, and this reel is published ending at byte "
+	     "%" PRIu64 " (its manifest's truncated_at).", vol_url(d->vol),
+	     in.held, in.records, in.marks, in.carried, d->next_path, in.valid);
 	return 0;
 }
 

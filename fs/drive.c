@@ -179,15 +179,17 @@ static int drv_put(struct drv *d, const void *rec, size_t len)
 		/* This reel is full. At the capacity's early warning the
 		 * volume has no error and can be published; when the server
 		 * ran out of space it holds only a prefix of the image. */
-		if (drv_server_full(d, !d->next_path)) {
-			if (d->next_path)
-				rc = drv_full_chain_fail(d);
+		if (!d->next_path) {
+			drv_server_full(d, true);
 			goto out;
 		}
-		if (!d->next_path)
-			goto out;
-		/* Hands over (chain.c), then publishes this reel. */
-		if ((rc = drv_chain_spill(d)) < 0)
+		/* Hands over (chain.c), then publishes this reel; a reel
+		 * whose server filled up first carries what it lost over. */
+		if (drv_server_full(d, false))
+			rc = drv_chain_salvage(d);
+		else
+			rc = drv_chain_spill(d);
+		if (rc < 0)
 			goto out;
 	}
 	rc = drv_chain_record(d, rec, len);
@@ -234,6 +236,9 @@ int drv_put_mark(struct drv *d)
 				   vol_url(d->vol));
 			return -ENOSPC;
 		}
+		if (rc == -ENOSPC && d->next_path &&
+		    (rc = drv_chain_salvage(d)) == 0)
+			rc = drv_chain_mark(d);	/* carried over; goes on there */
 		if (rc == -ENOSPC) {
 			/* The server is out of space. If the tool already got
 			 * ENOSPC for a record it is closing its volume, and
@@ -532,10 +537,9 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 				rc = -EIO;
 				goto out;
 			}
-			if (rc == -ENOSPC && drv_server_full(d, false)) {
-				rc = drv_full_chain_fail(d);
+			if (rc == -ENOSPC && drv_server_full(d, false) &&
+			    (rc = drv_chain_salvage(d)) < 0)
 				goto out;
-			}
 		}
 		memcpy(d->held, buf, len);
 		d->held_len = len;
@@ -655,7 +659,12 @@ int drv_finish_locked(struct drv *d, const char *why)
 	if (!rc)
 		rc = drv_drain(d);
 	int vrc = vol_finish(d->vol);	/* idempotent: a full reel is done */
-	if (vrc == -ENOSPC && drv_server_full(d, true))
+	if (vrc == -ENOSPC && d->next_path && d->chain_fd < 0 &&
+	    drv_server_full(d, false))
+		/* The upload's end met the full server: carry what it did not
+		 * keep onto the next reel, which the chain then finishes. */
+		vrc = drv_chain_salvage(d);
+	else if (vrc == -ENOSPC && drv_server_full(d, true))
 		drv_fail_quiet(d, -EIO, "%s.", d->fullmsg);
 	else if (vrc < 0)
 		drv_fail(d, -EIO, "%s", vol_error(d->vol));

@@ -100,7 +100,6 @@ void drv_await_release(struct drv *d, int ms, bool bounded); /* wlock held */
 
 /* drive_loss.c, io held */
 bool drv_server_full(struct drv *d, bool log);
-int drv_full_chain_fail(struct drv *d);
 int drv_report_loss(struct drv *d);
 int drv_check_upload(struct drv *d);
 int drv_sync_upload(struct drv *d);	/* the same, after vol_sync */
@@ -108,6 +107,7 @@ int drv_sync_upload(struct drv *d);	/* the same, after vol_sync */
 /* chain.c, io held */
 int drv_chain_open(struct drv *d);
 int drv_chain_spill(struct drv *d);	/* open, hand over, publish this reel */
+int drv_chain_salvage(struct drv *d);	/* server full: carry on, or -EIO */
 int drv_chain_record(struct drv *d, const void *rec, size_t len);
 int drv_chain_mark(struct drv *d);
 void drv_chain_finish(struct drv *d);

@@ -56,22 +56,6 @@ bool drv_server_full(struct drv *d, bool log)
 	return true;
 }
 
-/* The server is full under a reel with --next: the records it lost cannot
- * be handed on (they are framed in the queue, no longer ours), so the
- * storeset ends here with EIO rather than go on with a hole. io held. */
-int drv_full_chain_fail(struct drv *d)
-{
-	drv_server_full(d, false);
-	if (d->full_logged)
-		drv_fail_quiet(d, -EIO, "%s.", d->fullmsg);
-	else
-		drv_fail(d, -EIO, "%s; the storeset cannot go on to %s from a "
-			 "reel that stays incomplete, so writing fails.",
-			 d->fullmsg, d->next_path);
-	d->full_logged = true;
-	return -EIO;
-}
-
 /* Close, fsync or finish after accepted records were lost: EIO, and the
  * drive fails for good. io held. */
 int drv_report_loss(struct drv *d)
@@ -100,7 +84,7 @@ static int drv_upload_state(struct drv *d, bool wait)
 	if (rc == 0)
 		return 0;
 	if (rc == -ENOSPC && drv_server_full(d, !d->next_path))
-		return d->next_path ? drv_full_chain_fail(d) : -ENOSPC;
+		return d->next_path ? drv_chain_salvage(d) : -ENOSPC;
 	if (rc != -ENOSPC && !drv_sticky(d))
 		/* Say it once, now, not only at unmount: the writer's close
 		 * or write is about to fail with EIO. */

@@ -34,11 +34,20 @@
 #include "log.h"
 #include "manifest.h"
 
+#include <zlib.h>
+
 /* Room kept free below the capacity for what must always still fit once a
  * record has been refused: the end-of-data marks that finish() adds, and a
  * couple of tape marks the tool writes when it closes its volume. A tape
  * mark costs 4 bytes (SIMH family) or 6 (AWS/HET); 16 covers two. */
 #define VOL_MARK_RESERVE 16
+
+/* The counts after each of the last VOL_TAIL elements accepted (records
+ * and marks): after a server-full, the last one the server holds whole is
+ * where this reel can end, with exact counts for its manifest. 56 bytes
+ * each; a loss spanning more elements than this cannot be carried over
+ * (the loud failure stays). */
+#define VOL_TAIL 16384
 
 struct vol {
 	/* Set at open, read-only afterwards. */
@@ -53,6 +62,17 @@ struct vol {
 
 	pthread_mutex_t io_lock;	/* the data path; see above */
 	bool server_full;		/* io_lock: the sink saw -ENOSPC */
+	struct tape_counts *tail;	/* io_lock: ring of VOL_TAIL, or NULL */
+	uint64_t tail_n;		/* io_lock: elements pushed */
+	/* Set by vol_salvage for the manifest of a reel the server cut: its
+	 * counts up to the last whole element it holds. io_lock. */
+	bool truncated;
+	uint64_t truncated_at;
+	struct tape_counts trunc_counts;
+	/* What was accepted before finish added the end-of-data marks (a
+	 * full server found by finish carries only the data over). io_lock. */
+	bool data_ended;
+	uint64_t data_accepted, data_tail_n;
 
 	pthread_mutex_t lock;		/* short; see above */
 	/* The storeset facts: from the options, or from the reel before
@@ -206,6 +226,7 @@ struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen)
 	v->up = xfer_upload_open(c->url, c->xfer, err, errlen);
 	if (!v->up)
 		goto fail;
+	v->tail = calloc(VOL_TAIL, sizeof(*v->tail));	/* NULL: no salvage */
 	v->state = VOL_WRITING;
 	v->start = time(NULL);
 	return v;
@@ -252,6 +273,8 @@ static int vol_after(struct vol *v, int rc, const char *what)
 	tape_enc_counts(v->enc, &v->counts);
 	if (rc == 0) {
 		v->accepted = v->counts.image_bytes;
+		if (v->tail)
+			v->tail[v->tail_n++ % VOL_TAIL] = v->counts;
 	} else if (rc == -ENOSPC && v->server_full) {
 		/* The server holds a prefix of the image; it can never be
 		 * completed, so it stays NAME.part. Marks would fail too. */
@@ -355,6 +378,11 @@ static int vol_publish_manifest(struct vol *v, char *err, size_t errlen)
 	memset(&m, 0, sizeof(m));
 	snprintf(m.format, sizeof(m.format), "%s", tape_format_name(v->format));
 	tape_enc_counts(v->enc, &m.counts);
+	if (v->truncated) {
+		m.counts = v->trunc_counts;
+		m.truncated = true;
+		m.truncated_at = v->truncated_at;
+	}
 	pthread_mutex_lock(&v->lock);
 	m.start = v->start;
 	m.end = v->end;
@@ -429,8 +457,14 @@ int vol_finish(struct vol *v)
 		v->state = VOL_FINISHING;
 	pthread_mutex_unlock(&v->lock);
 
-	if (!rc)
+	if (!rc) {
+		pthread_mutex_lock(&v->lock);
+		v->data_ended = true;
+		v->data_accepted = v->accepted;
+		v->data_tail_n = v->tail_n;
+		pthread_mutex_unlock(&v->lock);
 		rc = vol_after(v, tape_enc_finish(v->enc), "ending the data");
+	}
 	if (!rc) {
 		rc = xfer_upload_finish(v->up);
 		if (rc < 0) {
@@ -684,6 +718,7 @@ void vol_free(struct vol *v)
 		return;
 	xfer_upload_free(v->up);
 	tape_enc_free(v->enc);
+	free(v->tail);
 	free(v->part_name);
 	free(v->url);
 	free(v->prev_url);
@@ -691,4 +726,216 @@ void vol_free(struct vol *v)
 	pthread_mutex_destroy(&v->io_lock);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
+}
+
+/* ---- a full server under a storeset: carry on ------------------------- */
+
+struct vol_salv {
+	struct vol *v;
+	struct tape_dec *dec;
+	vol_salvage_fn fn;
+	void *ctx;
+	int skip;		/* leading events of the preamble to drop */
+	int cb_rc;		/* fn's failure */
+	uint32_t crc;		/* image CRC, extended over [B, held) */
+	struct vol_salvage_info *info;
+};
+
+static int vol_salv_crc(void *ctx, const void *p, size_t n)
+{
+	struct vol_salv *s = ctx;
+	s->crc = (uint32_t)crc32(s->crc, p, (uInt)n);
+	return 0;
+}
+
+static int vol_salv_event(void *ctx, const struct tape_event *ev)
+{
+	struct vol_salv *s = ctx;
+	if (ev->kind != TAPE_EV_RECORD && ev->kind != TAPE_EV_MARK)
+		return 0;	/* errors are read after the push */
+	if (s->skip > 0) {
+		s->skip--;
+		return 0;
+	}
+	int rc = s->fn(s->ctx, ev->kind == TAPE_EV_MARK, ev->data, ev->len);
+	if (rc < 0) {
+		s->cb_rc = rc;
+		return rc;
+	}
+	if (ev->kind == TAPE_EV_MARK) {
+		s->info->marks++;
+	} else {
+		s->info->records++;
+		s->info->payload += ev->len;
+	}
+	return 0;
+}
+
+static int vol_salv_push(void *ctx, const void *p, size_t n)
+{
+	struct vol_salv *s = ctx;
+	return tape_dec_push(s->dec, p, n);
+}
+
+static int vol_salv_first6(void *ctx, const void *p, size_t n)
+{
+	unsigned char *h = ctx;
+	size_t have = h[6];
+	size_t take = n < 6 - have ? n : 6 - have;
+	memcpy(h + have, p, take);
+	h[6] = (unsigned char)(have + take);
+	return 0;
+}
+
+/* AWS and HET headers name the previous chunk's length, which the decoder
+ * checks: decoding from the middle of an image starts with a stand-in
+ * chunk of that length (an uncompressed one-chunk record), dropped. */
+static int vol_salv_preamble(struct vol_salv *s, uint64_t from, uint64_t to,
+			     char *err, size_t errlen)
+{
+	const char *fmt = tape_format_name(s->v->format);
+	if (strcmp(fmt, "aws") != 0 && strcmp(fmt, "het") != 0)
+		return 0;
+	if (to - from < 6)
+		return 0;
+	unsigned char h[7] = { 0 };
+	int rc = xfer_upload_salvage_read(s->v->up, from, from + 6,
+					  vol_salv_first6, h, err, errlen);
+	if (rc)
+		return rc;
+	unsigned prev = (unsigned)h[2] | (unsigned)h[3] << 8;
+	if (prev == 0)
+		return 0;
+	unsigned char pre[6] = { (unsigned char)prev, (unsigned char)(prev >> 8),
+				 0, 0, 0x80 | 0x20, 0 };	/* begin|end */
+	static const unsigned char zero[4096];
+	s->skip = 1;	/* before the push: it is emitted during it */
+	if ((rc = tape_dec_push(s->dec, pre, sizeof(pre))) < 0)
+		return rc;
+	for (unsigned left = prev; left; ) {
+		unsigned n = left < sizeof(zero) ? left : (unsigned)sizeof(zero);
+		if ((rc = tape_dec_push(s->dec, zero, n)) < 0)
+			return rc;
+		left -= n;
+	}
+	if (s->skip) {
+		snprintf(err, errlen, "the stand-in chunk before byte %llu did "
+			 "not decode as one record", (unsigned long long)from);
+		return -EILSEQ;
+	}
+	return 0;
+}
+
+int vol_salvage(struct vol *v, vol_salvage_fn fn, void *ctx,
+		struct vol_salvage_info *info, char *err, size_t errlen)
+{
+	memset(info, 0, sizeof(*info));
+	pthread_mutex_lock(&v->io_lock);
+	pthread_mutex_lock(&v->lock);
+	/* Before finish, or after a finish that met the full server (the
+	 * end-of-data marks it added are not carried over). */
+	bool ok = v->full_noted && !v->truncated && v->state != VOL_PUBLISHED;
+	uint64_t accepted = v->data_ended ? v->data_accepted : v->accepted;
+	uint64_t tail_n = v->data_ended ? v->data_tail_n : v->tail_n;
+	pthread_mutex_unlock(&v->lock);
+	int rc = 0;
+	struct vol_salv s = { .v = v, .fn = fn, .ctx = ctx, .info = info };
+	if (!ok || !v->tail) {
+		snprintf(err, errlen, "%s: nothing to carry over (the server is "
+			 "not out of space, or the reel is finished)", vol_url(v));
+		rc = -EINVAL;
+		goto out;
+	}
+	uint64_t held;
+	if ((rc = xfer_upload_salvage_size(v->up, &held, err, errlen)) < 0)
+		goto out;
+	/* The last element the server holds whole. */
+	struct tape_counts kb;
+	memset(&kb, 0, sizeof(kb));
+	uint64_t first = tail_n > VOL_TAIL ? tail_n - VOL_TAIL : 0;
+	bool found = first == 0;	/* else the image's start is too far */
+	for (uint64_t i = tail_n; i > first; i--) {
+		const struct tape_counts *k = &v->tail[(i - 1) % VOL_TAIL];
+		if (k->image_bytes <= held && k->image_bytes <= accepted) {
+			kb = *k;
+			found = true;
+			break;
+		}
+	}
+	if (!found) {
+		snprintf(err, errlen, "%s: more than %d records and marks lie "
+			 "beyond what the server holds, more than reelfs keeps "
+			 "track of", vol_url(v), VOL_TAIL);
+		rc = -ERANGE;
+		goto out;
+	}
+	uint64_t b = kb.image_bytes;
+	info->held = held;
+	info->valid = b;
+	info->carried = accepted - b;
+	/* The file as the server holds it: its CRC from the counts at b and
+	 * the bytes after b, which the queue still holds. */
+	s.crc = kb.image_crc;
+	if (held > b && (rc = xfer_upload_salvage_read(v->up, b, held,
+				vol_salv_crc, &s, err, errlen)) < 0)
+		goto out;
+	s.dec = tape_dec_new(v->format, vol_salv_event, &s);
+	if (!s.dec) {
+		snprintf(err, errlen, "out of memory decoding what the server did "
+			 "not keep");
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = vol_salv_preamble(&s, b, accepted, err, errlen)) < 0)
+		goto out_dec;
+	rc = xfer_upload_salvage_read(v->up, b, accepted, vol_salv_push, &s,
+				      err, errlen);
+	if (rc == 0)
+		rc = tape_dec_end(s.dec);
+	if (rc < 0) {
+		if (s.cb_rc)
+			snprintf(err, errlen, "writing them to the next reel failed "
+				 "(%s)", strerror(-s.cb_rc));
+		else if (rc == -EILSEQ)
+			snprintf(err, errlen, "the queued image does not decode: "
+				 "%s", tape_dec_error(s.dec));
+		goto out_dec;
+	}
+	/* This reel ends at b: publish what the server holds, with a
+	 * manifest that says where its valid part ends. */
+	v->truncated = true;
+	v->truncated_at = b;
+	v->trunc_counts = kb;
+	v->trunc_counts.image_bytes = held;
+	v->trunc_counts.image_crc = s.crc;
+	pthread_mutex_lock(&v->lock);
+	v->finished = true;
+	v->state = VOL_FINISHING;
+	pthread_mutex_unlock(&v->lock);
+	char e[XFER_ERRLEN] = "";
+	rc = xfer_upload_salvage_publish(v->up, e, sizeof(e));
+	pthread_mutex_lock(&v->lock);
+	v->end = time(NULL);
+	pthread_mutex_unlock(&v->lock);
+	if (rc == 0)
+		rc = vol_publish_manifest(v, e, sizeof(e));
+	pthread_mutex_lock(&v->lock);
+	if (rc == 0) {
+		/* Not an error any more: the reel is published as it is. */
+		v->err = 0;
+		v->errmsg[0] = '\0';
+		v->lost = 0;
+		v->finish_rc = 0;
+		v->state = VOL_PUBLISHED;
+	} else {
+		snprintf(err, errlen, "%s", e);
+		v->finish_rc = v->err ? v->err : -EIO;
+		v->state = VOL_FAILED;
+	}
+	pthread_mutex_unlock(&v->lock);
+out_dec:
+	tape_dec_free(s.dec);
+out:
+	pthread_mutex_unlock(&v->io_lock);
+	return rc < 0 ? rc : 0;
 }

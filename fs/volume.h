@@ -114,4 +114,24 @@ int vol_set_next_url(struct vol *v, const char *next_url);
 unsigned vol_reel(struct vol *v);
 void vol_get_storeset(struct vol *v, char *id, size_t len);
 
+/* The server ran out of space (452/552) with records accepted that it did
+ * not keep, and this reel has a next one: vol_salvage finds the last
+ * record or mark the server holds whole (at image offset valid), decodes
+ * every record and mark accepted after it back out of the upload queue
+ * and passes each to fn (a mark with rec NULL) in order, then publishes
+ * this reel as the server holds it: NAME.part renamed to NAME, and a
+ * manifest with truncated_at = valid. 0, or a negative errno with err
+ * filled: the records could not all be carried (fn failed, or the queue
+ * no longer holds them) or publishing failed. */
+typedef int (*vol_salvage_fn)(void *ctx, bool mark, const void *rec,
+			      size_t len);
+struct vol_salvage_info {
+	uint64_t held;		/* image bytes the server holds */
+	uint64_t valid;		/* where its last whole element ends */
+	uint64_t carried;	/* image bytes of the elements carried over */
+	uint64_t records, marks, payload;	/* what fn was given */
+};
+int vol_salvage(struct vol *v, vol_salvage_fn fn, void *ctx,
+		struct vol_salvage_info *info, char *err, size_t errlen);
+
 #endif

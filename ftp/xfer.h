@@ -138,6 +138,17 @@ const char *xfer_upload_error(struct xfer_upload *u);
 const char *xfer_upload_url(const struct xfer_upload *u);
 /* Aborts if neither finish nor abort was called. */
 void xfer_upload_free(struct xfer_upload *u);
+/* After the server ran out of space (up_salvage.c), for a storeset that
+ * carries what it did not keep onto its next reel: the size of NAME.part
+ * (the sender has stopped); the queued bytes from..to, passed to cb in
+ * pieces (-ERANGE when the queue no longer holds them all); and the
+ * rename of NAME.part to NAME as the overwrite policy allows. */
+int xfer_upload_salvage_size(struct xfer_upload *u, uint64_t *held,
+			     char *err, size_t errlen);
+int xfer_upload_salvage_read(struct xfer_upload *u, uint64_t from, uint64_t to,
+			     int (*cb)(void *ctx, const void *p, size_t n),
+			     void *ctx, char *err, size_t errlen);
+int xfer_upload_salvage_publish(struct xfer_upload *u, char *err, size_t errlen);
 
 /* "sent 1087492672 bytes (1.01 GB); the server holds 1087492672 bytes" */
 void xfer_summary(const struct xfer_stats *s, char *buf, size_t len);

@@ -67,6 +67,10 @@ struct cat {
 	bool prev_mark;			/* the last element applied was a mark */
 	bool eod;			/* end of data reached before file N */
 	int out_err;			/* -EPIPE or a write error */
+	/* The reel about to be read was cut by a full server (its manifest's
+	 * truncated_at): read only its valid part, which has no end of data. */
+	bool truncated;
+	uint64_t valid;
 };
 
 static int cat_opt(void *vctx, int id, const char *v)
@@ -202,7 +206,11 @@ static int cat_reel(struct cat *c, const char *url)
 		goto out;
 	}
 	n = (ssize_t)have;
+	uint64_t left = c->truncated ? c->valid : UINT64_MAX;
 	while (n > 0) {
+		if ((uint64_t)n > left)
+			n = (ssize_t)left;
+		left -= (uint64_t)n;
 		int pr = tape_dec_push(d, buf, (size_t)n);
 		if (pr == -ECANCELED)
 			break;
@@ -219,6 +227,8 @@ static int cat_reel(struct cat *c, const char *url)
 			reel_error("%s is damaged: %s", shown, tape_dec_error(d));
 			goto out;
 		}
+		if (left == 0)
+			break;
 		n = reel_src_read(src, buf, REEL_CHUNK);
 		if (n < 0)
 			goto io_error;
@@ -233,7 +243,7 @@ static int cat_reel(struct cat *c, const char *url)
 	}
 	/* The end-of-data pair that finish added to this reel is not data:
 	 * the tape file goes on on the next reel. */
-	if (!c->last_reel)
+	if (!c->last_reel && !c->truncated)
 		c->pending -= c->pending < 2 ? c->pending : 2;
 	rc = CAT_NEXT;
 	goto out;
@@ -297,6 +307,10 @@ static char *linked(struct cat *c, const char *url, bool next, char *storeset,
 	char err[XFER_ERRLEN] = "";
 	int rc = reel_manifest_load(url, c->xo, &m, err, sizeof(err));
 	*failed = false;
+	if (next)
+		c->truncated = rc == 0 && m.truncated;
+	if (next && c->truncated)
+		c->valid = m.truncated_at;
 	if (rc == -ENOENT) {
 		*expect_reel = 0;
 		return NULL;

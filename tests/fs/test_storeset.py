@@ -281,3 +281,85 @@ def test_readme_recipe_a_tar_multivolume_restores(tmp_path):
         r = run(cmd, stdin=subprocess.DEVNULL)
         assert r.returncode == 0, r.stderr
         _same_tree(tree, out)
+
+
+# ---- a full server in a chain loses nothing (issue 8, point 5d) ---------
+
+@contextlib.contextmanager
+def _faultftpd(tmp_path, **kw):
+    import servers
+    with servers.FaultFtpd(tmp_path / "fault", **kw) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize("fmt,buf,nreels,nfiles,full", [
+    pytest.param("mtd", [], 3, 4, 4, id="mtd-at-finish"),
+    pytest.param("aws", [], 3, 4, 4, id="aws-at-finish"),
+    pytest.param("het", [], 3, 4, 4, id="het-at-finish"),
+    pytest.param("mtd", ["--buffer=16M", "--replay=12M"], 4, 12, 8, id="mtd-by-a-write"),
+    pytest.param("het", ["--buffer=16M", "--replay=12M"], 4, 12, 8, id="het-by-a-write")])
+def test_full_server_in_a_chain_carries_the_lost_records_on(tmp_path, fmt, buf,
+                                                            nreels, nfiles, full):
+    """Reel 1's server fills up (552) after the drive accepted records it
+    could not store: those records, still in the upload queue, go onto reel
+    2 ahead of the new ones; reel 1 is published ending at its last whole
+    record (truncated_at), and `reel cat vol1 | tar -xf -` restores the
+    whole tree. All reels on one server, so reel cat follows the links; the
+    server takes at most `full` MB per file, later reels end by --capacity.
+    With the default buffer the whole backup is queued and the 552 is met
+    when the volume is finished; with a 16 MiB buffer and 24 MB of data, by
+    a write while tar is still writing. (The replay window must cover what
+    the sender pushed past the server's last kept byte: on loopback the
+    socket buffers take up to some 6 MB after the server stopped keeping.)"""
+    need_mount_env("tar", "bash")
+    need.need_binary(reel_binary())
+    tree = make_tree(tmp_path / "data", nfiles=nfiles, size=2 * MB)
+    names = ["full%d.%s" % (i + 1, fmt) for i in range(nreels)]
+    with _faultftpd(tmp_path, full_at=full * MB) as srv:
+        with contextlib.ExitStack() as stack:
+            ms = [None] * nreels
+            for i in reversed(range(nreels)):
+                args = ["--capacity=%dM" % (full - 1)] if i else list(buf)
+                if i < nreels - 1:
+                    args.append("--next=%s" % ms[i + 1].tape)
+                ms[i] = stack.enter_context(Mount(
+                    srv.url + names[i], tmp_path / ("r%d" % (i + 1)), args,
+                    env=srv.env(), allow_errors=[r"carried onto the next reel"]))
+            r = run(["tar", "-b", "64", "-cf", str(ms[0].tape), "-C", str(tmp_path), "data"])
+            assert r.returncode == 0, r.stderr + "".join(
+                "\n--- reel %d:\n%s" % (i + 1, m.status_path.read_text())
+                for i, m in enumerate(ms))
+            if buf:
+                # Met by a write: reel 1 was published then, not at the end.
+                assert (srv.root / names[0]).exists()
+                assert ms[0].status()["state"] == "chained"
+            for m in ms:
+                assert m.unmount() == 0, m.stderr
+        assert "carried onto the next reel" in ms[0].stderr, ms[0].stderr
+        mans = [json.loads((srv.root / (n + ".manifest.json")).read_text())
+                for n in names]
+        assert [m["reel"] for m in mans] == list(range(1, nreels + 1))
+        assert len({m["storeset"] for m in mans}) == 1
+        t = mans[0]["truncated_at"]
+        size1 = (srv.root / names[0]).stat().st_size
+        assert size1 == mans[0]["image_bytes"] == full * MB and 0 < t <= size1
+        assert "truncated_at" not in mans[1]
+        _same_tree(tree, _reel_cat_tar_x(srv, names[0], tmp_path / "restore"))
+
+
+def test_full_server_without_next_still_fails_loudly(tmp_path):
+    """No next reel: the records the full server lost are reported as
+    before (EIO at close, reel stays .part, exit status 1)."""
+    need_mount_env("dd")
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(8 * MB))
+    with _faultftpd(tmp_path, full_at=4 * MB) as srv:
+        m = Mount(srv.url + "alone.mtd", tmp_path / "r1", [], env=srv.env(),
+                  expect_ok=False)
+        with m:
+            r = run(["dd", "if=%s" % src, "of=%s" % m.tape, "bs=64k"])
+            assert r.returncode != 0
+            assert m.unmount() != 0
+        assert (srv.root / "alone.mtd.part").exists()
+        assert not (srv.root / "alone.mtd").exists()
+        assert "could not be stored" in m.stderr, m.stderr

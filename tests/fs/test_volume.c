@@ -144,6 +144,106 @@ static void test_abort_leaves_part(const char *dir)
 	xfer_opts_free(&o);
 }
 
+/* A --next chain's hand-over: the reel before gives the storeset id, the
+ * reel number and its URL before the first record; given options stay;
+ * after a record it is refused. */
+static void test_join_storeset(const char *dir)
+{
+	char url[512], path[512];
+	snprintf(url, sizeof(url), "file://%s/j2.mtd", dir);
+	snprintf(path, sizeof(path), "%s/j2.mtd.manifest.json", dir);
+	struct xfer_opts o;
+	xfer_opts_init(&o);
+	struct vol_config c = { .url = url, .xfer = &o, .storeset_id = NULL };
+	char err[XFER_ERRLEN] = "";
+	struct vol *v = vol_open(&c, err, sizeof(err));
+	CHECK(v != NULL);
+	if (!v)
+		return;
+	CHECK(vol_reel(v) == 1);
+	CHECK(vol_join_storeset(v, "set-x", 2, "ftp://u:pw@h/j1.mtd", err,
+				sizeof(err)) == 0);
+	char id[40];
+	vol_get_storeset(v, id, sizeof(id));
+	CHECK(strcmp(id, "set-x") == 0 && vol_reel(v) == 2);
+	CHECK(vol_record(v, "abc", 3) == 0);
+	CHECK(vol_join_storeset(v, "set-y", 3, "ftp://h/j0.mtd", err,
+				sizeof(err)) == -EBUSY && err[0]);
+	CHECK(vol_set_next_url(v, "ftp://u:pw@h/j3.mtd") == 0);
+	CHECK(vol_finish(v) == 0);
+	size_t len = 0;
+	char *json = slurp(path, &len);
+	CHECK(json != NULL);
+	if (json) {
+		struct tape_manifest m;
+		char perr[256];
+		CHECK(tape_manifest_parse(json, len, &m, perr, sizeof(perr)) == 0);
+		CHECK(strcmp(m.storeset, "set-x") == 0 && m.reel == 2);
+		CHECK(m.prev_url && strcmp(m.prev_url, "ftp://u@h/j1.mtd") == 0);
+		CHECK(m.next_url && strcmp(m.next_url, "ftp://u@h/j3.mtd") == 0);
+		CHECK(!m.truncated);
+		CHECK(strstr(json, "pw") == NULL && !strstr(json, "truncated_at"));
+		tape_manifest_clear(&m);
+		free(json);
+	}
+	vol_free(v);
+
+	/* Given options are kept. */
+	snprintf(url, sizeof(url), "file://%s/j5.mtd", dir);
+	struct vol_config c2 = { .url = url, .xfer = &o, .storeset_id = "mine",
+				 .reel = 5 };
+	v = vol_open(&c2, err, sizeof(err));
+	CHECK(v != NULL);
+	if (v) {
+		CHECK(vol_join_storeset(v, "theirs", 2, NULL, err, sizeof(err)) == 0);
+		vol_get_storeset(v, id, sizeof(id));
+		CHECK(strcmp(id, "mine") == 0 && vol_reel(v) == 5);
+		vol_abort(v);
+		vol_free(v);
+	}
+	xfer_opts_free(&o);
+}
+
+/* truncated_at: written only when set, read back, optional (old manifests
+ * stay readable), never beyond image_bytes. */
+static void test_manifest_truncated_at(void)
+{
+	struct tape_manifest m;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.format, sizeof(m.format), "mtd");
+	snprintf(m.storeset, sizeof(m.storeset), "s");
+	snprintf(m.version, sizeof(m.version), "t");
+	m.reel = 1;
+	m.counts.image_bytes = 4000000;
+	char *plain = tape_manifest_to_json(&m);
+	m.truncated = true;
+	m.truncated_at = 3998672;
+	char *cut = tape_manifest_to_json(&m);
+	CHECK(plain && cut && !strstr(plain, "truncated_at"));
+	CHECK(cut && strstr(cut, "\"truncated_at\": 3998672"));
+	struct tape_manifest r;
+	char err[256];
+	if (plain) {
+		CHECK(tape_manifest_parse(plain, strlen(plain), &r, err, sizeof(err)) == 0);
+		CHECK(!r.truncated);
+		tape_manifest_clear(&r);
+	}
+	if (cut) {
+		CHECK(tape_manifest_parse(cut, strlen(cut), &r, err, sizeof(err)) == 0);
+		CHECK(r.truncated && r.truncated_at == 3998672);
+		tape_manifest_clear(&r);
+		char *p = strstr(cut, "3998672");
+		if (p) {
+			memcpy(p, "4000001", 7);
+			CHECK(tape_manifest_parse(cut, strlen(cut), &r, err,
+						  sizeof(err)) == -EINVAL);
+			CHECK(strstr(err, "truncated_at") != NULL);
+		}
+	}
+	free(plain);
+	free(cut);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/reelfs-test-volume-XXXXXX";
@@ -153,6 +253,8 @@ int main(void)
 	}
 	test_capacity_and_manifest(dir);
 	test_abort_leaves_part(dir);
+	test_join_storeset(dir);
+	test_manifest_truncated_at();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
