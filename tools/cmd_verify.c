@@ -161,6 +161,10 @@ int cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	struct reel_scan s = { .name = name, .format = c.format, .drain = true };
+	/* Cut by a full server in a storeset: valid up to truncated_at. */
+	bool cut = have_manifest && m.truncated;
+	s.limited = cut;
+	s.limit = cut ? m.truncated_at : 0;
 	int sr = reel_scan_run(&s, src);
 	reel_src_close(src);
 	if (sr < 0) {
@@ -175,7 +179,7 @@ int cmd_verify(int argc, char **argv)
 		else
 			problem(&c, "framing is damaged at offset %" PRIu64 " (%s): %s",
 				s.err_offset, tape_error_kind_name(s.err_kind), s.err_msg);
-	} else if (!s.eod) {
+	} else if (!s.eod && !cut) {
 		problem(&c, "end of data is missing: the image ends at offset %" PRIu64
 			" without two tape marks in a row (truncated?).", s.bytes_read);
 	}
@@ -225,12 +229,17 @@ int cmd_verify(int argc, char **argv)
 	       shown, s.used ? tape_format_name(s.used) : "?", s.counts.files,
 	       s.counts.files == 1 ? "" : "s", s.counts.records,
 	       s.counts.payload_bytes, s.bytes_read, s.counts.payload_crc,
-	       s.counts.image_crc, s.eod_offset,
+	       s.counts.image_crc, cut ? m.truncated_at : s.eod_offset,
 	       have_manifest ? "; the manifest agrees" : " (framing only)");
 	if (no_manifest)
 		printf("%s: there was no manifest (%s%s) to compare with: checked "
 		       "the framing and the end of data only; --require-manifest "
 		       "makes that a failure\n", shown, "NAME", TAPE_MANIFEST_SUFFIX);
+	if (cut)
+		printf("%s: the server ran out of space under this reel: it is valid "
+		       "up to offset %" PRIu64 " (truncated_at), without end of data; "
+		       "the storeset goes on on the next reel\n", shown,
+		       m.truncated_at);
 	if (have_manifest && m.storeset[0]) {
 		char set[64];
 		printf("%s: reel %u of storeset %s\n", shown, m.reel,

@@ -171,6 +171,11 @@ struct reel_scan {
 	void (*on_file)(void *ctx, const struct reel_file *f);
 	void *ctx;
 	bool drain;			/* after damage, read on to count the bytes */
+	/* A reel cut by a full server (its manifest's truncated_at): only the
+	 * first `limit` bytes are decoded; the rest is read and counted in
+	 * bytes_read and counts.image_crc, not decoded. */
+	bool limited;
+	uint64_t limit;
 	bool stop;			/* on_file may set it to stop reading early */
 	/* Called once the first bytes have arrived (so a source that fails at
 	 * once prints only its error); may be NULL. */

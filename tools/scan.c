@@ -18,6 +18,7 @@
 #include "reel.h"
 
 #include <errno.h>
+#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,8 +207,19 @@ int reel_scan_run(struct reel_scan *s, struct reel_src *src)
 		rc = -ENOMEM;
 		goto out;
 	}
+	uint64_t fed = 0, tail = 0;
+	uint32_t tail_crc = (uint32_t)crc32(0L, Z_NULL, 0);
 	while (n > 0) {
-		rc = tape_dec_push(d, buf, (size_t)n);
+		size_t k = (size_t)n;
+		if (s->limited && fed + k > s->limit) {
+			/* Past the valid part: CRC and count only. */
+			k = (size_t)(s->limit - fed);
+			tail_crc = (uint32_t)crc32(tail_crc, (const Bytef *)buf + k,
+						   (uInt)((size_t)n - k));
+			tail += (size_t)n - k;
+		}
+		fed += k;
+		rc = k ? tape_dec_push(d, buf, k) : 0;
 		if (rc == -EILSEQ || s->damaged)
 			break;
 		if (rc == -ECANCELED && s->stop) {
@@ -237,6 +249,9 @@ int reel_scan_run(struct reel_scan *s, struct reel_src *src)
 		tape_dec_end(d);
 	s->used = tape_dec_format(d);
 	tape_dec_counts(d, &s->counts);
+	if (tail && !s->damaged)
+		s->counts.image_crc = (uint32_t)crc32_combine(s->counts.image_crc,
+							      tail_crc, (z_off_t)tail);
 	if (!s->damaged && s->cur.records) {
 		s->cur.ended = false;	/* records not closed by a tape mark */
 		s->unterminated = true;

@@ -344,6 +344,9 @@ def test_full_server_in_a_chain_carries_the_lost_records_on(tmp_path, fmt, buf,
         size1 = (srv.root / names[0]).stat().st_size
         assert size1 == mans[0]["image_bytes"] == full * MB and 0 < t <= size1
         assert "truncated_at" not in mans[1]
+        # reel verify checks the cut reel up to truncated_at, and the rest.
+        r = run([reel_binary(), "verify", srv.url + names[0]], env=srv.env())
+        assert r.returncode == 0 and "truncated_at" in r.stdout, r.stdout + r.stderr
         _same_tree(tree, _reel_cat_tar_x(srv, names[0], tmp_path / "restore"))
 
 
