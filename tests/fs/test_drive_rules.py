@@ -219,8 +219,9 @@ def test_stat_shows_progress_and_reading_says_why_not(tmp_path):
 _WEOF_WRITER = """
 import fcntl, os, struct, sys
 fd = os.open(sys.argv[1], os.O_WRONLY)
-for _ in range(128):  # 8 MiB: into the queue at once
-    os.write(fd, os.urandom(65536))
+rec = os.urandom(65536)
+for _ in range(512):  # 32 MiB: into the 64 MiB queue at once, and far
+    os.write(fd, rec)  # more than loopback socket buffers take
 print("written", flush=True)
 try:
     fcntl.ioctl(fd, 0x40086d01, struct.pack("hi", 5, 1))
