@@ -11,6 +11,7 @@
 #include "ops.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,41 @@ static bool fh_writer(const struct fuse_file_info *fi)
 static uint64_t fh_id(const struct fuse_file_info *fi)
 {
 	return fi->fh >> 2;
+}
+
+/* The snapshots of open `status` files. A release the daemon never got
+ * to (a signal stops the workers while it is queued) would leak one, so
+ * the rest are freed at destroy. */
+struct rfs_snap {
+	struct rfs_snap *prev, *next;
+	char *text;
+};
+static pthread_mutex_t rfs_snap_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rfs_snap rfs_snaps = { &rfs_snaps, &rfs_snaps, NULL };
+
+static struct rfs_snap *snap_add(char *text)
+{
+	struct rfs_snap *n = malloc(sizeof(*n));
+	if (!n)
+		return NULL;
+	n->text = text;
+	pthread_mutex_lock(&rfs_snap_lock);
+	n->next = rfs_snaps.next;
+	n->prev = &rfs_snaps;
+	n->next->prev = n;
+	rfs_snaps.next = n;
+	pthread_mutex_unlock(&rfs_snap_lock);
+	return n;
+}
+
+static void snap_free(struct rfs_snap *n)
+{
+	pthread_mutex_lock(&rfs_snap_lock);
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	pthread_mutex_unlock(&rfs_snap_lock);
+	free(n->text);
+	free(n);
 }
 
 static struct rfs_ctx *ctx_of(fuse_req_t req)
@@ -110,6 +146,8 @@ static void rfs_destroy(void *ud)
 {
 	struct rfs_ctx *c = ud;
 	drv_finish(c->drv, "unmount");
+	while (rfs_snaps.next != &rfs_snaps)
+		snap_free(rfs_snaps.next);
 }
 
 static void rfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -207,10 +245,16 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			return;
 		}
 		/* A snapshot per open; direct_io because its size changes. */
-		fi->fh = (uint64_t)(uintptr_t)text;
+		struct rfs_snap *snap = snap_add(text);
+		if (!snap) {
+			free(text);
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		fi->fh = (uint64_t)(uintptr_t)snap;
 		fi->direct_io = 1;
 		if (fuse_reply_open(req, fi) == -ENOENT)
-			free(text);
+			snap_free(snap);
 		return;
 	}
 	if (ino != INO_TAPE) {
@@ -242,7 +286,7 @@ static void rfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
-	const char *text = (const char *)(uintptr_t)fi->fh;
+	const char *text = ((struct rfs_snap *)(uintptr_t)fi->fh)->text;
 	size_t len = strlen(text);
 	if (off < 0 || (size_t)off >= len) {
 		fuse_reply_buf(req, NULL, 0);
@@ -303,7 +347,7 @@ static void rfs_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
 	if (ino == INO_STATUS)
-		free((void *)(uintptr_t)fi->fh);
+		snap_free((struct rfs_snap *)(uintptr_t)fi->fh);
 	else if (ino == INO_TAPE)
 		drv_release(ctx_of(req)->drv, fh_id(fi), fh_writer(fi));
 	fuse_reply_err(req, 0);
