@@ -1,7 +1,9 @@
 /*
  * curl_control.c - control-connection commands of the libcurl backend:
- * SIZE and MDTM of a file, and RNFR/RNTO (SFTP: rename/rm) to publish.
- * It never replaces a file unless the caller asked for it.
+ * our own commands with their replies (cs_command), SIZE and MDTM of a
+ * file (MLST, else the listing, when SIZE is refused), and RNFR/RNTO
+ * (SFTP: rename/rm) to publish. It never takes a refusal for absence and
+ * never replaces a file unless the caller asked for it.
  */
 #include "curl_int.h"
 
