@@ -183,7 +183,85 @@ struct fetch_run {
 				 * "(N bytes)" of its 150 reply, or MLST
 				 * when SIZE is refused); -1 unknown */
 	uint64_t bound;		/* bytes allowed from the offset on */
+	uint64_t offset;
+	bool asked_size;	/* our own SIZE went first (see fetch_once) */
 };
+
+/* Replies for a download: kept as the last reply line for messages (as
+ * curl_session.c's on_header does), and our SIZE's "213 N" (or a 150
+ * reply's "(N bytes)") read as the declared size. */
+static size_t on_fetch_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct fetch_run *f = ctx;
+	struct cs *c = f->c;
+	size_t len = size * n, l = len;
+	unsigned long long v;
+	const char *paren;
+
+	while (l && (p[l - 1] == '\n' || p[l - 1] == '\r'))
+		l--;
+	if (!l)
+		return len;
+	if (l >= sizeof(c->reply))
+		l = sizeof(c->reply) - 1;
+	memcpy(c->reply, p, l);
+	c->reply[l] = '\0';
+	if (f->declared >= 0)
+		return len;
+	if (f->asked_size && !strncmp(c->reply, "213 ", 4) &&
+	    sscanf(c->reply + 4, "%llu", &v) == 1 && v <= INT64_MAX) {
+		f->declared = (long long)v;
+	} else if (!strncmp(c->reply, "150 ", 4) &&
+		   (paren = strrchr(c->reply, '(')) &&
+		   sscanf(paren, "(%llu bytes)", &v) == 1 && v <= INT64_MAX) {
+		f->declared = (long long)v;
+	}
+	if (f->declared >= 0)
+		f->bound = (uint64_t)f->declared > f->offset ?
+			   (uint64_t)f->declared - f->offset : 0;
+	return len;
+}
+
+/*
+ * "SIZE <path>" as a command of our own, before libcurl's EPSV, where
+ * libcurl would send its SIZE after it. Two reasons. It is the same
+ * number of commands (SIZE, EPSV, RETR). And libcurl 7.88 has a stall:
+ * when EPSV's reply is already in the socket as it reads (a fast server,
+ * loopback), its DO phase ends in one go and the easy loop then sleeps a
+ * full second before it connects the data channel (measured: `reel ls`
+ * of 200 tapes took 3-40 s instead of 0.3 s). With a command before EPSV
+ * the DO phase cannot end in that first step. Quote commands run before
+ * libcurl's CWD, so the path is absolute: the login directory (libcurl's
+ * entry path) joined with the URL's directory. NULL when that is not
+ * known yet (no transfer on this handle so far): then libcurl asks.
+ */
+static char *size_command(struct cs *c, const char *name)
+{
+	char *entry = NULL, *dir, *cmd;
+	int dl = 0;
+
+	if (c->sftp || strpbrk(name, "\r\n") ||
+	    curl_easy_getinfo(c->h, CURLINFO_FTP_ENTRY_PATH, &entry) != CURLE_OK ||
+	    !entry || entry[0] != '/')
+		return NULL;
+	dir = curl_easy_unescape(c->h, c->dir + 1, 0, &dl);
+	if (!dir)
+		return NULL;
+	if (strpbrk(dir, "\r\n")) {
+		curl_free(dir);
+		return NULL;
+	}
+	cmd = malloc(strlen(entry) + strlen(dir) + strlen(name) + 16);
+	if (cmd) {
+		if (dir[0] == '/')	/* "%2F": a path from the root */
+			sprintf(cmd, "*SIZE %s%s", dir, name);
+		else
+			sprintf(cmd, "*SIZE %s%s%s%s", entry,
+				entry[strlen(entry) - 1] == '/' ? "" : "/", dir, name);
+	}
+	curl_free(dir);
+	return cmd;
+}
 
 static size_t on_write(char *p, size_t size, size_t n, void *ctx)
 {
@@ -242,6 +320,22 @@ static CURLcode fetch_once(struct cs *c, const char *name, uint64_t offset,
 	c->eof = c->stalled = false;
 	c->last_move = c->last_tick = xnow();
 	c->hooks = NULL;
+	f->asked_size = false;
+	/* With IGNORE_CONTENT_LENGTH libcurl skips its REST (it goes straight
+	 * to RETR), so the trick is for whole reads only. */
+	if (!no_size && !offset) {
+		char *cmd = size_command(c, name);
+		struct curl_slist *q = cmd ? curl_slist_append(NULL, cmd) : NULL;
+		free(cmd);
+		if (q) {
+			c->quote = q;	/* freed by the next cs_setup */
+			curl_easy_setopt(c->h, CURLOPT_QUOTE, c->quote);
+			no_size = true;
+			f->asked_size = true;
+		}
+	}
+	curl_easy_setopt(c->h, CURLOPT_HEADERFUNCTION, on_fetch_header);
+	curl_easy_setopt(c->h, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(c->h, CURLOPT_BUFFERSIZE, 512L * 1024);
@@ -250,9 +344,24 @@ static CURLcode fetch_once(struct cs *c, const char *name, uint64_t offset,
 	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
 	if (no_size)
 		curl_easy_setopt(c->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
-	if (offset)
+	struct curl_slist *rest = NULL;
+	if (offset && no_size && !c->sftp) {
+		/* libcurl would not send REST here: say it ourselves, just
+		 * before RETR. */
+		char cmd[64];
+		snprintf(cmd, sizeof(cmd), "REST %llu", (unsigned long long)offset);
+		rest = curl_slist_append(NULL, cmd);
+		if (!rest) {
+			*rc = -ENOMEM;
+			return CURLE_OK;
+		}
+		curl_easy_setopt(c->h, CURLOPT_PREQUOTE, rest);
+	} else if (offset) {
 		curl_easy_setopt(c->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)offset);
-	return curl_easy_perform(c->h);
+	}
+	CURLcode res = curl_easy_perform(c->h);
+	curl_slist_free_all(rest);
+	return res;
 }
 
 int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
@@ -260,7 +369,8 @@ int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
 	     char *err, size_t errlen)
 {
 	struct cs *c = st;
-	struct fetch_run f = { .c = c, .declared = -1, .bound = UINT64_MAX };
+	struct fetch_run f = { .c = c, .declared = -1, .bound = UINT64_MAX,
+			       .offset = offset };
 	CURLcode res;
 	int rc;
 
@@ -269,7 +379,8 @@ int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
 	res = fetch_once(c, name, offset, length, &f, false, &rc);
 	if (rc)
 		return rc;
-	if (res == CURLE_REMOTE_FILE_NOT_FOUND && !c->sftp && !f.got) {
+	if (res == CURLE_REMOTE_FILE_NOT_FOUND && !c->sftp && !f.got &&
+	    !f.asked_size) {
 		/* libcurl asks SIZE before RETR and takes a 550 to it for
 		 * absence, but a server may refuse SIZE (ProFTPD's <Limit
 		 * SIZE>): let RETR say whether the file is there, bounded by
@@ -358,6 +469,13 @@ static int list_once(struct cs *c, const char *cmd, CURLcode *res)
 	c->hooks = NULL;
 	if (cmd)
 		curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, cmd);
+	if (!c->sftp) {
+		/* A command before EPSV keeps libcurl 7.88 from sleeping a
+		 * second before the data connection (see size_command). */
+		c->quote = curl_slist_append(NULL, "*NOOP");
+		if (c->quote)
+			curl_easy_setopt(c->h, CURLOPT_QUOTE, c->quote);
+	}
 	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_list);
 	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
