@@ -306,8 +306,11 @@ static int cs_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 		/* Only a server that answered and then failed gets another try,
 		 * twice at most: pre-data failures must come back in seconds. */
 		if (rc != -EAGAIN || !c->reply[0] || tries >= 2) {
+			/* A connection that died before the server said a
+			 * word (a listener going away) may be waited for by
+			 * callers that can (xfer_put_small); others see EIO. */
 			if (rc == -EAGAIN)
-				rc = -EIO;
+				rc = c->reply[0] ? -EIO : -ECONNRESET;
 			goto fail;
 		}
 		usleep(300000u << tries);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -152,8 +153,10 @@ static int check_partial(struct xfer_upload *u, char *err, size_t errlen)
 	return 0;
 }
 
-struct xfer_upload *xfer_upload_open(const char *url, const struct xfer_opts *o,
-				     char *err, size_t errlen)
+/* xfer_upload_open, telling the caller in *why why connecting failed
+ * (0 when it did not get that far or failed otherwise). */
+static struct xfer_upload *open_upload(const char *url, const struct xfer_opts *o,
+				       char *err, size_t errlen, int *why)
 {
 	struct xfer_upload *u = calloc(1, sizeof(*u));
 	char e[XFER_ERRLEN];
@@ -205,6 +208,7 @@ struct xfer_upload *xfer_upload_open(const char *url, const struct xfer_opts *o,
 
 	rc = u->ops->open(&u->b, &u->u, o, true, e, sizeof(e));
 	if (rc) {
+		*why = rc;
 		xerr(err, errlen, rc, "%s: %s; nothing was written", u->display, e);
 		goto fail;
 	}
@@ -235,6 +239,14 @@ fail:
 	xfer_upload_abort(u);
 	xfer_upload_free(u);
 	return NULL;
+}
+
+struct xfer_upload *xfer_upload_open(const char *url, const struct xfer_opts *o,
+				     char *err, size_t errlen)
+{
+	int why = 0;
+
+	return open_upload(url, o, err, errlen, &why);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -486,9 +498,24 @@ int xfer_put_small(const char *url, const struct xfer_opts *o,
 	/* All of it stays held, so a dropped connection resumes at a proven
 	 * point or starts again from byte 0. */
 	so.replay_size = len;
-	u = xfer_upload_open(url, &so, err, errlen);
-	if (!u)
-		return -EIO;
+	/* The image it belongs to is published already: a server that is
+	 * away for a moment (restarting) is waited for, within --retries. */
+	for (int attempt = 0;; attempt++) {
+		int why = 0;
+		u = open_upload(url, &so, err, errlen, &why);
+		if (u)
+			break;
+		if ((why != -ECONNREFUSED && why != -ETIMEDOUT &&
+		     why != -ECONNRESET && why != -EAGAIN) ||
+		    attempt >= o->retries)
+			return -EIO;
+		double d = up_delay(attempt);
+		rlog(RLOG_WARN, "%s; waiting %.2g s for the server, then trying "
+		     "again (attempt %d of %d)", err, d, attempt + 1, o->retries);
+		struct timespec ts = { (time_t)d, (long)((d - (double)(time_t)d) * 1e9) };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 	rc = xfer_upload_write(u, data, len);
 	if (!rc)
 		rc = xfer_upload_finish(u);

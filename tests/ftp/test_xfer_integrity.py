@@ -125,3 +125,34 @@ def test_server_restart_while_publishing(tmp_path):
     r = _restart_run(tmp_path, ["--exit-at-rnfr"], 3 * MiB, "p.tap")
     assert "publishing:" in r.err and "for the server" in r.err, r.err
     assert "cannot connect" in r.err, r.err
+
+
+def test_server_restart_before_the_manifest(tmp_path):
+    """`reel send`: the server stops right after the image is published;
+    the manifest (a new login) waits for it instead of being lost."""
+    import pathlib
+    import subprocess
+    from need import build_dir, need_binary
+    reel = need_binary(pathlib.Path(build_dir()) / "tools" / "reel")
+    port = free_port()
+    out = {}
+    with FaultFtpd(tmp_path / "srv", extra=["--exit-after-rnto", "--port",
+                                            port]) as srv:
+        url, env = srv.url + "m.mtd", srv.env()
+        th = threading.Thread(target=lambda: out.update(r=subprocess.run(
+            [reel, "send", "--retries=10", url], input=b"x" * 300000,
+            capture_output=True, env=env, timeout=300)))
+        th.start()
+        try:
+            _wait_exit(srv)
+            time.sleep(3)  # the outage being simulated, not a synchronisation
+            with FaultFtpd(tmp_path / "srv", extra=["--port", port]) as again:
+                th.join(300)
+                r = out["r"]
+                err = r.stderr.decode(errors="replace")
+                assert r.returncode == 0, err
+                assert "waiting" in err and "for the server" in err, err
+                assert (again.root / "m.mtd").exists()
+                assert (again.root / "m.mtd.manifest.json").exists(), err
+        finally:
+            th.join(300)

@@ -35,6 +35,9 @@ argv. Faults, each applied to uploads (STOR, APPE, REST+STOR):
                   exactly N bytes and exit at once (a server that stops;
                   the test starts a new one on the same --port)
   --exit-at-rnfr  exit at once on the first RNFR (a stop while publishing)
+  --exit-after-rnto
+                  exit just after answering the first RNTO (a stop between
+                  publishing an image and writing its manifest)
   --port N        listen on this port (default: one the kernel picks)
 Faults of the read side:
   --endless NAME  RETR of NAME sends its bytes, then zeros without end
@@ -74,6 +77,7 @@ refuse_rest = False
 refuse = {}
 exit_at = None
 exit_at_rnfr = False
+exit_after_rnto = False
 
 
 class FaultDTP(ThrottledDTPHandler):
@@ -251,6 +255,17 @@ class FaultHandler(FTPHandler):
             logging.info("refusing %s with %d", cmd, code)
             self.respond("%d %s" % (code, text))
             return
+        if cmd == "RNTO" and exit_after_rnto:
+            def bye():
+                logging.info("exiting after RNTO")
+                logging.shutdown()
+                os._exit(3)
+            r = super().pre_process_command(line, cmd, arg)
+            # No new connection from now on (the listener goes at once);
+            # the process goes once the reply is out.
+            self.server.close()
+            self.ioloop.call_later(0.2, bye)
+            return r
         if cmd == "RNFR" and exit_at_rnfr:
             logging.info("exiting at RNFR")
             logging.shutdown()
@@ -280,6 +295,7 @@ class RefusingAfterDropAuthorizer(DummyAuthorizer):
 def main():
     global full_at, drop_kind, throttle, refuse_after_drop
     global zero_after_drop, refuse_rest, refuse, exit_at, exit_at_rnfr
+    global exit_after_rnto
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--user", required=True)
@@ -295,6 +311,7 @@ def main():
     ap.add_argument("--refuse", default="")
     ap.add_argument("--exit-at", type=int, default=None)
     ap.add_argument("--exit-at-rnfr", action="store_true")
+    ap.add_argument("--exit-after-rnto", action="store_true")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", default=None)
     ap.add_argument("--endless", default=None)
@@ -319,6 +336,7 @@ def main():
               (x.split("=") for x in a.refuse.split(",") if x)}
     exit_at = a.exit_at
     exit_at_rnfr = a.exit_at_rnfr
+    exit_after_rnto = a.exit_after_rnto
 
     if a.refuse_login:
         auth = RefusingAuthorizer()
