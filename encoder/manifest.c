@@ -267,17 +267,57 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
+/* Offset of the first control character in s[0..n): C0, DEL or C1, raw
+ * or in UTF-8 (C2 80..C2 9F), or -1. With strict, also of the first byte
+ * outside well-formed UTF-8; without (URLs, which may name a file in a
+ * legacy encoding), a lone 0x80..0x9f still counts as a raw C1 control.
+ * The rule matches ftp/safetext.c, which encoder/ does not link. */
+static long ctl_at(const char *str, size_t n, bool strict)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
+			     c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		unsigned cp = len == 1 ? c : c & (0x7fu >> len);
+		for (size_t k = 1; len && k < len; k++) {
+			if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
+				len = 0;
+			else
+				cp = cp << 6 | (s[i + k] & 0x3fu);
+		}
+		if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+			len = 0;
+		if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
+			len = 0;
+		if (len == 0) {
+			if (strict || (c >= 0x80 && c <= 0x9f))
+				return (long)i;
+			i++;
+			continue;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return (long)i;
+		i += len;
+	}
+	return -1;
+}
+
 /* A JSON string into out (at most cap-1 bytes plus NUL). Escapes are
  * decoded; raw control bytes and \u0000 are always refused, since the
- * values end up in C strings and in messages; escaped control characters
- * are refused too unless allow_ctl (URLs). */
+ * values end up in C strings and in messages. Names, ids and versions are
+ * printed in messages and listings: a control character (C0, DEL, C1; raw,
+ * in UTF-8 or as a \u escape) could move a terminal's cursor or forge
+ * output, and none needs one, so every field refuses them, URLs included;
+ * fields other than URLs (is_url) must be well-formed UTF-8 too. */
 static int read_string(struct mparse *p, char *out, size_t cap, const char *field,
-		       bool allow_ctl)
+		       bool is_url)
 {
 	size_t n = 0;
 
 	if (expect(p, '"'))
 		return -EINVAL;
+	size_t start = p->pos - 1;
 	for (;;) {
 		char tmp[4];
 		size_t tn;
@@ -286,7 +326,7 @@ static int read_string(struct mparse *p, char *out, size_t cap, const char *fiel
 		unsigned char c = (unsigned char)p->s[p->pos++];
 		if (c == '"')
 			break;
-		if (c < 0x20 || (c == 0x7f && !allow_ctl))
+		if (c < 0x20)
 			return fail(p, "a control character inside a string");
 		if (c != '\\') {
 			tmp[0] = (char)c;
@@ -330,21 +370,25 @@ static int read_string(struct mparse *p, char *out, size_t cap, const char *fiel
 				return fail(p, "an unknown escape '\\%c'", e);
 			}
 		}
-		/* Names, ids and versions are printed in messages and listings:
-		 * an escaped control character (\n, \u001b, \u009b...) could
-		 * move a terminal's cursor or forge output, and none needs one.
-		 * URLs may hold any byte a file name can, so they keep them (the
-		 * tools show URLs through a cleaning display function). */
-		unsigned char d0 = (unsigned char)tmp[0];
-		if (!allow_ctl && ((tn == 1 && (d0 < 0x20 || d0 == 0x7f)) ||
-				   (tn == 2 && d0 == 0xc2 && (unsigned char)tmp[1] <= 0x9f)))
-			return fail(p, "a control character inside a string");
 		if (n + tn >= cap)
 			return fail(p, "\"%s\" is longer than %zu bytes", field, cap - 1);
 		memcpy(out + n, tmp, tn);
 		n += tn;
 	}
 	out[n] = '\0';
+	long bad = ctl_at(out, n, !is_url);
+	if (bad >= 0) {
+		p->pos = start;
+		unsigned char b = (unsigned char)out[bad];
+		bool ctl = b <= 0x9f || (b == 0xc2 && (unsigned char)out[bad + 1] <= 0x9f);
+		if (!ctl)
+			return fail(p, "\"%s\" is not valid UTF-8 (byte 0x%02x at "
+				    "offset %ld in the string)", field, b, bad);
+		return fail(p, "\"%s\" holds a control character (C0, DEL or C1: "
+			    "byte 0x%02x at offset %ld in the string), which could "
+			    "drive a terminal; a manifest never needs one", field, b,
+			    bad);
+	}
 	return 0;
 }
 

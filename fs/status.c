@@ -4,6 +4,7 @@
  * behind a writer waiting on the upload.
  */
 #include "status.h"
+#include "safetext.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,6 +38,11 @@ char *rfs_status_render(struct vol *v, struct drv *d, size_t *len)
 			(vs.state == VOL_FULL || vs.state == VOL_FAILED);
 	if (sticky || (derr[0] && !vol_says))
 		err = derr;
+	/* last_error quotes servers and names; the URL may hold any byte a
+	 * file name can: both are rendered safe (`cat status` in a terminal). */
+	char err_safe[4096], url_safe[8192];
+	safetext(err, err_safe, sizeof(err_safe));
+	safetext(vol_url(v), url_safe, sizeof(url_safe));
 	char *out = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&out, &n);
@@ -47,10 +53,10 @@ char *rfs_status_render(struct vol *v, struct drv *d, size_t *len)
 		PRIu64 "\nsent: %" PRIu64 "\nconfirmed: %" PRIu64
 		"\nrate: %.0f\ncapacity: %s\nremaining: %s\nreconnects: %u\n"
 		"last_error: %s\n",
-		vol_url(v), tape_format_name(vol_format(v)), state,
+		url_safe, tape_format_name(vol_format(v)), state,
 		vs.counts.files, vs.counts.records, vs.counts.payload_bytes,
 		vs.counts.image_bytes, vs.xfer.sent, vs.xfer.confirmed,
-		vs.xfer.rate_now, cap, rem, vs.xfer.reconnects, err);
+		vs.xfer.rate_now, cap, rem, vs.xfer.reconnects, err_safe);
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;

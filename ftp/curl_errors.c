@@ -4,8 +4,10 @@
  * -ENOSPC when the server is full, something specific before any data
  * (unknown host, refused login, no such directory, untrusted certificate).
  * It never puts a password in a message: libcurl's texts do not carry it.
+ * The server's words are quoted only through safetext (no escapes).
  */
 #include "curl_int.h"
+#include "safetext.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,9 +53,15 @@ int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
 	     size_t errlen)
 {
 	long code = 0;
-	const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(res);
+	char detail_safe[sizeof(c->errbuf) * 4];
+	const char *detail = safetext(c->errbuf[0] ? c->errbuf :
+				      curl_easy_strerror(res), detail_safe,
+				      sizeof(detail_safe));
 	char said[300] = "";
 
+	/* The reply line is the server's bytes: rendered safe here, where it
+	 * enters the sentence (xerr renders the whole sentence again). */
+	safetext_inplace(c->reply, sizeof(c->reply));
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
 	if (c->reply[0] == '4' || c->reply[0] == '5')
 		snprintf(said, sizeof(said), "; the server said \"%s\"", c->reply);

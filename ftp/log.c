@@ -2,11 +2,16 @@
  * log.c - one log function with a replaceable sink. Must stay safe to call
  * from the upload thread and the FUSE threads at once: each message is
  * formatted into a local buffer and handed to the sink in one call.
+ * Messages quote servers, listings and file names, so every message is
+ * rendered by safetext before any sink sees it: no control byte (C0, DEL,
+ * C1 raw or in UTF-8) reaches a terminal, a log file or syslog.
  */
 #include "log.h"
+#include "safetext.h"
 
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 
 enum rlog_level rlog_max_level = RLOG_INFO;
@@ -41,11 +46,16 @@ void rlog_use_syslog(void)
 
 void rlogv(enum rlog_level level, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char raw[2048], msg[4096];
 
 	if (level > rlog_max_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* The sink ends the line; a newline inside is escaped like the rest. */
+	size_t n = strlen(raw);
+	if (n && raw[n - 1] == '\n')
+		n--;
+	safetext_render(msg, sizeof(msg), raw, n);
 	if (sink_fn) {
 		sink_fn(sink_ctx, level, msg);
 		return;

@@ -1,8 +1,10 @@
 /*
- * util.c - small helpers shared by ftp/: error sentences, clocks and
+ * util.c - small helpers shared by ftp/: error sentences (rendered safe
+ * by safetext, since they quote servers and names), clocks and
  * human-readable sizes and times. Nothing here may block or allocate.
  */
 #include "xfer_int.h"
+#include "safetext.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +18,9 @@ int xerr(char *err, size_t errlen, int rc, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
+		/* Error sentences quote server replies and names: they leave
+		 * here already safe for a terminal (the sinks render again). */
+		safetext_inplace(err, errlen);
 	}
 	return rc;
 }

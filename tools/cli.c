@@ -35,12 +35,14 @@ void reel_note(const char *fmt, ...)
 
 int reel_usage_error(const struct reel_cli *c, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], safe[4096];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "reel %s: %s; see 'reel %s --help'.\n", c->cmd, msg, c->cmd);
+	/* It may quote a name; names go out only through safetext. */
+	fprintf(stderr, "reel %s: %s; see 'reel %s --help'.\n", c->cmd,
+		safetext(msg, safe, sizeof(safe)), c->cmd);
 	return REEL_EXIT_USAGE;
 }
 

@@ -224,7 +224,7 @@ static int load_manifest(struct row *r, struct ls_run *lr, const char *mname,
 	char why[256], shown[1024];
 	int rc;
 
-	reel_clean(mname, shown, sizeof(shown));
+	safetext(mname, shown, sizeof(shown));
 	if (me && me->size != XFER_SIZE_UNKNOWN && me->size > b.max) {
 		snprintf(err, errlen, "%.300s is larger than %zu bytes; not a manifest.",
 			 shown, b.max);
@@ -409,14 +409,14 @@ static void text_row(const struct row *r, const struct ls_opts *o)
 		snprintf(dp, sizeof(dp), "  %s", deep_text(r, dt, sizeof(dt)));
 	char name[1024], set[64], note[XFER_ERRLEN], size[24];
 	printf("%-28s %13s  %-16s %-6s %-10s %-26s %4s%s%s\n",
-	       reel_clean(r->e->name, name, sizeof(name)),
+	       safetext(r->e->name, name, sizeof(name)),
 	       size_text(r->size, size, sizeof(size)), t,
 	       r->format ? tape_format_name(r->format) : "?", r->state,
 	       r->have_manifest && r->m.storeset[0] ?
-	       reel_clean(r->m.storeset, set, sizeof(set)) : "-",
+	       safetext(r->m.storeset, set, sizeof(set)) : "-",
 	       reel, extra, dp);
 	if (r->note[0])
-		printf("    note: %s\n", reel_clean(r->note, note, sizeof(note)));
+		printf("    note: %s\n", safetext(r->note, note, sizeof(note)));
 }
 
 static void json_u64_or_null(bool have, uint64_t v)
@@ -646,14 +646,14 @@ int cmd_ls(int argc, char **argv)
 				char t[32], name[1024], size[24];
 				print_time(ents[i].mtime, t, sizeof(t));
 				printf("%-28s %13s  %-16s%s\n",
-				       reel_clean(ents[i].name, name, sizeof(name)),
+				       safetext(ents[i].name, name, sizeof(name)),
 				       ents[i].is_dir ? "-" :
 				       size_text(ents[i].size, size, sizeof(size)),
 				       t, ents[i].is_dir ? "  (directory)" : "");
 				if (rows[i].note[0]) {
 					char note[XFER_ERRLEN];
 					printf("    note: could not be read: %s\n",
-					       reel_clean(rows[i].note, note, sizeof(note)));
+					       safetext(rows[i].note, note, sizeof(note)));
 				}
 			}
 		}

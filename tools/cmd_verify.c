@@ -243,7 +243,7 @@ int cmd_verify(int argc, char **argv)
 	if (have_manifest && m.storeset[0]) {
 		char set[64];
 		printf("%s: reel %u of storeset %s\n", shown, m.reel,
-		       reel_clean(m.storeset, set, sizeof(set)));
+		       safetext(m.storeset, set, sizeof(set)));
 	}
 	rc = reel_stdout_finish(REEL_EXIT_OK);
 out:

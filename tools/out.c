@@ -1,7 +1,9 @@
 /*
  * out.c - what `reel` writes to stdout: a buffered byte stream for `cat`
  * (large writes go straight through, small records are gathered), JSON
- * string literals and ISO 8601 times for the --json outputs.
+ * string literals and ISO 8601 times for the --json outputs. Names and
+ * messages from outside are shown through safetext (ftp/safetext.h); the
+ * JSON writer escapes the same controls as \u sequences.
  *
  * It must never die of SIGPIPE: reel ignores that signal at start, and a
  * reader that went away comes back here as -EPIPE, which callers turn into
@@ -99,19 +101,6 @@ void reel_iso_time(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-const char *reel_clean(const char *s, char *buf, size_t len)
-{
-	size_t i = 0;
-	if (!len)
-		return "";
-	for (; s && *s && i + 1 < len; s++, i++) {
-		unsigned char c = (unsigned char)*s;
-		buf[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	buf[i] = '\0';
-	return buf;
-}
-
 /* Length of the well-formed UTF-8 sequence at p (1..4), or 0. */
 static size_t utf8_seq(const unsigned char *p)
 {
@@ -140,6 +129,16 @@ static size_t utf8_seq(const unsigned char *p)
 	return n;
 }
 
+/* The code point of the well-formed sequence at p, n bytes long. */
+static unsigned utf8_cp(const unsigned char *p, size_t n)
+{
+	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	unsigned cp = p[0] & lead_mask[n];
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (p[i] & 0x3fu);
+	return cp;
+}
+
 void reel_json_str(const char *s)
 {
 	putchar('"');
@@ -154,6 +153,10 @@ void reel_json_str(const char *s)
 			/* A name from a server or a disk need not be UTF-8, but
 			 * JSON must be: an invalid byte becomes U+FFFD. */
 			fputs("\\ufffd", stdout);
+		else if (safetext_find((const char *)p, n) == 0)
+			/* C1 in UTF-8 (C2 9B is CSI) or a bidi control:
+			 * valid JSON raw, but not for a terminal. */
+			printf("\\u%04x", utf8_cp(p, n));
 		else
 			fwrite(p, 1, n, stdout);
 		p += n ? n : 1;

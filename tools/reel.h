@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "manifest.h"
+#include "safetext.h"
 #include "tape.h"
 #include "xfer.h"
 
@@ -258,10 +259,10 @@ int reel_stdout_finish(int rc);
 bool reel_stdout_failed(void);
 /* "2026-11-21T07:40:33Z" into buf (at least 21 bytes); "-" for 0. */
 void reel_iso_time(time_t t, char *buf, size_t len);
-/* s with control bytes shown as '?', for a terminal: names from a server
- * listing or a manifest must not be able to send escape sequences. */
-const char *reel_clean(const char *s, char *buf, size_t len);
-/* A JSON string literal of s on stdout (not UTF-8: U+FFFD). */
+/* Names from a server listing or a manifest are shown through
+ * safetext(s, buf, len) (ftp/safetext.h): no escape sequence gets out. */
+/* A JSON string literal of s on stdout (not UTF-8: U+FFFD; C0, DEL, C1
+ * and bidi controls as \u escapes). */
 void reel_json_str(const char *s);
 /* A scan's error as JSON on stdout: {offset, kind, message}, or null. */
 void reel_json_scan_error(const struct reel_scan *s);

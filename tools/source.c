@@ -63,11 +63,16 @@ char *reel_display(const char *name)
 	char *s = xfer_url_display(name);
 
 	/* Names come from argv, but also from manifests' prev/next links and
-	 * server listings: control bytes must not reach a terminal. */
-	for (char *p = s; p && *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return s;
+	 * server listings: rendered by safetext, the one function that keeps
+	 * escapes (C0, DEL, C1 raw or in UTF-8) from a terminal. */
+	if (!s)
+		return NULL;
+	size_t cap = strlen(s) * 6 + 1;
+	char *safe = malloc(cap);
+	if (safe)
+		safetext(s, safe, cap);
+	free(s);
+	return safe;
 }
 
 /* ---- reading ---------------------------------------------------------- */

@@ -203,8 +203,34 @@ static void malformed(void)
 	free(longtext);
 	/* Escapes decode (and the writer's own escaping round-trips). */
 	struct tape_manifest a, b;
-	sample(&a, "file:///tmp/a \"quoted\" \\ dir/\x01x\xc3\xa9.mtd", NULL);
+	sample(&a, "file:///tmp/a \"quoted\" \\ dir/x\xc3\xa9.mtd", NULL);
 	char *json = tape_manifest_to_json(&a);
+	CHECK(json && tape_manifest_parse(json, strlen(json), &b, err, sizeof(err)) == 0);
+	CHECK(b.prev_url && strcmp(b.prev_url, a.prev_url) == 0);
+	tape_manifest_clear(&b);
+	tape_manifest_clear(&a);
+	free(json);
+	/* Issue 9 point 4: no control character in any field, URLs included:
+	 * C0 and DEL (raw or escaped), C1 raw (a lone 0x9b), in UTF-8 (C2 9B)
+	 * or as \u009b. Other fields must be UTF-8 too; a URL may name a file
+	 * in a legacy encoding (\xe9 alone), but not with a C1 byte. */
+	sample(&a, "file:///tmp/\x01x.mtd", NULL);
+	json = tape_manifest_to_json(&a);
+	CHECK(json && tape_manifest_parse(json, strlen(json), &b, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "control character") != NULL);
+	tape_manifest_clear(&a);
+	free(json);
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"prev\": \"a\\u001b[2J\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"prev\": \"a\x7f\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"prev\": \"a\\u009b2J\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"prev\": \"a\xc2\x9b" "2J\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"prev\": \"a\x9b" "2J\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"storeset\": \"s\xc2\x9b" "2J\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"storeset\": \"s\x9b" "2J\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"version\": \"v\xc2\x85\", ", good_tail, "control character");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"storeset\": \"s\xe9\", ", good_tail, "not valid UTF-8");
+	sample(&a, "/tmp/caf\xe9.mtd", NULL);
+	json = tape_manifest_to_json(&a);
 	CHECK(json && tape_manifest_parse(json, strlen(json), &b, err, sizeof(err)) == 0);
 	CHECK(b.prev_url && strcmp(b.prev_url, a.prev_url) == 0);
 	tape_manifest_clear(&b);
