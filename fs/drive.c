@@ -550,8 +550,18 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 	rc = drv_put(d, buf, len);
 out:
 	if (rc == -ENOSPC) {
+		/* End of tape at the capacity: the volume logged it once;
+		 * status says why every write is refused. */
+		struct vol_status vs;
+		vol_get_status(d->vol, &vs);
 		pthread_mutex_lock(&d->snap);
 		d->st.at_eot = true;
+		if (!d->full_noted && vs.capacity)
+			snprintf(d->note, sizeof(d->note), "the tape is full: %s "
+				 "reached its capacity of %" PRIu64 " bytes, so a "
+				 "write of %zu bytes was refused (ENOSPC), as at "
+				 "the end of a tape.", vol_url(d->vol), vs.capacity,
+				 len);
 		pthread_mutex_unlock(&d->snap);
 	} else if (rc == 0) {
 		/* Held or partly re-blocked data counts: it is the writer's. */

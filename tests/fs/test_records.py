@@ -162,6 +162,8 @@ def test_capacity_early_warning_enospc_then_marks(tmp_path):
                 assert "EOT" in r.stdout, r.stdout
                 st = m.status()
                 assert st["state"] == "full" and st["remaining"] == "0"
+                # The refused write says why in status.
+                assert "capacity" in st["last_error"] and "ENOSPC" in st["last_error"], st
                 assert st["records"] == str(written)
                 # weof on the writer's own descriptor (a second open for
                 # writing would get EBUSY, as on st).
