@@ -211,14 +211,15 @@ static size_t on_fetch_header(char *p, size_t size, size_t n, void *ctx)
 	if (f->asked_size && !strncmp(c->reply, "213 ", 4) &&
 	    sscanf(c->reply + 4, "%llu", &v) == 1 && v <= INT64_MAX) {
 		f->declared = (long long)v;
+		f->bound = v > f->offset ? v - f->offset : 0;
 	} else if (!strncmp(c->reply, "150 ", 4) &&
 		   (paren = strrchr(c->reply, '(')) &&
 		   sscanf(paren, "(%llu bytes)", &v) == 1 && v <= INT64_MAX) {
+		/* After REST, ProFTPD gives the bytes still to come, vsftpd
+		 * the whole file's size: the larger reading bounds both. */
 		f->declared = (long long)v;
+		f->bound = v;
 	}
-	if (f->declared >= 0)
-		f->bound = (uint64_t)f->declared > f->offset ?
-			   (uint64_t)f->declared - f->offset : 0;
 	return len;
 }
 
