@@ -6,9 +6,9 @@
  * Input: the file's bytes, as is. Beyond "no crash, no read past len, no
  * leak", it checks the reader's promises: a refusal is -EINVAL with a
  * sentence and no URL left allocated; an accepted manifest has terminated
- * fields without control characters (C0 or DEL) in the names and ids and
- * a reel of 1 or more; and the writer's text for it reads back to the
- * same manifest and the same text.
+ * fields without control characters (C0 or DEL) in the names and ids, a
+ * reel of 1 or more and truncated_at within the image; and the writer's
+ * text for it reads back to the same manifest and the same text.
  */
 #include "manifest.h"
 
@@ -47,7 +47,8 @@ static bool same(const struct tape_manifest *a, const struct tape_manifest *b)
 	       !strcmp(a->storeset, b->storeset) && a->reel == b->reel &&
 	       same_url(a->prev_url, b->prev_url) &&
 	       same_url(a->next_url, b->next_url) &&
-	       !strcmp(a->version, b->version);
+	       !strcmp(a->version, b->version) && a->truncated == b->truncated &&
+	       a->truncated_at == b->truncated_at;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -73,6 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_field(a.version, sizeof(a.version), "version");
 	if (!a.format[0] || a.reel == 0)
 		fz_fail("an empty format or reel 0 was accepted", NULL);
+	if (a.truncated && a.truncated_at > a.counts.image_bytes)
+		fz_fail("truncated_at beyond image_bytes was accepted", NULL);
 
 	j1 = tape_manifest_to_json(&a);
 	if (!j1)
