@@ -58,8 +58,9 @@ static int drv_rewind(struct drv *d, uint64_t id)
 		rc = drv_drain(d);
 	if (!rc && drv_sync_upload(d) == -EIO)
 		rc = -EIO;
-	if (!rc)
-		d->rew_pending = id;
+	/* Even after a failure: the volume still ends at this open's close
+	 * (as NAME.part when it cannot be completed). */
+	d->rew_pending = id;
 	return rc;
 }
 
