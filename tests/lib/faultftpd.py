@@ -45,6 +45,11 @@ Faults of the read side:
   --mlsd-close C  the reply after an MLSD listing is "C MLSD sent." rather
                   than 226
   --mlsd-size T   every file's size fact in MLSD reads "size=T" (e.g. -1)
+Hostile server (issue 9 point 4):
+  --hostile       every 4xx/5xx reply ends with terminal escapes (HOSTILE:
+                  an OSC retitle with BEL, ESC [2J, CSI as UTF-8 C2 9B and
+                  a raw 0x9b byte), and names in listings go out as the raw
+                  bytes they have on disk (so a test can plant such names)
 Every upload's data connection logs "received N bytes in T s" when it
 closes, so tests can measure the rate the server really took.
 This server must never listen on anything but 127.0.0.1.
@@ -60,6 +65,11 @@ import time
 from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
 from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
+try:
+    from pyftpdlib.handlers import asynchat
+except ImportError:     # pragma: no cover - older pyftpdlib
+    import asynchat
+asynchat_push = asynchat.async_chat.push
 from pyftpdlib.ioloop import RetryError
 from pyftpdlib.servers import FTPServer
 
@@ -78,6 +88,9 @@ refuse = {}
 exit_at = None
 exit_at_rnfr = False
 exit_after_rnto = False
+hostile = False
+# \udc9b is a raw 0x9b on the wire (surrogateescape); \u009b is C2 9B.
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J\u009b2J\udc9b31m"
 
 
 class FaultDTP(ThrottledDTPHandler):
@@ -236,6 +249,17 @@ class FaultFS(AbstractedFS):
 
 
 class FaultHandler(FTPHandler):
+    def push(self, s):
+        if not hostile:
+            return super().push(s)
+        # HOSTILE's 0x9b and names' raw bytes go out as they are.
+        asynchat_push(self, s.encode("utf8", "surrogateescape"))
+
+    def respond(self, resp, logfun=logging.debug):
+        if hostile and resp[:1] in ("4", "5"):
+            resp = "%s %s" % (resp, HOSTILE)
+        return super().respond(resp, logfun)
+
     def ftp_RETR(self, file):
         if endless and os.path.basename(file) == endless:
             logging.info("sending %s without end", endless)
@@ -317,9 +341,14 @@ def main():
     ap.add_argument("--endless", default=None)
     ap.add_argument("--mlsd-close", type=int, default=None)
     ap.add_argument("--mlsd-size", default=None)
+    ap.add_argument("--hostile", action="store_true")
     a = ap.parse_args()
-    global endless, mlsd_close, mlsd_size
+    global endless, mlsd_close, mlsd_size, hostile
     endless, mlsd_close, mlsd_size = a.endless, a.mlsd_close, a.mlsd_size
+    hostile = a.hostile
+    if hostile:
+        # Listings carry names as the raw bytes they have on disk.
+        FaultHandler.unicode_errors = "surrogateescape"
 
     logging.basicConfig(filename=a.log, level=logging.INFO,
                         format="%(asctime)s %(message)s")
