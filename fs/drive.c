@@ -610,6 +610,13 @@ int drv_flush(struct drv *d, uint64_t owner, uint64_t id, bool writer)
 			d->refuse_rest = false;
 			rc = drv_commit_held(d);
 		}
+		/* Fixed blocks: a partly filled last block is padded and
+		 * written at release; if it can no longer fit, say so to the
+		 * close that may be the last, not only afterwards. */
+		if (!rc && d->rb && tape_reblock_pending(d->rb) &&
+		    d->chain_fd < 0 &&
+		    vol_check_room(d->vol, tape_reblock_size(d->rb)) == -ENOSPC)
+			rc = -ENOSPC;
 		/* As a drive flushes its buffer at close: wait until what
 		 * was accepted has gone out, and give no success for a close
 		 * while the upload has failed behind it. The mark that ends

@@ -143,3 +143,33 @@ def test_dump_three_dumps_on_one_reel_restore_identical(tmp_path):
             assert d.returncode == 0, "tape file %d differs from %s:\n%s%s" % (
                 n, src, d.stdout, d.stderr)
             assert pathlib.Path(out / "link").is_symlink()
+
+
+def test_fixed_block_tail_that_no_longer_fits_fails_the_close(tmp_path):
+    """--block-size: the partly filled last block is padded and written
+    when the last descriptor goes (release). When it cannot fit under
+    --capacity any more, the close says so (ENOSPC) instead of
+    succeeding, and the drive reports the lost bytes afterwards."""
+    import errno
+    need_mount_env()
+    with vsftpd(tmp_path) as srv:
+        m = Mount(srv.url + "fb.mtd", tmp_path / "mnt",
+                  ["--block-size=10240", "--capacity=100K"], env=srv.env(),
+                  expect_ok=False)
+        with m:
+            fd = os.open(m.tape, os.O_WRONLY)
+            try:
+                for _ in range(9):
+                    assert os.write(fd, b"b" * 10240) == 10240
+                assert os.write(fd, b"t" * 100) == 100  # the tail, held
+            except BaseException:
+                os.close(fd)
+                raise
+            with pytest.raises(OSError) as e:
+                os.close(fd)
+            assert e.value.errno == errno.ENOSPC
+        assert m.returncode != 0
+        assert "could not be written" in m.stderr, m.stderr
+        # The reel holds what it holds (the nine whole blocks); the exit
+        # status says the backup is incomplete.
+        assert image_files(srv, "fb.mtd", "mtd") == [[b"b" * 10240] * 9]
