@@ -317,6 +317,11 @@ const char *xfer_download_error(struct xfer_download *d)
 	return d->err;
 }
 
+bool xfer_download_bounded(struct xfer_download *d)
+{
+	return d->bound != UINT64_MAX;
+}
+
 void xfer_download_close(struct xfer_download *d)
 {
 	if (!d)

@@ -195,6 +195,9 @@ struct xfer_download *xfer_download_open(const char *url, const struct xfer_opts
 /* Up to len bytes; 0 at the end; negative errno on failure. */
 ssize_t xfer_download_read(struct xfer_download *d, void *buf, size_t len);
 const char *xfer_download_error(struct xfer_download *d);
+/* Whether the server declared the file's size (so the download stops
+ * there); false when no SIZE, MLST or listing told it. */
+bool xfer_download_bounded(struct xfer_download *d);
 void xfer_download_close(struct xfer_download *d);
 
 /* Convenience: the bytes of [offset, offset+length) (length 0: to the end)

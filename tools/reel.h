@@ -22,6 +22,8 @@
 #define REEL_CHUNK (1u << 20)		/* bytes read per step from a source */
 #define REEL_SNIFF_BYTES (64u * 1024)	/* ranged download used to sniff */
 #define REEL_MANIFEST_MAX (64u * 1024 + 1)
+#define REEL_AFTER_EOD_MAX (1u << 20)	/* read past end of data when the
+					 * size is not known */
 
 /* Exit statuses: 0 fine, 1 the tape or transfer failed, 2 bad usage. */
 enum { REEL_EXIT_OK = 0, REEL_EXIT_FAIL = 1, REEL_EXIT_USAGE = 2 };
@@ -112,6 +114,10 @@ struct reel_src *reel_src_open(const char *name, const struct xfer_opts *o,
 /* Up to len bytes; 0 at the end; a negative errno with reel_src_error. */
 ssize_t reel_src_read(struct reel_src *s, void *buf, size_t len);
 const char *reel_src_error(struct reel_src *s);
+/* Whether reading stops by itself: a local file, or a download whose size
+ * the server declared. A scan of an unbounded source stops soon after
+ * the image's end of data instead of reading whatever else comes. */
+bool reel_src_bounded(struct reel_src *s);
 void reel_src_close(struct reel_src *s);
 
 /* 0 when name exists (a file), else a negative errno with err filled. */

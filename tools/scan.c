@@ -18,6 +18,7 @@
 #include "reel.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +209,11 @@ int reel_scan_run(struct reel_scan *s, struct reel_src *src)
 		goto out;
 	}
 	uint64_t fed = 0, tail = 0;
+	/* A server that declared no size is read only to a little past the
+	 * image's end of data: marks alone after it (an endless stream of
+	 * zeros is SIMH tape marks) are not read for ever. */
+	bool bounded = reel_src_bounded(src);
+	uint64_t after_eod = 0;
 	uint32_t tail_crc = (uint32_t)crc32(0L, Z_NULL, 0);
 	while (n > 0) {
 		size_t k = (size_t)n;
@@ -234,12 +240,25 @@ int reel_scan_run(struct reel_scan *s, struct reel_src *src)
 				 strerror(-rc));
 			goto out;
 		}
+		after_eod = s->pair_open ? after_eod + k : 0;
+		if (!bounded && after_eod > REEL_AFTER_EOD_MAX) {
+			s->io_failed = true;
+			snprintf(s->io_msg, sizeof(s->io_msg), "the server went on "
+				 "sending more than %u bytes after the image's end of "
+				 "data at offset %" PRIu64 " without declaring a size; "
+				 "stopped reading there.", REEL_AFTER_EOD_MAX,
+				 s->eod_offset);
+			rc = -EIO;
+			goto out;
+		}
 		n = reel_src_read(src, buf, REEL_CHUNK);
 		if (n < 0)
 			goto io_error;
 		s->bytes_read += (uint64_t)n;
 	}
-	while (s->damaged && s->drain && n > 0) {
+	/* Draining after damage counts the rest; not from a server that never
+	 * said how much there is. */
+	while (s->damaged && s->drain && bounded && n > 0) {
 		n = reel_src_read(src, buf, REEL_CHUNK);
 		if (n < 0)
 			goto io_error;

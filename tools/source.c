@@ -174,6 +174,11 @@ const char *reel_src_error(struct reel_src *s)
 	return s->err;
 }
 
+bool reel_src_bounded(struct reel_src *s)
+{
+	return !s->dl || xfer_download_bounded(s->dl);
+}
+
 void reel_src_close(struct reel_src *s)
 {
 	if (!s)

@@ -303,6 +303,29 @@ def test_ls_on_shipped_servers(tmp_path, kind):
                    for t in j["tapes"])
 
 
+def test_endless_server_without_any_size(tmp_path):
+    """A server that tells no size at all (SIZE, MLST and listings refused,
+    no byte count in its 150 reply) and then streams zeros (SIMH tape
+    marks) for ever: map, cat and verify stop soon after the image's end
+    of data and say so."""
+    need_root()
+    reel_path()
+    extra = ["--endless", "img.tap",
+             "--refuse", "SIZE=550,MLST=550,MLSD=550,LIST=550,NLST=550,STAT=550"]
+    with FaultFtpd(tmp_path / "f", extra=extra) as srv:
+        ok(reel("send", "--quiet", "--format", "simh", srv.root / "img.tap",
+                stdin=os.urandom(50000)))
+        url = srv.url + "img.tap"
+        for cmd in (["map"], ["verify", "--framing-only"]):
+            t0 = time.monotonic()
+            r = reel(*cmd, url, env=srv.env(), timeout=120)
+            assert time.monotonic() - t0 < 30, cmd
+            fails(r, "after the image's end of data", "without declaring a size")
+        # cat of one file stops at its tape mark, as always.
+        r = reel("cat", "--file", "1", url, env=srv.env(), timeout=120)
+        assert r.returncode == 0 and len(r.stdout) == 50000, r.stderr
+
+
 def test_send_verify_read_back_is_bounded(tmp_path):
     """--verify reads the upload back: a server that keeps sending past
     the size it holds fails the send within seconds, naming that."""
