@@ -414,6 +414,22 @@ static void test_listing(void)
 	CHECK(xlist_parse_mlsd("type=cdir; .", &e) == 0);
 	CHECK(xlist_parse_mlsd("type=pdir; ..", &e) == 0);
 	CHECK(xlist_parse_mlsd("garbage", &e) == -EINVAL);
+	/* A size that is not a number is unknown, never a huge number. */
+	CHECK(xlist_parse_mlsd("type=file;size=-1; neg.tap", &e) == 1);
+	CHECK(e.size == XFER_SIZE_UNKNOWN);
+	free(e.name);
+	CHECK(xlist_parse_mlsd("type=file;size=99999999999999999999; big.tap", &e) == 1);
+	CHECK(e.size == XFER_SIZE_UNKNOWN);
+	free(e.name);
+	CHECK(xlist_parse_mlsd("type=file;modify=20261121074400; nosize.tap", &e) == 1);
+	CHECK(e.size == XFER_SIZE_UNKNOWN);
+	free(e.name);
+	CHECK(xlist_parse_mlsd("type=file;size=0; empty.tap", &e) == 1);
+	CHECK(e.size == 0);
+	free(e.name);
+	/* An MLSD body: plausible when every line is facts, not LIST text. */
+	CHECK(xlist_mlsd_plausible("type=cdir; .\r\ntype=pdir; ..\r\n", 29));
+	CHECK(!xlist_mlsd_plausible("-rw-r--r-- 1 u g 5 Nov 20 10:00 zz\r\n", 36));
 
 	CHECK(xlist_parse_list("-rw-r--r--    1 1000     1000      2097155 Nov 21 07:42 r.tap",
 			       now, &e) == 1);
