@@ -21,6 +21,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "reclimit.h"
+#include "safetext.h"
 
 #define RFS_OPT(t, p) { t, offsetof(struct rfs_opts, p), 1 }
 #define RFS_BOTH(name, p) RFS_OPT(name "=%s", p), RFS_OPT("--" name "=%s", p)
@@ -175,13 +176,14 @@ static int rfs_check_storeset(const char *id)
 		     id, n > 60 ? "..." : "", n, max);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)id[i], c1 = (unsigned char)id[i + 1];
-		if (c < 0x20 || c == 0x7f || (c == 0xc2 && c1 >= 0x80 && c1 <= 0x9f)) {
-			rlog(RLOG_ERR, "--storeset holds a control character (byte "
-			     "%zu); give an id of printable characters.", i + 1);
-			return -EINVAL;
-		}
+	/* safetext decides what is printable (ftp/safetext.h); a byte
+	 * outside UTF-8 counts too, since the reader refuses it. */
+	size_t bad = safetext_find(id, n);
+	if (bad < n) {
+		rlog(RLOG_ERR, "--storeset holds a control character or a byte "
+		     "that is not UTF-8 (byte %zu); give an id of printable "
+		     "characters.", bad + 1);
+		return -EINVAL;
 	}
 	return 0;
 }

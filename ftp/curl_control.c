@@ -6,6 +6,7 @@
  * never replaces a file unless the caller asked for it.
  */
 #include "curl_int.h"
+#include "safetext.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,8 +42,10 @@ void cs_capture(struct cs *c, curl_infotype t, const char *line, size_t l)
 	}
 	if (l >= 4 && line[0] >= '1' && line[0] <= '5' && line[1] >= '0' &&
 	    line[1] <= '9' && line[2] >= '0' && line[2] <= '9' && line[3] == ' ') {
-		snprintf(c->cap_reply[c->cap_at], sizeof(c->cap_reply[0]), "%.*s",
-			 (int)l, line);
+		/* Quoted in messages: kept as safetext renders it (the MLST
+		 * facts above stay raw: they are parsed, not shown). */
+		safetext_render(c->cap_reply[c->cap_at], sizeof(c->cap_reply[0]),
+				line, l);
 		c->cap_at = -1;
 	}
 }

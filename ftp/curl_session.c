@@ -9,6 +9,7 @@
  */
 #include "curl_int.h"
 #include "log.h"
+#include "safetext.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -42,8 +43,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 	    p[2] >= '0' && p[2] <= '9' && (p[3] == ' ' || p[3] == '-')) {
 		if (l >= sizeof(c->reply))
 			l = sizeof(c->reply) - 1;
-		memcpy(c->reply, p, l);
-		c->reply[l] = '\0';
+		/* Kept only as safetext renders it: it is for messages. */
+		safetext_render(c->reply, sizeof(c->reply), p, l);
 	}
 	return len;
 }
@@ -125,7 +126,7 @@ static int on_close(void *ctx, curl_socket_t fd)
 			if (line[0] >= '1' && line[0] <= '5' && line[1] >= '0' &&
 			    line[1] <= '9' && line[2] >= '0' && line[2] <= '9' &&
 			    line[3] == ' ')
-				snprintf(c->late, sizeof(c->late), "%s", line);
+				safetext(line, c->late, sizeof(c->late));
 		}
 	}
 	return close(fd);
