@@ -52,6 +52,7 @@ def test_block_size_over_the_largest_record_is_refused(tmp_path, args, words, na
     ("set\x1b[31m", ["control character"]),
     ("set\u009b", ["control character"]),
     ("set\x7f", ["control character"]),
+    ("set\udc9b", ["control character"]),     # a raw C1 byte 0x9b in argv
 ])
 def test_storeset_id_cut_or_with_control_characters_is_refused(tmp_path, sid, words):
     need_mount_env()
