@@ -259,11 +259,14 @@ def test_transfer_failure_reaches_a_close_with_nothing_to_write(tmp_path):
         with m:
             fd = os.open(m.tape, os.O_WRONLY)
             try:
-                # 8 MB into the 64 MiB queue take milliseconds; the
+                # 32 MiB into the 64 MiB queue take milliseconds; the
                 # server stops reading at 1 MB, and the sender gives up
                 # two seconds later (--stall-timeout, no --retries).
-                for _ in range(128):
-                    assert os.write(fd, os.urandom(65536)) == 65536
+                # (8 MB could sometimes all fit in loopback socket
+                # buffers, and then the mark had nothing to wait for.)
+                rec = os.urandom(65536)
+                for _ in range(512):
+                    assert os.write(fd, rec) == 65536
                 t0 = time.monotonic()
                 with pytest.raises(OSError) as e:
                     fcntl.ioctl(fd, MTIOCTOP, struct.pack("hi", MTWEOF, 1))
