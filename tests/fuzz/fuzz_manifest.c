@@ -6,13 +6,15 @@
  * Input: the file's bytes, as is. Beyond "no crash, no read past len, no
  * leak", it checks the reader's promises: a refusal is -EINVAL with a
  * sentence and no URL left allocated; an accepted manifest has terminated
- * fields without control characters (C0 or DEL) in the names and ids, a
- * reel of 1 or more and truncated_at within the image; and the writer's
- * text for it reads back to the same manifest and the same text.
+ * fields without control characters (C0, DEL, C1; URLs included) and
+ * names and ids in well-formed UTF-8, a reel of 1 or more and truncated_at
+ * within the image; and the writer's text for it reads back to the same
+ * manifest and the same text.
  */
 #include "manifest.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +27,48 @@ static void fz_fail(const char *what, const char *json)
 	abort();
 }
 
-static void check_field(const char *s, size_t cap, const char *name)
+/* Where s holds a control character a terminal acts on (C0, DEL, C1 as
+ * UTF-8 or as a raw byte 0x80-0x9f), or, with utf8, a byte outside
+ * well-formed UTF-8: -1 when nowhere. Written apart from the reader's own
+ * check (issue 9.4: every field, URLs included, refuses controls). */
+static long bad_at(const char *str, bool utf8)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (size_t i = 0; s[i];) {
+		unsigned c = s[i];
+		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+			     (c & 0xf8) == 0xf0 ? 4 : 0;
+		uint32_t cp = len == 1 ? c : c & (0xffu >> (len + 1));
+		static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+
+		for (size_t k = 1; len && k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				len = 0;	/* also stops at the NUL */
+			else
+				cp = cp << 6 | (s[i + k] & 0x3fu);
+		}
+		if (len && (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)))
+			len = 0;
+		if (!len) {
+			if (utf8 || (c >= 0x80 && c <= 0x9f))
+				return (long)i;
+			i++;
+			continue;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return (long)i;
+		i += len;
+	}
+	return -1;
+}
+
+static void check_field(const char *s, size_t cap, const char *name, bool url)
 {
 	if (!memchr(s, '\0', cap))
 		fz_fail(name, "not terminated");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			fz_fail("a control character was accepted in a name or id", s);
+	if (bad_at(s, !url) >= 0)
+		fz_fail("a control character or bad UTF-8 was accepted in a field", s);
 }
 
 static bool same_url(const char *a, const char *b)
@@ -69,9 +106,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_fail("a refusal without -EINVAL, a sentence, or with URLs kept", err);
 		return 0;
 	}
-	check_field(a.format, sizeof(a.format), "format");
-	check_field(a.storeset, sizeof(a.storeset), "storeset");
-	check_field(a.version, sizeof(a.version), "version");
+	check_field(a.format, sizeof(a.format), "format", false);
+	check_field(a.storeset, sizeof(a.storeset), "storeset", false);
+	check_field(a.version, sizeof(a.version), "version", false);
+	if (a.prev_url)
+		check_field(a.prev_url, strlen(a.prev_url) + 1, "prev", true);
+	if (a.next_url)
+		check_field(a.next_url, strlen(a.next_url) + 1, "next", true);
 	if (!a.format[0] || a.reel == 0)
 		fz_fail("an empty format or reel 0 was accepted", NULL);
 	if (a.truncated && a.truncated_at > a.counts.image_bytes)
