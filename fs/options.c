@@ -188,6 +188,21 @@ static int rfs_check_storeset(const char *id)
 	return 0;
 }
 
+/* A URL that a manifest names (this reel's is the prev of the next, and
+ * --prev, --next-url go in as they are): no control character, which the
+ * manifest reader refuses; a byte the name needs can be given as %XX. */
+static int rfs_check_link(const char *what, const char *url)
+{
+	size_t n = url ? strlen(url) : 0;
+	size_t bad = url ? safetext_find_control(url, n) : 0;
+	if (bad < n) {
+		rlog(RLOG_ERR, "%s holds a control character (byte %zu); give it "
+		     "%%-escaped (%%1B for ESC).", what, bad + 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Whether dir is the mount point of a reelfs mount in /proc/mounts (its
  * type fuse.reelfs). Mount points there escape space, tab, newline and
  * backslash as \ooo octal. */
@@ -321,6 +336,10 @@ int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 		return -EINVAL;
 	}
 	if (o->storeset && rfs_check_storeset(o->storeset) < 0)
+		return -EINVAL;
+	if (rfs_check_link("the URL", o->url) < 0 ||
+	    rfs_check_link("--prev", o->prev) < 0 ||
+	    rfs_check_link("--next-url", o->next_url) < 0)
 		return -EINVAL;
 	if (o->replay_given && o->xfer.replay_size >= o->xfer.buffer_size) {
 		rlog(RLOG_ERR, "--replay (%" PRIu64 " bytes) must be smaller than "

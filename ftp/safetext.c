@@ -120,6 +120,27 @@ char *safetext_inplace(char *s, size_t cap)
 	return s;
 }
 
+size_t safetext_find_control(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t at = 0;
+
+	while (at < n) {
+		uint32_t cp;
+		size_t len = utf8_decode(p + at, n - at, &cp);
+		if (len == 0) {
+			if (p[at] >= 0x80 && p[at] <= 0x9f)
+				return at;
+			at++;
+			continue;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return at;
+		at += len;
+	}
+	return n;
+}
+
 size_t safetext_find(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;

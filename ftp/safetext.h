@@ -36,4 +36,10 @@ char *safetext_inplace(char *s, size_t cap);
  * or n when the text is clean (for readers that refuse instead). */
 size_t safetext_find(const char *s, size_t n);
 
+/* Offset of the first control character in s[0..n): C0, DEL, C1 as UTF-8
+ * (C2 80..9F) or a raw C1 byte (0x80..0x9f outside a UTF-8 sequence), or n.
+ * Other bytes outside UTF-8 pass: a URL may name a file in a legacy
+ * encoding. The manifest reader applies the same rule to prev/next. */
+size_t safetext_find_control(const char *s, size_t n);
+
 #endif

@@ -60,6 +60,21 @@ def test_storeset_id_cut_or_with_control_characters_is_refused(tmp_path, sid, wo
     assert "\x1b" not in line
 
 
+@pytest.mark.parametrize("args,name,words", [
+    (["--next-url=file:///srv/vol2\x1b[2J.mtd"], "x.mtd", ["--next-url"]),
+    (["--prev=/srv/vol0\u009b.mtd"], "x.mtd", ["--prev"]),
+    (["--prev=/srv/vol0\udc9b.mtd"], "x.mtd", ["--prev"]),    # raw 0x9b
+    ([], "x\x1b]0;pwned\x07.mtd", ["the URL"]),
+])
+def test_links_with_control_characters_are_refused(tmp_path, args, name, words):
+    """A URL a manifest will name (this reel's, --prev, --next-url) with a
+    control character would make a manifest the reader refuses (issue 9
+    point 4): refused at mount, and the refusal itself holds no escape."""
+    need_mount_env()
+    line = _refused(tmp_path, args, words + ["control character"], name)
+    assert "\x1b" not in line and "\x9b" not in line
+
+
 @pytest.mark.parametrize("args", [
     ["--replay=64M", "--buffer=32M"],
     ["--buffer=8M", "--replay=8M"],

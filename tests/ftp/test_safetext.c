@@ -114,6 +114,21 @@ static void check_valid_kept(void)
 	}
 }
 
+static void check_find_control(void)
+{
+	/* Controls in every form are found; legacy bytes >= 0xa0 are not. */
+	CHECK(safetext_find_control("a\x1b", 2) == 1);
+	CHECK(safetext_find_control("ab\x7f", 3) == 2);
+	CHECK(safetext_find_control("a\xc2\x9b", 3) == 1);
+	CHECK(safetext_find_control("caf\xe9\x9b", 5) == 4);
+	CHECK(safetext_find_control("caf\xe9.mtd", 8) == 8);
+	CHECK(safetext_find_control("caf\xc3\xa9 \xe2\x80\xae", 9) == 9);
+	for (unsigned c = 0x80; c <= 0x9f; c++) {
+		char b[2] = { (char)c, 0 };
+		CHECK(safetext_find_control(b, 1) == 0);
+	}
+}
+
 static void check_attacks(void)
 {
 	/* The replies tests/lib/faultftpd.py sends in hostile mode. */
@@ -164,6 +179,7 @@ int main(void)
 	check_controls();
 	check_invalid_utf8();
 	check_valid_kept();
+	check_find_control();
 	check_attacks();
 	if (!failures)
 		printf("safetext: all checks passed\n");
