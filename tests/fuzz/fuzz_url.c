@@ -11,7 +11,8 @@
  *    "/.../" and a user, name and directory free of CR and LF (they would
  *    end an FTP command early);
  *  - the display forms (xfer_url_display, reel_display) never keep a
- *    password, and reel_display lets no control byte through;
+ *    password, and reel_display lets nothing through that safetext
+ *    would escape (C0, DEL, C1, bidi controls, bad UTF-8);
  *  - xfer_url_sibling(url, name) names `name` again (xfer_url_basename)
  *    for a plain name, so a link can never point elsewhere than beside
  *    the reel it came from;
@@ -19,6 +20,7 @@
  *    reel_manifest_url) do not crash on anything.
  */
 #include "reel.h"
+#include "safetext.h"
 #include "xfer_int.h"
 
 #include <stdio.h>
@@ -156,6 +158,8 @@ static void check_display(const char *url)
 	for (const unsigned char *p = (const unsigned char *)r; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			fz_fail("reel_display let a control byte through", url, r);
+	if (safetext_find(r, strlen(r)) != strlen(r))
+		fz_fail("reel_display let through what safetext escapes", url, r);
 	free(d);
 	free(r);
 }
