@@ -9,11 +9,12 @@
  * and a fourth); the rest is a transcript, one line per '\n': a line that
  * starts with '>' is one the client sent (the rest of it), any other is a
  * server's reply, passed as libcurl does (with its CR). Checks: each
- * captured reply is terminated within its slot and is empty or starts
- * with a three-digit code and a blank; each fact line is terminated; the
- * fact line parses without a crash.
+ * captured reply is terminated within its slot, is empty or starts with a
+ * three-digit code and a blank, and is safe to quote (safetext); each fact
+ * line is terminated and parses without a crash.
  */
 #include "curl_int.h"
+#include "safetext.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -76,6 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r[0] && (r[0] < '1' || r[0] > '5' || r[1] < '0' || r[1] > '9' ||
 			     r[2] < '0' || r[2] > '9' || r[3] != ' '))
 			fz_fail("a captured reply without a code", r);
+		if (safetext_find(r, strlen(r)) != strlen(r))
+			fz_fail("a captured reply (quoted in messages) is not rendered safe", r);
 		if (i >= c->cap_n && (r[0] || c->cap_fact[i][0]))
 			fz_fail("a reply captured for a command never sent", r);
 		if (c->cap_fact[i][0]) {
