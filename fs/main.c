@@ -291,6 +291,13 @@ int main(int argc, char **argv)
 	}
 	if (rfs_name_mount(&args, o.url) < 0)
 		goto out_opts;
+	/* The drive is its owner's: the kernel enforces tape's 0600 (and
+	 * status's 0444) at open, so -o allow_other shares what the modes
+	 * allow and no more; ops.c checks the caller again (access.c). */
+	if (fuse_opt_add_arg(&args, "-odefault_permissions") != 0) {
+		rlog(RLOG_ERR, "out of memory.");
+		goto out_opts;
+	}
 	if (fuse_parse_cmdline(&args, &fo) != 0)
 		goto out_opts;
 	if (!fo.mountpoint) {

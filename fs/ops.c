@@ -19,12 +19,26 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "access.h"
 #include "chain.h"
 #include "fuseio.h"
 #include "log.h"
 #include "status.h"
 
 enum { INO_ROOT = FUSE_ROOT_ID, INO_TAPE, INO_STATUS };
+
+/* The drive is its owner's: only the mount owner (and root) may write to
+ * it or read it; anyone who may see the mount reads `status`. The kernel
+ * checks these modes at open (default_permissions, always on: main.c);
+ * rfs_may() checks them again here, and for ioctl, which the kernel does
+ * not check. */
+enum { TAPE_MODE = 0600, STATUS_MODE = 0444 };
+
+static int may(fuse_req_t req, mode_t mode, int want, const char *what)
+{
+	struct rfs_ctx *c = fuse_req_userdata(req);
+	return rfs_may(req, c->uid, c->gid, mode, want, what);
+}
 
 /* fi->fh for tape: a number unique to the open (the drive ties a
  * rewind to it), times 4, plus whether it is the writer. */
@@ -101,7 +115,7 @@ static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 		struct drv_state ds;
 		vol_get_status(c->vol, &vs);
 		drv_get_state(c->drv, &ds);
-		st->st_mode = S_IFREG | 0600;
+		st->st_mode = S_IFREG | TAPE_MODE;
 		st->st_nlink = 1;
 		st->st_size = (off_t)vs.counts.image_bytes;
 		st->st_blocks = (blkcnt_t)((vs.counts.image_bytes + 511) / 512);
@@ -110,7 +124,7 @@ static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 		return 0;
 	}
 	case INO_STATUS:
-		st->st_mode = S_IFREG | 0444;
+		st->st_mode = S_IFREG | STATUS_MODE;
 		st->st_nlink = 1;
 		return 0;
 	}
@@ -199,6 +213,10 @@ static void rfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	if (may(req, TAPE_MODE, RFS_MAY_WRITE, "truncate or touch the tape")) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
 	rfs_getattr(req, ino, NULL);
 }
 
@@ -234,7 +252,7 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct rfs_ctx *c = ctx_of(req);
 	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	if (ino == INO_STATUS) {
-		if (writing) {
+		if (writing || may(req, STATUS_MODE, RFS_MAY_READ, "read status")) {
 			fuse_reply_err(req, EACCES);
 			return;
 		}
@@ -259,6 +277,14 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (ino != INO_TAPE) {
 		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	int acc = (fi->flags & O_ACCMODE) == O_RDONLY ? RFS_MAY_READ :
+		  (fi->flags & O_ACCMODE) == O_WRONLY ? RFS_MAY_WRITE :
+		  RFS_MAY_READ | RFS_MAY_WRITE;
+	if (may(req, TAPE_MODE, acc, writing ? "open the tape for writing" :
+		"open the tape")) {
+		fuse_reply_err(req, EACCES);
 		return;
 	}
 	if (writing) {
@@ -363,7 +389,12 @@ static void rfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 }
 
 /* mtio on the tape file: the kernel passes the argument by the size
- * encoded in the command number (restricted ioctl). */
+ * encoded in the command number (restricted ioctl). The kernel checks no
+ * permission for an ioctl, and a descriptor can reach another user (an
+ * inherited or passed one), so the caller is checked here: an operation
+ * (MTIOCTOP) or a chain hand-over changes the drive and needs write
+ * permission, as writing does; MTIOCGET and MTIOCPOS only tell where the
+ * drive is and need read permission, as opening it does. */
 static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		      void *arg, struct fuse_file_info *fi, unsigned flags,
 		      const void *in_buf, size_t in_bufsz, size_t out_bufsz)
@@ -373,6 +404,13 @@ static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	struct drv *d = ctx_of(req)->drv;
 	if (ino != INO_TAPE || (flags & FUSE_IOCTL_COMPAT)) {
 		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	int acc = cmd == MTIOCGET || cmd == MTIOCPOS ? RFS_MAY_READ :
+		  cmd == MTIOCTOP || cmd == RFS_IOC_CHAIN ? RFS_MAY_WRITE : 0;
+	if (acc && may(req, TAPE_MODE, acc, acc == RFS_MAY_READ ?
+		       "ask the tape's position" : "operate the tape (mt)")) {
+		fuse_reply_err(req, EACCES);
 		return;
 	}
 	switch (cmd) {
