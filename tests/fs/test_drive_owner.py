@@ -182,12 +182,76 @@ def test_second_user_cannot_use_roots_drive(tmp_path):
         assert files[1] == [b"Z" * 10240]
 
 
+@contextlib.contextmanager
+def user_mount(url, mnt, uid, gid, log_path):
+    """reelfs -f URL MNT run by the second user; yields its Popen. Where
+    that user cannot open /dev/fuse (a container whose /dev/fuse is 0600;
+    Debian makes it 0666), root mounts for it as fusermount3 would (fd=N,
+    user_id, group_id and the default_permissions reelfs asks for) and
+    the daemon serves /dev/fd/N."""
+    env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+           "HOME": os.path.dirname(url[len("file://"):])}
+    for k in ("REELFS_BUILD", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+              "LSAN_OPTIONS"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+    err = open(log_path, "w+")
+    fuse_fd = None
+    proc = None
+    try:
+        if os.stat("/dev/fuse").st_mode & 0o006 == 0o006:
+            argv, fds = [reelfs_binary(), "-f", url, mnt], ()
+        else:
+            need.need_tool("mount")
+            fuse_fd = os.open("/dev/fuse", os.O_RDWR)
+            r = run(["mount", "-i", "-t", "fuse.reelfs", "-o",
+                     "fd=%d,rootmode=40000,user_id=%d,group_id=%d,"
+                     "default_permissions" % (fuse_fd, uid, gid),
+                     "reelfs", mnt], pass_fds=(fuse_fd,))
+            if r.returncode != 0:
+                pytest.skip("a mount for a non-root user cannot be made "
+                            "here: %s" % r.stderr.strip())
+            argv = [reelfs_binary(), "-f", url, "/dev/fd/%d" % fuse_fd]
+            fds = (fuse_fd,)
+        proc = subprocess.Popen(as_other(argv), env=env, pass_fds=fds,
+                                stdin=subprocess.DEVNULL, stdout=err,
+                                stderr=err)
+        if fuse_fd is not None:
+            os.close(fuse_fd)
+            fuse_fd = None
+        # Served once the owner can read status.
+        deadline = time.monotonic() + 30
+        while run(as_other(["cat", os.path.join(mnt, "status")])).returncode:
+            if proc.poll() is not None:
+                err.seek(0)
+                raise AssertionError("reelfs run by %s exited:\n%s"
+                                     % (OTHER, err.read()))
+            assert time.monotonic() < deadline, "not served within 30 s"
+            time.sleep(0.02)
+        yield proc
+    finally:
+        if fuse_fd is not None:
+            os.close(fuse_fd)
+        if is_mounted(mnt):
+            subprocess.run(["umount", mnt], capture_output=True)
+            if is_mounted(mnt):
+                subprocess.run(["umount", "-l", mnt], capture_output=True)
+        if proc is not None:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        err.close()
+
+
 def test_users_drive_is_not_roots(tmp_path):
     """Mounted by a non-root user without allow_other, the drive is that
     user's alone: the kernel turns root away (fuse's rule for a mount
-    without allow_other), and the owner writes as usual."""
+    without allow_other) and the owner writes as usual. (With allow_other
+    root could write, as it can any file of that user's:
+    default_permissions lets CAP_DAC_OVERRIDE through, and so does reelfs.)"""
     need_mount_env()
-    need.need_tool("fusermount3")
     uid, gid = other_user()
     with shared_dir() as d:
         target = os.path.join(d, "target")
@@ -196,25 +260,9 @@ def test_users_drive_is_not_roots(tmp_path):
         os.mkdir(mnt)
         os.chown(target, uid, gid)
         os.chown(mnt, uid, gid)
-        env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": target}
-        for k in ("REELFS_BUILD", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-                  "LSAN_OPTIONS"):
-            if k in os.environ:
-                env[k] = os.environ[k]
-        err = open(os.path.join(tmp_path, "daemon.err"), "w+")
-        proc = subprocess.Popen(
-            as_other([reelfs_binary(), "-f", "file://%s/user.mtd" % target,
-                      mnt]), env=env, stdin=subprocess.DEVNULL, stdout=err,
-            stderr=err)
-        try:
-            deadline = time.monotonic() + 30
-            while not is_mounted(mnt):
-                if proc.poll() is not None:
-                    err.seek(0)
-                    pytest.skip("a non-root user cannot mount here "
-                                "(fusermount3): %s" % err.read().strip())
-                assert time.monotonic() < deadline, "no mount within 30 s"
-                time.sleep(0.02)
+        log = os.path.join(tmp_path, "daemon.err")
+        with user_mount("file://%s/user.mtd" % target, mnt, uid, gid,
+                        log) as proc:
             tape = os.path.join(mnt, "tape")
             for flags in (os.O_WRONLY, os.O_RDONLY):
                 with pytest.raises(OSError) as e:
@@ -230,22 +278,9 @@ def test_users_drive_is_not_roots(tmp_path):
                               % (tape, os.path.join(mnt, "status"))]))
             assert r.returncode == 0, r.stderr
             assert "\nrecords: 1\n" in r.stdout, r.stdout
-        finally:
-            if is_mounted(mnt):
-                subprocess.run(["fusermount3", "-u", mnt], capture_output=True)
-                if is_mounted(mnt):
-                    subprocess.run(["fusermount3", "-u", "-z", mnt],
-                                   capture_output=True)
-            try:
-                rc = proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                rc = proc.wait()
-            err.seek(0)
-            log = err.read()
-            err.close()
-        assert rc == 0, log
-        assert "Sanitizer" not in log and "runtime error:" not in log, log
-        data = open(os.path.join(target, "user.mtd"), "rb").read()
-        assert os.stat(os.path.join(target, "user.mtd")).st_uid == uid
-        assert data.count(b"u" * 4096) == 1
+        text = open(log).read()
+        assert proc.returncode == 0, text
+        assert "Sanitizer" not in text and "runtime error:" not in text, text
+        p = os.path.join(target, "user.mtd")
+        assert os.stat(p).st_uid == uid
+        assert open(p, "rb").read().count(b"u" * 4096) == 1
