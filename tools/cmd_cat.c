@@ -15,12 +15,14 @@
 #include "reel.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 static const char cat_usage[] =
 "usage: reel cat [--file N] [--records] [--single] [transfer options] FILE|URL\n"
@@ -29,8 +31,10 @@ static const char cat_usage[] =
 "Writes the data of tape file N (default 1, numbered as mt fsf counts) to\n"
 "stdout, its records put together: `reel cat ftp://host/vol1.mtd | tar -t`.\n"
 "When the image is a reel of a storeset, its manifest names the previous\n"
-"and next reels and cat follows them in order, from the first reel (only\n"
-"on the same server); with --set the reels are the arguments, in order.\n"
+"and next reels and cat follows them in order, from the first reel: only\n"
+"to reels in the same directory (on the same server and login), each with\n"
+"a manifest of the same storeset and the next reel number. With --set the\n"
+"reels are the arguments, in order, wherever they are.\n"
 "\n"
 "  --file N     the tape file to write (default 1)\n"
 "  --records    write each record as a 4-byte little-endian length, then\n"
@@ -51,9 +55,21 @@ static const struct reel_opt cat_opts[] = {
 
 #define CAT_MAX_REELS 10000
 
+/* A reel to read: its name (as named, or a link resolved against the reel
+ * that names it) and, for one reached through a link, its file name in the
+ * home directory (a local one is opened there, never through a symbolic
+ * link). */
+struct ref {
+	char *url;
+	char *name;
+	bool linked;
+};
+
 struct cat {
 	struct reel_cli *cli;
 	const struct xfer_opts *xo;
+	struct reel_home home;		/* where links may lead */
+	char *shown;			/* the reel named, for messages */
 	uint64_t want;			/* tape file N */
 	bool records, set, single;
 	/* the logical tape across reels */
@@ -166,10 +182,13 @@ enum { CAT_ERROR = -1, CAT_NEXT = 0, CAT_DONE = 1 };
 /* Streams one reel through the decoder: CAT_NEXT to go on with the next
  * reel, CAT_DONE when file N is complete (or the reader went away),
  * CAT_ERROR after a message. */
-static int cat_reel(struct cat *c, const char *url)
+static int cat_reel(struct cat *c, const struct ref *r)
 {
 	char err[XFER_ERRLEN];
-	struct reel_src *src = reel_src_open(url, c->xo, err, sizeof(err));
+	const char *url = r->url;
+	struct reel_src *src = r->name && !c->home.remote ?
+		reel_src_open_at(c->home.dirfd, r->name, url, err, sizeof(err)) :
+		reel_src_open(url, c->xo, err, sizeof(err));
 	if (!src) {
 		reel_error("%s", err);
 		return CAT_ERROR;
@@ -266,54 +285,117 @@ static char *resolve(const char *base, const char *name)
 	return reel_sibling(base, name);
 }
 
-/* Where a name lives: "" for a local file, else the scheme and host[:port]
- * of its URL (the user is left out: the same server may take another
- * login). Sets *scheme_len, and returns the host part and its length. */
-static const char *origin(const char *url, size_t *scheme_len, size_t *host_len)
+static void ref_free(struct ref *r)
 {
-	*scheme_len = *host_len = 0;
-	if (!reel_is_remote(url))
-		return "";
-	const char *p = strstr(url, "://") + 3;
-	size_t auth = strcspn(p, "/"), host = 0;
-
-	*scheme_len = (size_t)(p - url);
-	for (size_t i = 0; i < auth; i++)	/* after the last '@' */
-		if (p[i] == '@')
-			host = i + 1;
-	*host_len = auth - host;
-	return p + host;
+	if (!r)
+		return;
+	free(r->url);
+	free(r->name);
+	free(r);
 }
 
-/* Whether a link leads to the same place as the reel that names it. The
- * reader's credentials (--password-file, REELFS_PASSWORD, TLS) go with
- * every reel cat opens, so a manifest -- which anyone who can write to the
- * server can forge -- must not send them to another server, or over ftp://
- * where the reel was read over ftps://, or make cat read a local file. */
-static bool same_origin(const char *base, const char *link)
+static struct ref *ref_new(const char *url)
 {
-	size_t bs, bh, ls, lh;
-	const char *b = origin(base, &bs, &bh), *l = origin(link, &ls, &lh);
-	return bs == ls && bh == lh && !strncasecmp(base, link, bs) &&
-	       !strncasecmp(b, l, bh);
+	struct ref *r = calloc(1, sizeof(*r));
+	if (r && !(r->url = strdup(url))) {
+		free(r);
+		r = NULL;
+	}
+	return r;
 }
 
-/* The reel linked from url's manifest (next or prev); NULL when none.
- * *failed is set when a manifest exists but cannot be read. */
-static char *linked(struct cat *c, const char *url, bool next, char *storeset,
-		    unsigned *expect_reel, bool *failed)
+static int load(struct cat *c, const struct ref *r, struct tape_manifest *m,
+		char *err, size_t errlen)
+{
+	if (r->name && !c->home.remote)
+		return reel_manifest_load_at(c->home.dirfd, r->name, r->url, m, err,
+					     errlen);
+	return reel_manifest_load(r->url, c->xo, m, err, errlen);
+}
+
+/* The reel a link leads to, when it stays in the home directory; NULL
+ * after a message naming the reel, the link and where it leads instead. */
+static struct ref *follow(struct cat *c, const struct ref *from, const char *link)
+{
+	char why[128];
+	struct ref *r = calloc(1, sizeof(*r));
+	if (!r || !(r->url = resolve(from->url, link))) {
+		reel_error("out of memory.");
+		ref_free(r);
+		return NULL;
+	}
+	r->linked = true;
+	if (reel_home_check(&c->home, r->url, &r->name, why, sizeof(why)) == 0)
+		return r;
+	char *shown = reel_display(from->url), *where = reel_display(r->url);
+	reel_error("%s: its manifest links to %s, %s; cat follows a storeset's "
+		   "links only to reels in the directory of %s (for a URL: the "
+		   "same server, login and directory). Name the reels in order "
+		   "with --set to read them anyway.", shown, where, why, c->shown);
+	free(shown);
+	free(where);
+	ref_free(r);
+	return NULL;
+}
+
+/* Whether the reel `a` is the file `name` of the home directory. */
+static bool same_reel(struct cat *c, const struct ref *a, const char *name)
+{
+	if (c->home.remote) {
+		char *an = a->name ? strdup(a->name) : reel_basename(a->url);
+		bool same = an && !strcmp(an, name);
+		free(an);
+		return same;
+	}
+	struct stat sa, sb;
+	int ra;
+	if (a->name) {
+		ra = fstatat(c->home.dirfd, a->name, &sa, AT_SYMLINK_NOFOLLOW);
+	} else {
+		char *path = reel_local_path(a->url);
+		ra = path ? stat(path, &sa) : -1;
+		free(path);
+	}
+	return ra == 0 && fstatat(c->home.dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The reel linked from r's manifest (next or prev); NULL when none.
+ * r came from the reel `from` through a link (NULL for the reel where the
+ * walk starts). A reel reached through a link must have a manifest, of the
+ * same storeset, with the reel number the link expects, and its link back
+ * (when set) must name `from`. *failed is set after a message. */
+static struct ref *linked(struct cat *c, const struct ref *r, bool next,
+			  char *storeset, unsigned *expect_reel,
+			  const struct ref *from, bool *failed)
 {
 	struct tape_manifest m;
 	char err[XFER_ERRLEN] = "";
-	int rc = reel_manifest_load(url, c->xo, &m, err, sizeof(err));
-	*failed = false;
+	int rc = load(c, r, &m, err, sizeof(err));
+	char *shown = reel_display(r->url);
+	struct ref *out = NULL;
+
+	*failed = true;
+	if (!shown) {
+		reel_error("out of memory.");
+		goto out_clear;
+	}
 	if (next)
 		c->truncated = rc == 0 && m.truncated;
 	if (next && c->truncated)
 		c->valid = m.truncated_at;
+	if (rc == -ENOENT && r->linked) {
+		reel_error("%s has no manifest, so nothing shows it belongs to "
+			   "storeset %s; cat follows a link only to a reel whose "
+			   "manifest names the same storeset and the next reel "
+			   "number. Name the reels in order with --set to read them "
+			   "anyway.", shown, storeset);
+		goto out;
+	}
 	if (rc == -ENOENT) {
 		*expect_reel = 0;
-		return NULL;
+		*failed = false;
+		goto out;
 	}
 	if (rc < 0) {
 		/* The image itself may be fine: say how to read it anyway. */
@@ -322,28 +404,41 @@ static char *linked(struct cat *c, const char *url, bool next, char *storeset,
 			err[n - 1] = '\0';
 		reel_error("%s; --single reads the image alone, without its "
 			   "manifest's links.", err);
-		*failed = true;
-		return NULL;
+		goto out;
 	}
 	if (storeset[0] && strcmp(storeset, m.storeset)) {
-		char *shown = reel_display(url);
 		reel_error("%s belongs to storeset %s, not %s; the chain of reels is "
 			   "broken.", shown, m.storeset, storeset);
-		free(shown);
-		*failed = true;
-		tape_manifest_clear(&m);
-		return NULL;
+		goto out_clear;
 	}
 	/* Reel numbers must step by one along the links, so a manifest that
 	 * points back at itself (or in a circle) stops the walk at once. */
 	if (*expect_reel && m.reel != *expect_reel) {
-		char *shown = reel_display(url);
 		reel_error("%s is reel %u, but the link to it expects reel %u; the "
 			   "chain of reels is broken.", shown, m.reel, *expect_reel);
-		free(shown);
-		*failed = true;
-		tape_manifest_clear(&m);
-		return NULL;
+		goto out_clear;
+	}
+	/* The link back, when there is one, names the reel we came from. */
+	const char *back = next ? m.prev_url : m.next_url;
+	if (from && back) {
+		char why[128], *bname = NULL, *burl = resolve(r->url, back);
+		bool same = burl && reel_home_check(&c->home, burl, &bname, why,
+						    sizeof(why)) == 0 &&
+			    same_reel(c, from, bname);
+		if (!same) {
+			char *fs = reel_display(from->url);
+			char *bs = burl ? reel_display(burl) : NULL;
+			reel_error("%s names %s as its %s reel, not %s, which links to "
+				   "it; the chain of reels is broken.", shown,
+				   bs ? bs : "another", next ? "previous" : "next",
+				   fs ? fs : "the reel");
+			free(fs);
+			free(bs);
+		}
+		free(bname);
+		free(burl);
+		if (!same)
+			goto out_clear;
 	}
 	if ((next && m.reel == UINT_MAX) || (!next && m.reel == 1))
 		*expect_reel = 0;
@@ -352,21 +447,57 @@ static char *linked(struct cat *c, const char *url, bool next, char *storeset,
 	snprintf(storeset, 40, "%s", m.storeset);
 	/* Reel 1 starts the set, whatever its prev says. */
 	const char *l = next ? m.next_url : (m.reel > 1 ? m.prev_url : NULL);
-	char *out = l ? resolve(url, l) : NULL;
+	if (l && !(out = follow(c, r, l)))
+		goto out_clear;
+	*failed = false;
+out_clear:
 	tape_manifest_clear(&m);
-	if (out && !same_origin(url, out)) {
-		char *shown = reel_display(url), *where = reel_display(out);
-		reel_error("%s: its manifest links to %s, on another server (or "
-			   "another scheme, or a local file); cat follows links only "
-			   "on the same server. Name the reels in order with --set to "
-			   "read them anyway.", shown, where);
-		free(shown);
-		free(where);
-		free(out);
-		*failed = true;
-		return NULL;
-	}
+out:
+	free(shown);
 	return out;
+}
+
+/* --set: the reels are the user's choice, read where they are, but those
+ * with a manifest must agree with each other: one storeset, reel numbers
+ * stepping by one. A reel without one is read as it is. The manifest also
+ * says where a reel cut by a full server ends (truncated_at). */
+static int set_reel(struct cat *c, const char *url, char *storeset, unsigned *expect)
+{
+	struct tape_manifest m;
+	char err[XFER_ERRLEN] = "";
+	int rc = reel_manifest_load(url, c->xo, &m, err, sizeof(err));
+	char *shown = NULL;
+
+	c->truncated = false;
+	if (rc == -ENOENT) {
+		*expect = 0;
+		return 0;
+	}
+	if (rc < 0) {
+		reel_error("%s", err);
+		return -1;
+	}
+	rc = -1;
+	if (!(shown = reel_display(url))) {
+		reel_error("out of memory.");
+	} else if (storeset[0] && strcmp(storeset, m.storeset)) {
+		reel_error("%s belongs to storeset %s, not %s like the reel before it; "
+			   "--set takes the reels of one storeset, in order.", shown,
+			   m.storeset, storeset);
+	} else if (*expect && m.reel != *expect) {
+		reel_error("%s is reel %u, but comes where reel %u belongs; --set "
+			   "takes the reels of one storeset, in order.", shown, m.reel,
+			   *expect);
+	} else {
+		snprintf(storeset, 40, "%s", m.storeset);
+		*expect = m.reel == UINT_MAX ? 0 : m.reel + 1;
+		c->truncated = m.truncated;
+		c->valid = m.truncated_at;
+		rc = 0;
+	}
+	free(shown);
+	tape_manifest_clear(&m);
+	return rc;
 }
 
 static int finish(struct cat *c)
@@ -393,13 +524,16 @@ static int finish(struct cat *c)
 int cmd_cat(int argc, char **argv)
 {
 	struct xfer_opts xo;
-	struct cat c = { .want = 1, .file = 1 };
+	struct cat c = { .want = 1, .file = 1, .home = { .dirfd = -1 } };
 	struct reel_cli cli = {
 		.cmd = "cat", .usage = cat_usage, .transfer = true,
 		.opts = cat_opts, .fn = cat_opt, .ctx = &c, .xo = &xo,
 	};
 	char storeset[40] = "";
-	char *url = NULL;
+	char err[XFER_ERRLEN];
+	struct ref *r = NULL, *from = NULL;
+	unsigned expect = 0;
+	bool failed = false;
 	int rc;
 
 	xfer_opts_init(&xo);
@@ -416,13 +550,14 @@ int cmd_cat(int argc, char **argv)
 		rc = reel_usage_error(&cli, "give one image, or several with --set");
 		goto out;
 	}
+	rc = REEL_EXIT_FAIL;
 	if (c.set) {
 		for (int i = 0; i < cli.npos && !c.done && !c.past; i++) {
+			struct ref one = { .url = cli.pos[i] };
 			c.last_reel = i + 1 == cli.npos;
-			if (cat_reel(&c, cli.pos[i]) == CAT_ERROR) {
-				rc = REEL_EXIT_FAIL;
-				goto out;
-			}
+			if (set_reel(&c, one.url, storeset, &expect) < 0 ||
+			    cat_reel(&c, &one) == CAT_ERROR)
+				goto fail;
 		}
 		rc = finish(&c);
 		goto out;
@@ -430,59 +565,69 @@ int cmd_cat(int argc, char **argv)
 	/* stdin has no manifest beside it to follow. */
 	if (!strcmp(cli.pos[0], "-"))
 		c.single = true;
-	url = strdup(cli.pos[0]);
-	bool failed = false;
-	unsigned expect = 0;
+	if (!(r = ref_new(cli.pos[0])) || !(c.shown = reel_display(cli.pos[0]))) {
+		reel_error("out of memory.");
+		goto out;
+	}
+	if (!c.single && reel_home_open(&c.home, r->url, &xo, err, sizeof(err)) < 0) {
+		reel_error("%s", err);
+		goto out;
+	}
 	if (!c.single) {
 		/* From the first reel, whichever one was named. */
-		for (int hops = 0; url; hops++) {
-			char *prev = linked(&c, url, false, storeset, &expect, &failed);
-			if (failed) {
-				rc = REEL_EXIT_FAIL;
+		for (int hops = 0;; hops++) {
+			struct ref *prev = linked(&c, r, false, storeset, &expect, from,
+						  &failed);
+			if (failed)
 				goto out;
-			}
 			if (!prev)
 				break;
 			if (hops >= CAT_MAX_REELS) {
-				free(prev);
+				ref_free(prev);
 				reel_error("the storeset's prev links go round in a circle.");
-				rc = REEL_EXIT_FAIL;
 				goto out;
 			}
-			free(url);
-			url = prev;
+			ref_free(from);
+			from = r;
+			r = prev;
 		}
 	}
+	ref_free(from);
+	from = NULL;
 	expect = 0;
-	for (int hops = 0; url; hops++) {
-		char *next = NULL;
+	for (int hops = 0; r; hops++) {
+		struct ref *next = NULL;
 		if (!c.single) {
-			next = linked(&c, url, true, storeset, &expect, &failed);
-			if (failed) {
-				rc = REEL_EXIT_FAIL;
-				goto out;
-			}
+			next = linked(&c, r, true, storeset, &expect, from, &failed);
+			if (failed)
+				goto fail;
 		}
 		if (hops >= CAT_MAX_REELS) {
-			free(next);
+			ref_free(next);
 			reel_error("the storeset's next links go round in a circle.");
-			rc = REEL_EXIT_FAIL;
-			goto out;
+			goto fail;
 		}
 		c.last_reel = next == NULL;
-		int cr = cat_reel(&c, url);
-		free(url);
-		url = next;
-		if (cr == CAT_ERROR) {
-			rc = REEL_EXIT_FAIL;
-			goto out;
-		}
+		int cr = cat_reel(&c, r);
+		ref_free(from);
+		from = r;
+		r = next;
+		if (cr == CAT_ERROR)
+			goto fail;
 		if (cr == CAT_DONE)
 			break;
 	}
 	rc = finish(&c);
+	goto out;
+fail:
+	/* What came before the failure is written out; the status says the
+	 * rest is missing. */
+	(void)reel_out_flush();	/* a write error adds nothing to it */
 out:
-	free(url);
+	ref_free(r);
+	ref_free(from);
+	reel_home_close(&c.home);
+	free(c.shown);
 	free(cli.pos);
 	xfer_opts_free(&xo);
 	return rc;

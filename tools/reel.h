@@ -120,6 +120,12 @@ const char *reel_src_error(struct reel_src *s);
 bool reel_src_bounded(struct reel_src *s);
 void reel_src_close(struct reel_src *s);
 
+/* name, a plain file name, in the directory dirfd: opened without following
+ * a symbolic link, and only when it is a regular file; url is the name
+ * shown in messages. NULL with err filled. */
+struct reel_src *reel_src_open_at(int dirfd, const char *name, const char *url,
+				  char *err, size_t errlen);
+
 /* 0 when name exists (a file), else a negative errno with err filled. */
 int reel_exists(const char *name, const struct xfer_opts *o, char *err,
 		size_t errlen);
@@ -136,6 +142,37 @@ char *reel_manifest_url(const char *image);
  * -EINVAL / another errno with err filled. */
 int reel_manifest_load(const char *image, const struct xfer_opts *o,
 		       struct tape_manifest *m, char *err, size_t errlen);
+
+/* The same for the image name in the directory dirfd (url is its name for
+ * messages): the manifest is opened as reel_src_open_at opens an image. */
+int reel_manifest_load_at(int dirfd, const char *name, const char *url,
+			  struct tape_manifest *m, char *err, size_t errlen);
+
+/* ---- where a storeset's links may lead (links.c) -------------------------- */
+
+/* The place of the reel named on the command line: its directory, held
+ * open (local), or its scheme, user, host, port and directory (remote). A
+ * link in a manifest is followed only into this place. */
+struct reel_home {
+	bool remote;
+	int dirfd;			/* local: the directory, O_PATH */
+	dev_t dev;			/* local: its identity */
+	ino_t ino;
+	char *scheme, *user, *host, *dir;	/* remote; user NULL when none */
+	unsigned long port;
+	bool user_fixed;		/* --user names the login for every reel */
+};
+
+/* Sets up h from the reel named; 0, or -errno with err filled. */
+int reel_home_open(struct reel_home *h, const char *named,
+		   const struct xfer_opts *o, char *err, size_t errlen);
+void reel_home_close(struct reel_home *h);
+/* Whether link (resolved against the reel that names it) leads to a file
+ * in h's directory: 0 with *name its file name (malloc'd: no '/', not "."
+ * or ".."; a local one is no symbolic link), or -EPERM with why filled: a
+ * phrase saying where it leads instead. */
+int reel_home_check(const struct reel_home *h, const char *link, char **name,
+		    char *why, size_t whylen);
 
 /* ---- choosing a format --------------------------------------------------- */
 

@@ -230,6 +230,47 @@ static int small_cb(void *ctx, const void *p, size_t n)
 	return 0;
 }
 
+/* The whole of an open file into b, closing fd; err names shown. */
+static int read_fd_small(int fd, struct small_buf *b, const char *shown,
+			 char *err, size_t errlen)
+{
+	int rc = 0;
+	for (;;) {
+		char tmp[8192];
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: read failed: %s.", shown,
+				 strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((rc = small_cb(b, tmp, (size_t)n)) < 0)
+			break;
+	}
+	close(fd);
+	return rc;
+}
+
+/* Hands the text in b to *out, or frees it on an error. */
+static int small_done(int rc, struct small_buf *b, const char *shown, size_t max,
+		      char **out, size_t *len, char *err, size_t errlen)
+{
+	if (rc == -EFBIG)
+		snprintf(err, errlen, "%s is larger than %zu bytes.", shown, max);
+	if (rc < 0) {
+		free(b->p);
+		return rc;
+	}
+	b->p[b->len] = '\0';
+	*out = b->p;
+	*len = b->len;
+	return 0;
+}
+
 int reel_read_small(const char *name, const struct xfer_opts *o, size_t max,
 		    char **out, size_t *len, char *err, size_t errlen)
 {
@@ -252,36 +293,61 @@ int reel_read_small(const char *name, const struct xfer_opts *o, size_t max,
 			snprintf(err, errlen, "%s: %s.", name,
 				 rc == -ENOENT ? "no such file" : strerror(-rc));
 		} else {
-			for (;;) {
-				char tmp[8192];
-				ssize_t n = read(fd, tmp, sizeof(tmp));
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0) {
-					rc = -errno;
-					snprintf(err, errlen, "%s: read failed: %s.", path,
-						 strerror(errno));
-					break;
-				}
-				if (n == 0)
-					break;
-				if ((rc = small_cb(&b, tmp, (size_t)n)) < 0)
-					break;
-			}
-			close(fd);
+			rc = read_fd_small(fd, &b, path, err, errlen);
 		}
 		free(path);
 	}
-	if (rc == -EFBIG)
-		snprintf(err, errlen, "%s is larger than %zu bytes.", name, max);
-	if (rc < 0) {
-		free(b.p);
-		return rc;
+	return small_done(rc, &b, name, max, out, len, err, errlen);
+}
+
+/* name in the directory dirfd, never through a symbolic link, and only a
+ * regular file (a FIFO or a device planted there must not hang or feed
+ * the reader): an open fd, or -errno with err filled (-ELOOP for a
+ * symbolic link). O_NONBLOCK keeps the open of a FIFO from waiting. */
+static int open_at_plain(int dirfd, const char *name, const char *shown,
+			 char *err, size_t errlen)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+			O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			snprintf(err, errlen, "%s is a symbolic link; a reel "
+				 "reached through a manifest's link is read "
+				 "only as a plain file.", shown);
+		else if (e == ENOENT)
+			snprintf(err, errlen, "%s: no such file.", shown);
+		else
+			local_open_error(err, errlen, shown, e);
+		return -e;
 	}
-	b.p[b.len] = '\0';
-	*out = b.p;
-	*len = b.len;
-	return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file.", shown);
+		close(fd);
+		return -EINVAL;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+struct reel_src *reel_src_open_at(int dirfd, const char *name, const char *url,
+				  char *err, size_t errlen)
+{
+	struct reel_src *s = calloc(1, sizeof(*s));
+	if (!s || !(s->shown = reel_display(url))) {
+		free(s);
+		snprintf(err, errlen, "out of memory.");
+		return NULL;
+	}
+	s->fd = open_at_plain(dirfd, name, s->shown, err, errlen);
+	if (s->fd < 0) {
+		reel_src_close(s);
+		return NULL;
+	}
+	s->close_fd = true;
+	return s;
 }
 
 char *reel_manifest_url(const char *image)
@@ -299,6 +365,22 @@ char *reel_manifest_url(const char *image)
 	return murl;
 }
 
+/* Parses the manifest text read from murl (rc from reading it). */
+static int manifest_parse(int rc, const char *murl, char *text, size_t len,
+			  struct tape_manifest *m, char *err, size_t errlen)
+{
+	if (rc < 0)
+		return rc;
+	char why[256];
+	rc = tape_manifest_parse(text, len, m, why, sizeof(why));
+	if (rc < 0) {
+		char *shown = reel_display(murl);
+		snprintf(err, errlen, "%s: %s.", shown ? shown : "the manifest", why);
+		free(shown);
+	}
+	return rc;
+}
+
 int reel_manifest_load(const char *image, const struct xfer_opts *o,
 		       struct tape_manifest *m, char *err, size_t errlen)
 {
@@ -311,19 +393,43 @@ int reel_manifest_load(const char *image, const struct xfer_opts *o,
 	if (!murl)
 		goto out;
 	rc = reel_read_small(murl, o, REEL_MANIFEST_MAX, &text, &len, err, errlen);
-	if (rc < 0)
-		goto out;
-	char why[256];
-	rc = tape_manifest_parse(text, len, m, why, sizeof(why));
-	if (rc < 0) {
-		char *shown = reel_display(murl);
-		snprintf(err, errlen, "%s: %s.", shown ? shown : "the manifest", why);
-		free(shown);
-	}
+	rc = manifest_parse(rc, murl, text, len, m, err, errlen);
 out:
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory.");
 	free(text);
+	free(murl);
+	return rc;
+}
+
+int reel_manifest_load_at(int dirfd, const char *name, const char *image,
+			  struct tape_manifest *m, char *err, size_t errlen)
+{
+	struct small_buf b = { .max = REEL_MANIFEST_MAX };
+	char *murl = reel_manifest_url(image), *shown = NULL;
+	char *mname = malloc(strlen(name) + sizeof(TAPE_MANIFEST_SUFFIX));
+	int rc = -ENOMEM;
+
+	memset(m, 0, sizeof(*m));
+	b.p = malloc(b.max + 1);
+	if (!murl || !mname || !b.p || !(shown = reel_display(murl))) {
+		free(b.p);
+		goto out;
+	}
+	sprintf(mname, "%s%s", name, TAPE_MANIFEST_SUFFIX);
+	char *text = NULL;
+	size_t len = 0;
+	rc = open_at_plain(dirfd, mname, shown, err, errlen);
+	if (rc >= 0)
+		rc = read_fd_small(rc, &b, shown, err, errlen);
+	rc = small_done(rc, &b, shown, b.max, &text, &len, err, errlen);
+	rc = manifest_parse(rc, murl, text, len, m, err, errlen);
+	free(text);
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory.");
+	free(shown);
+	free(mname);
 	free(murl);
 	return rc;
 }
