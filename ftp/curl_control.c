@@ -292,10 +292,15 @@ int cs_rename(void *st, const char *from, const char *to, bool replace,
 		return rc;
 	bool existed = rc == 0;
 	if (c->sftp) {
-		/* SFTP quote commands take paths, and "rename" will not replace. */
-		const char *dd = strcmp(c->dir_display, "/") ? c->dir_display : "";
-		snprintf(d, sizeof(d), "rm \"%s/%s\"", dd, to);
-		snprintf(a, sizeof(a), "rename \"%s/%s\" \"%s/%s\"", dd, from, dd, to);
+		/* SFTP quote commands take paths, and "rename" will not replace.
+		 * cs_ssh_path: quoted, and "/~/" as libcurl read it. */
+		char pf[2048], pt[2048];
+		if (cs_ssh_path(c, from, pf, sizeof(pf)) ||
+		    cs_ssh_path(c, to, pt, sizeof(pt)))
+			return xerr(err, errlen, -ENAMETOOLONG, "renaming: the path "
+				    "of %s is too long", to);
+		snprintf(d, sizeof(d), "rm %s", pt);
+		snprintf(a, sizeof(a), "rename %s %s", pf, pt);
 		cmds[0] = existed ? d : a;
 		cmds[1] = existed ? a : NULL;
 		return quote_run(c, cmds, "renaming", err, errlen);

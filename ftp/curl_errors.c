@@ -65,6 +65,9 @@ int cs_error(struct cs *c, CURLcode res, const char *what, char *err,
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
 	if (c->reply[0] == '4' || c->reply[0] == '5')
 		snprintf(said, sizeof(said), "; the server said \"%s\"", c->reply);
+	int ssh_rc = c->sftp ? cs_ssh_error(c, res, detail, err, errlen) : 0;
+	if (ssh_rc)
+		return ssh_rc;	/* host key or login refused (curl_ssh.c) */
 	if (c->stalled)
 		return xerr(err, errlen, -EAGAIN, "%s: no progress for %ld seconds "
 			    "(--stall-timeout)", what, c->stall_timeout);

@@ -13,6 +13,8 @@
 
 #define CS_CAP_MAX 4
 
+struct cs_ssh;		/* curl_ssh.c: host key check, key login */
+
 struct cs {
 	CURL *h;
 	struct curl_slist *quote;	/* commands of the current operation */
@@ -27,6 +29,7 @@ struct cs {
 	char *cacert;
 	bool insecure;
 	char *active;
+	struct cs_ssh *ssh;	/* sftp only; NULL otherwise */
 	long connect_timeout, stall_timeout;
 	enum xfer_debug debug;
 	bool mkdir;
@@ -89,6 +92,23 @@ int cs_fetch(void *st, const char *name, uint64_t offset, uint64_t length,
 	     char *err, size_t errlen);
 int cs_list(void *st, struct xfer_entry **v, size_t *n, char *err,
 	    size_t errlen);
+/* SFTP (curl_ssh.c): cs_ssh_open reads --ssh-key, --ssh-host-key and
+ * --insecure into c->ssh (freed by cs_ssh_free, also after a failure);
+ * cs_ssh_setup sets the host key check and the login method on c->h after
+ * each reset; cs_ssh_keyauth says a key logs in (no password wanted);
+ * cs_ssh_error turns a refused host key or login into a sentence (0: not
+ * an SSH matter); cs_ssh_path writes the quoted path of a file in the
+ * target directory for quote commands ("/~/" made relative). */
+int cs_ssh_open(struct cs *c, const struct xfer_opts *o, char *err,
+		size_t errlen);
+void cs_ssh_setup(struct cs *c);
+bool cs_ssh_keyauth(const struct cs *c);
+void cs_ssh_free(struct cs *c);
+int cs_ssh_error(struct cs *c, CURLcode res, const char *detail, char *err,
+		 size_t errlen);
+int cs_ssh_path(const struct cs *c, const char *name, char *out, size_t len);
+/* "SHA256:" + 43 base64 characters (padding allowed) -> the 43; -EINVAL. */
+int cs_ssh_parse_pin(const char *v, char *out, size_t len);
 int cs_xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		curl_off_t un);
 

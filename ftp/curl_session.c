@@ -190,6 +190,8 @@ int cs_setup(struct cs *c, const char *path)
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (c->sftp)
+		cs_ssh_setup(c);	/* host key check, key login */
 	if (c->mkdir)
 		curl_easy_setopt(h, CURLOPT_FTP_CREATE_MISSING_DIRS,
 				 (long)CURLFTP_CREATE_DIR_RETRY);
@@ -240,6 +242,7 @@ static void cs_close(void *st)
 	free(c->cacert);
 	free(c->active);
 	free(c->lbuf);
+	cs_ssh_free(c);
 	free(c);
 }
 
@@ -289,8 +292,12 @@ static int cs_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 				  "SFTP support");
 			goto fail;
 		}
+		if ((rc = cs_ssh_open(c, o, err, errlen)))
+			goto fail;
 	}
-	rc = xcred_password(o, &c->user, c->host, &c->pass, err, errlen);
+	/* A key logs in alone: no password is looked for, nor asked. */
+	rc = cs_ssh_keyauth(c) ? 0 :
+	     xcred_password(o, &c->user, c->host, &c->pass, err, errlen);
 	if (rc)
 		goto fail;
 	/* Log in and change to the directory (creating it with mkdir): every

@@ -37,7 +37,10 @@ void xfer_opts_free(struct xfer_opts *o)
 	free(o->password_file);
 	free(o->cacert);
 	free(o->active);
+	free(o->ssh_key);
+	free(o->ssh_host_key);
 	o->user = o->password_file = o->cacert = o->active = NULL;
+	o->ssh_key = o->ssh_host_key = NULL;
 }
 
 int xfer_parse_size(const char *s, uint64_t *out)
@@ -148,6 +151,7 @@ static int parse_bool(const char *v, bool *out)
 static const char *const valued[] = {
 	"user", "password-file", "tls", "cacert", "connect-timeout",
 	"stall-timeout", "buffer", "replay", "retries", "overwrite", "debug",
+	"ssh-key", "ssh-host-key",
 };
 
 bool xfer_opts_takes_value(const char *key)
@@ -179,6 +183,14 @@ int xfer_opts_set(struct xfer_opts *o, const char *key, const char *value,
 		return set_path(&o->password_file, value);
 	if (!strcmp(key, "cacert"))
 		return set_path(&o->cacert, value);
+	if (!strcmp(key, "ssh-key"))
+		return set_path(&o->ssh_key, value);
+	if (!strcmp(key, "ssh-host-key")) {
+		if (strncmp(value, "SHA256:", 7) || strlen(value) < 50)
+			return BAD("--ssh-host-key=%s: give the fingerprint as ssh "
+				   "prints it (SHA256: and 43 characters)", value);
+		return set_str(&o->ssh_host_key, value);
+	}
 	if (!strcmp(key, "tls")) {
 		if (!strcmp(value, "no"))
 			o->tls = XFER_TLS_NO;
@@ -265,7 +277,7 @@ int xfer_opts_set(struct xfer_opts *o, const char *key, const char *value,
 	return 1;
 }
 
-static char help_text[2048];
+static char help_text[4096];
 static pthread_once_t help_once = PTHREAD_ONCE_INIT;
 
 static void help_build(void)
@@ -284,7 +296,12 @@ static void help_build(void)
 	"                         else REELFS_PASSWORD, ~/.netrc, or a prompt\n"
 	"  --tls=no|try|require   explicit AUTH TLS on ftp:// (default no)\n"
 	"  --cacert FILE          trust the CA certificate(s) in FILE\n"
-	"  --insecure             do not verify the server's certificate\n"
+	"  --insecure             do not verify the server's certificate, nor\n"
+	"                         an SFTP server's host key (warns)\n"
+	"  --ssh-host-key=SHA256:...  accept only this SFTP host key (else\n"
+	"                         ~/.ssh/known_hosts must hold the server's key)\n"
+	"  --ssh-key FILE         SFTP login with this private key, no password\n"
+	"                         (ed25519 or ECDSA: libssh2 1.10's RSA is refused)\n"
 	"  --active[=ADDR]        active mode (PORT/EPRT); passive is the default\n"
 	"  --connect-timeout S    give up connecting after S seconds (default 10)\n"
 	"  --stall-timeout S      reconnect after S seconds without progress (60)\n"

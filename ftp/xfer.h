@@ -31,7 +31,9 @@ struct xfer_opts {
 	char *password_file;	/* --password-file */
 	enum xfer_tls tls;	/* --tls=no|try|require (explicit AUTH TLS) */
 	char *cacert;		/* --cacert FILE */
-	bool insecure;		/* --insecure: skip certificate checks */
+	bool insecure;		/* --insecure: skip certificate and host key checks */
+	char *ssh_key;		/* --ssh-key FILE: sftp login with this key */
+	char *ssh_host_key;	/* --ssh-host-key=SHA256:...: the pinned host key */
 	char *active;		/* --active[=ADDR]; NULL means passive */
 	long connect_timeout;	/* --connect-timeout SECONDS, default 10 */
 	long stall_timeout;	/* --stall-timeout SECONDS, default 60 */

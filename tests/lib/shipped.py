@@ -377,9 +377,59 @@ class PureFtpd(_Shipped):
 
 
 class Sshd(_Shipped):
+    """OpenSSH's sftp on 127.0.0.1. reelfs checks host keys (issue 9,
+    point 7), so env() sets HOME to workdir/home, whose .ssh/known_hosts
+    holds this server's key (known_hosts() writes such a file anywhere;
+    host_key_pin() is the key's "SHA256:..." for --ssh-host-key).
+    user_key(kind) makes a key pair for reeltest's authorized_keys.
+    home_root=True starts sessions in .root, so sftp://.../~/ is .root."""
     name = "sshd"
     scheme = "sftp"
     greeting = b"SSH-"
+
+    def __init__(self, workdir, home_root=False):
+        super().__init__(workdir)
+        self.home_root = home_root
+
+    def known_hosts(self, path=None, key=None):
+        """Writes a known_hosts holding this server's host key (or the
+        public key file key) for [127.0.0.1]:PORT; returns its path."""
+        path = pathlib.Path(path or self.workdir / "home/.ssh/known_hosts")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pub = pathlib.Path(key or self.workdir / "hostkey.pub")
+        kind, blob = pub.read_text().split()[:2]
+        path.write_text("[127.0.0.1]:%d %s %s\n" % (self.port, kind, blob))
+        return path
+
+    def host_key_pin(self):
+        """The host key's fingerprint as ssh prints it ("SHA256:...")."""
+        r = subprocess.run(["ssh-keygen", "-l", "-E", "sha256", "-f",
+                            str(self.workdir / "hostkey.pub")],
+                           capture_output=True, text=True, check=True)
+        return r.stdout.split()[1]
+
+    def env(self):
+        e = super().env()
+        home = self.workdir / "home"
+        if not (home / ".ssh/known_hosts").exists():
+            self.known_hosts()
+        e["HOME"] = str(home)
+        return e
+
+    def user_key(self, kind="ed25519"):
+        """A new key pair (no passphrase) whose public half reeltest's
+        authorized_keys accepts; returns the private key's path."""
+        d = self.workdir / "keys"
+        d.mkdir(exist_ok=True)
+        key = d / ("id_" + kind)
+        if not key.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f",
+                            str(key)], check=True, capture_output=True)
+        ak = self.workdir / "authorized_keys"
+        with open(ak, "a") as f:
+            f.write((d / (key.name + ".pub")).read_text())
+        os.chmod(ak, 0o644)
+        return key
 
     @staticmethod
     def missing():
@@ -423,7 +473,8 @@ class Sshd(_Shipped):
             "MaxStartups 50:30:100",
             "MaxSessions 50",
             "LogLevel VERBOSE",
-            "Subsystem sftp internal-sftp",
+            "Subsystem sftp internal-sftp" +
+            (" -d %s" % self.root if self.home_root else ""),
         ]
         conf = w / "sshd_config"
         conf.write_text("\n".join(lines) + "\n")
