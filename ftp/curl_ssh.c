@@ -320,6 +320,19 @@ int cs_ssh_error(struct cs *c, CURLcode res, const char *detail, char *err,
 		return xerr(err, errlen, -EPERM, "the host key of %s could not be "
 			    "checked (%s); nothing was sent to it", c->host, detail);
 	}
+	/* With a known_hosts entry for the server, libcurl offers only that
+	 * entry's key type: a server that no longer has such a key fails the
+	 * key exchange. Not a passing fault: nothing to wait for. */
+	if (s->known_hosts && strstr(detail, "exchange encryption keys")) {
+		char name[256];
+		kh_name(c, name, sizeof(name));
+		return xerr(err, errlen, -EPERM, "the key exchange with %s failed "
+			    "(%s): the server may no longer have a host key of the "
+			    "type known_hosts holds for it; nothing was sent. If "
+			    "its key was replaced on purpose, run ssh-keygen -R "
+			    "'%s' and add the new one, or use --ssh-host-key",
+			    name, detail, name);
+	}
 	if (res != CURLE_LOGIN_DENIED)
 		return 0;
 	if (!s->key)

@@ -113,12 +113,36 @@ def test_changed_host_key_refused_naming_fingerprint(sshd, tmp_path):
     assert rc != 0 and "has changed" in err, err
 
 
+def test_host_key_of_another_type_refused(sshd, tmp_path):
+    """known_hosts holds an ECDSA key for the port, the server has only
+    ED25519: libcurl asks for ECDSA alone, the key exchange fails; refused
+    at once (not waited for), before any authentication."""
+    other = tmp_path / "other_ec"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f",
+                    str(other)], check=True)
+    env = bare_env(sshd, tmp_path, known=False)
+    sshd.known_hosts(pathlib.Path(env["HOME"]) / ".ssh/known_hosts",
+                     key=str(other) + ".pub")
+    before = len(log(sshd))
+    rc, _, err = run([reel(), "send", sshd.url + "t.mtd"], env, data())
+    assert rc != 0
+    assert "key exchange" in err and "nothing was sent" in err, err
+    assert_no_auth(sshd, before)
+
+
 def test_known_host_works(sshd, tmp_path):
     env = bare_env(sshd, tmp_path)
     d = data()
     rc, _, err = run([reel(), "send", sshd.url + "k.mtd"], env, d)
     assert rc == 0, err
     assert (sshd.root / "k.mtd").exists()
+    rc, out, err = run([reel(), "cat", sshd.url + "k.mtd"], env)
+    assert rc == 0 and out == d, err
+    # Hashed host names (ssh-keygen -H, HashKnownHosts) work too.
+    kh = pathlib.Path(env["HOME"]) / ".ssh/known_hosts"
+    subprocess.run(["ssh-keygen", "-H", "-f", str(kh)], check=True,
+                   capture_output=True)
+    assert kh.read_text().startswith("|1|")
     rc, out, err = run([reel(), "cat", sshd.url + "k.mtd"], env)
     assert rc == 0 and out == d, err
 
