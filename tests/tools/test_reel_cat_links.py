@@ -274,3 +274,18 @@ def test_remote_links_stay_in_the_same_directory_and_login(srv):
         assert ok(reel("cat", "--user", srv.user, plain, env=env)).stdout == data
     finally:
         mpath(first).write_text(json.dumps(good))
+
+
+def test_set_reads_a_cut_reel_up_to_truncated_at(tmp_path):
+    # A reel cut by a full server (as the drive publishes it): no end of
+    # data, a cut element after truncated_at. Following the links and with
+    # --set alike, cat reads it up to truncated_at and goes on.
+    data = os.urandom(300000)
+    urls = send_set(tmp_path / "set", data, n=2)
+    raw = urls[0].read_bytes()
+    assert raw.endswith(b"\0" * 8)
+    valid = raw[:-8]
+    urls[0].write_bytes(valid + (70000).to_bytes(4, "little") + b"cut")
+    edit(urls[0], truncated_at=len(valid), image_bytes=len(valid) + 7)
+    assert ok(reel("cat", urls[0])).stdout == data
+    assert ok(reel("cat", "--set", *urls)).stdout == data
