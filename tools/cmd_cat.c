@@ -7,6 +7,12 @@
  * end of every reel but the last are dropped, so a tape file that spans
  * reels comes out whole.
  *
+ * A manifest can be forged by whoever can write beside the image, so a
+ * link is followed only into the directory of the reel named (links.c),
+ * to a reel whose own manifest names the same storeset, the next reel
+ * number and (when set) the reel that linked to it; else cat stops with a
+ * sentence, having written only what came before (docs/security.md, 6).
+ *
  * It streams: one read buffer and one output buffer, whatever the size of
  * the tape, and it stops reading as soon as file N is complete. It must
  * never print a password, and a reader that goes away (`| head`) ends it
