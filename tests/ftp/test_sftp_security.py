@@ -23,7 +23,8 @@ import pytest
 
 import shipped
 from ftphelp import stream
-from need import build_dir, need_binary, need_root
+from mount import Mount, MountFailed, reelfs_binary
+from need import build_dir, need_binary, need_fuse, need_root
 
 MiB = 1 << 20
 
@@ -243,3 +244,30 @@ def test_home_relative_url_publishes(sshd, tmp_path):
     assert rc == 0, err
     rc, out, err = run([reel(), "cat", url], env)
     assert rc == 0 and out == d[:1000], err
+
+
+def test_drive_with_key_and_pin(sshd, tmp_path):
+    """reelfs: -o ssh-key and -o ssh-host-key, no password and no
+    known_hosts; a wrong pin stops the mount naming the key offered."""
+    need_fuse()
+    need_binary(reelfs_binary())
+    key = sshd.user_key("ed25519")
+    env = bare_env(sshd, tmp_path, password=False, known=False)
+    pin = sshd.host_key_pin()
+    url = sshd.url + "drive.mtd"
+    d = data(1 * MiB, seed=3)
+    opts = ["-o", "ssh-key=%s,ssh-host-key=%s" % (key, pin)]
+    with Mount(url, tmp_path / "mnt", args=opts, env=env) as m:
+        with open(m.tape, "wb") as f:
+            f.write(d)
+    assert (sshd.root / "drive.mtd").exists()
+    rc, out, err = run([reel(), "cat", "--ssh-key", key,
+                        "--ssh-host-key=" + pin, url], env)
+    assert rc == 0 and out == d, err
+    wrong = "SHA256:" + "B" * 43
+    opts = ["-o", "ssh-key=%s,ssh-host-key=%s" % (key, wrong)]
+    with pytest.raises(MountFailed) as e:
+        with Mount(sshd.url + "w.mtd", tmp_path / "mnt2", args=opts,
+                   env=env, expect_ok=False):
+            pass
+    assert pin in e.value.stderr, e.value.stderr
