@@ -104,13 +104,44 @@ int drv_chain_spill(struct drv *d)
 }
 
 /* One record or mark carried over from the queue of a reel whose server
- * filled up; io held. */
+ * filled up; io held. A failure is -errno, reported by the caller: the
+ * writer was told long ago that this record was written. */
 static int drv_salvage_one(void *ctx, bool mark, const void *rec, size_t len)
 {
 	struct drv *d = ctx;
-	if (mark)
-		return drv_chain_mark(d);
-	return drv_chain_record(d, rec, len);
+	if (mark) {
+		struct mtop op = { .mt_op = MTWEOF, .mt_count = 1 };
+		return ioctl(d->chain_fd, MTIOCTOP, &op) < 0 ? -errno : 0;
+	}
+	ssize_t n = write(d->chain_fd, rec, len);
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+/* Carrying over failed (the next reel refused a record, a mark, or this
+ * reel could not be published): the writer gets EIO from now on, and the
+ * log says where what it wrote is. io held. */
+static void drv_salvage_failed(struct drv *d,
+			       const struct vol_salvage_info *in,
+			       const char *err)
+{
+	rlog(RLOG_ERR, "%s.", d->fullmsg);
+	if (!drv_sticky(d))
+		drv_fail(d, -EIO, "the storeset cannot go on to the next reel "
+			 "%s: carrying over the records the full server did not "
+			 "keep failed (%s); writing fails.", d->next_path, err);
+	if (in->records || in->marks)
+		rlog(RLOG_ERR, "%s: %" PRIu64 " records and %" PRIu64 " tape "
+		     "marks (%" PRIu64 " bytes of data) of what the full server "
+		     "did not keep went onto the next reel %s, which keeps them, "
+		     "before carrying over failed; the storeset is incomplete.",
+		     vol_url(d->vol), in->records, in->marks, in->payload,
+		     d->next_path);
+	else
+		rlog(RLOG_ERR, "%s: none of the records the full server did not "
+		     "keep reached the next reel %s.", vol_url(d->vol),
+		     d->next_path);
 }
 
 /* The server under this reel ran out of space after the drive accepted
@@ -132,13 +163,8 @@ int drv_chain_salvage(struct drv *d)
 		rc = drv_chain_hello(d);
 	if (rc == 0) {
 		rc = vol_salvage(d->vol, drv_salvage_one, d, &in, err, sizeof(err));
-		if (rc < 0 && !drv_sticky(d)) {
-			rlog(RLOG_ERR, "%s.", d->fullmsg);
-			drv_fail(d, -EIO, "the storeset cannot go on to the next "
-				 "reel %s: carrying over the records the full "
-				 "server did not keep failed (%s); writing fails.",
-				 d->next_path, err);
-		}
+		if (rc < 0)
+			drv_salvage_failed(d, &in, err);
 	} else if (!drv_sticky(d)) {
 		drv_fail(d, -EIO, "%s.", d->fullmsg);
 	}

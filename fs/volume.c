@@ -88,6 +88,10 @@ struct vol {
 	char errmsg[XFER_ERRLEN];	/* lock */
 	struct tape_counts counts;	/* lock: snapshot after each call */
 	bool finished;			/* lock: vol_finish ran */
+	/* A manifest was formatted: its next is final. Not finished: a
+	 * finish that met a full server publishes later (vol_salvage),
+	 * after the hand-over named the next reel. */
+	bool manifest_out;		/* lock */
 	/* Image bytes up to the end of the last record or mark the writer
 	 * was told was accepted (vol_record/vol_mark returned 0). */
 	uint64_t accepted;		/* lock */
@@ -389,10 +393,11 @@ static int vol_publish_manifest(struct vol *v, char *err, size_t errlen)
 	snprintf(m.storeset, sizeof(m.storeset), "%s", v->storeset);
 	m.reel = v->reel;
 	/* Borrowed, never freed through m: they change only before the
-	 * first record (prev) or before this reel is finished (next), and
-	 * finish runs under io_lock like this. */
+	 * first record (prev) or before a manifest is formatted (next, from
+	 * here on final), under io_lock like this. */
 	m.prev_url = v->prev_url;
 	m.next_url = v->next_url;
+	v->manifest_out = true;
 	pthread_mutex_unlock(&v->lock);
 	snprintf(m.version, sizeof(m.version), "%s", REELFS_VERSION);
 
@@ -635,7 +640,10 @@ int vol_set_next_url(struct vol *v, const char *next_url)
 		return -ENOMEM;
 	pthread_mutex_lock(&v->io_lock);
 	pthread_mutex_lock(&v->lock);
-	bool take = !v->finished &&
+	/* Until the manifest is written, also after a finish: one that met
+	 * a full server hands over first and publishes in vol_salvage. */
+	bool late = v->manifest_out;
+	bool take = !late &&
 		    vol_take(v->next_fixed, !v->next_url ||
 			     strcmp(next, v->next_url) != 0,
 			     xfer_upload_url(v->up), "another next reel");
@@ -646,6 +654,10 @@ int vol_set_next_url(struct vol *v, const char *next_url)
 	}
 	pthread_mutex_unlock(&v->lock);
 	pthread_mutex_unlock(&v->io_lock);
+	if (late)
+		rlog(RLOG_WARN, "%s: its manifest was written already, so it "
+		     "does not name its next reel %s; `reel cat` will not follow "
+		     "the chain across it.", vol_url(v), next);
 	free(next);
 	return 0;
 }

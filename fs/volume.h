@@ -109,7 +109,9 @@ uint64_t vol_lost_bytes(struct vol *v);
 int vol_join_storeset(struct vol *v, const char *id, unsigned reel,
 		      const char *prev_url, char *err, size_t errlen);
 /* This reel spilled into next_url: its manifest names it as next (unless
- * vol_config gave one). 0 or -ENOMEM. */
+ * vol_config gave one). Taken until the manifest is written, also after
+ * a vol_finish that met a full server (vol_salvage publishes it later);
+ * after that only logged. 0 or -ENOMEM. */
 int vol_set_next_url(struct vol *v, const char *next_url);
 unsigned vol_reel(struct vol *v);
 void vol_get_storeset(struct vol *v, char *id, size_t len);

@@ -4,6 +4,7 @@ Real mounts against vsftpd on 127.0.0.1."""
 import contextlib
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -348,6 +349,97 @@ def test_full_server_in_a_chain_carries_the_lost_records_on(tmp_path, fmt, buf,
         r = run([reel_binary(), "verify", srv.url + names[0]], env=srv.env())
         assert r.returncode == 0 and "truncated_at" in r.stdout, r.stdout + r.stderr
         _same_tree(tree, _reel_cat_tar_x(srv, names[0], tmp_path / "restore"))
+
+
+MTIOCTOP = 0x40086d01  # _IOW('m', 1, struct mtop)
+MTOFFL = 7
+
+
+@pytest.mark.parametrize("fmt", ["mtd", "aws"])
+def test_full_server_met_by_the_finish_still_names_the_next_reel(tmp_path, fmt):
+    """The 552 is met only while the volume is finished (MTOFFL on the
+    writer's descriptor, the server throttled so it fills up long after the
+    last write was accepted): the hand-over still names reel 2 in reel 1's
+    manifest (it used to be dropped because the volume counted as finished,
+    so reel 1 said next null and `reel cat` stopped after it), and reel cat
+    gives back every record."""
+    import fcntl
+    import struct
+    need_mount_env()
+    need.need_binary(reel_binary())
+    data = os.urandom(5 * MB)
+    names = ["late1." + fmt, "late2." + fmt]
+    with _faultftpd(tmp_path, full_at=3 * MB, throttle=2 * MB) as srv:
+        with contextlib.ExitStack() as stack:
+            m2 = stack.enter_context(Mount(srv.url + names[1], tmp_path / "r2",
+                                           [], env=srv.env()))
+            m1 = stack.enter_context(Mount(
+                srv.url + names[0], tmp_path / "r1", ["--next=%s" % m2.tape],
+                env=srv.env(), allow_errors=[r"carried onto the next reel"]))
+            fd = os.open(m1.tape, os.O_WRONLY)
+            try:
+                for i in range(0, len(data), 65536):
+                    assert os.write(fd, data[i:i + 65536]) == len(data[i:i + 65536])
+                # Every write was taken before the server filled up.
+                assert m1.status()["state"] == "writing", m1.status()
+                fcntl.ioctl(fd, MTIOCTOP, struct.pack("hi", MTOFFL, 1))
+            finally:
+                os.close(fd)
+            assert m1.unmount() == 0, m1.stderr
+            assert m2.unmount() == 0, m2.stderr
+        assert "carried onto the next reel" in m1.stderr, m1.stderr
+        assert "manifest was written already" not in m1.stderr, m1.stderr
+        mans = [json.loads((srv.root / (n + ".manifest.json")).read_text())
+                for n in names]
+        assert 0 < mans[0]["truncated_at"] <= 3 * MB, mans[0]
+        assert mans[0]["next"] and mans[0]["next"].endswith("/" + names[1]), mans[0]
+        assert mans[1]["prev"].endswith("/" + names[0]), mans[1]
+        assert [m["reel"] for m in mans] == [1, 2]
+        r = subprocess.run([reel_binary(), "cat", srv.url + names[0]],
+                           env=srv.env(), capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == data
+
+
+def test_carrying_over_that_fails_part_way_fails_the_writer(tmp_path):
+    """Reel 2 is too small for what reel 1's full server did not keep: the
+    first records went onto it, then it is at its end. The writer was told
+    long ago that those records were written, so its MTOFFL fails with EIO,
+    reelfs exits 1, and the log says how much went onto the next reel."""
+    import errno
+    import fcntl
+    import struct
+    need_mount_env()
+    data = os.urandom(5 * MB)
+    with _faultftpd(tmp_path, full_at=3 * MB, throttle=2 * MB) as srv:
+        with contextlib.ExitStack() as stack:
+            m2 = stack.enter_context(Mount(srv.url + "part2.mtd", tmp_path / "r2",
+                                           ["--capacity=1M"], env=srv.env(),
+                                           expect_ok=False))
+            m1 = stack.enter_context(Mount(
+                srv.url + "part1.mtd", tmp_path / "r1", ["--next=%s" % m2.tape],
+                env=srv.env(), expect_ok=False))
+            fd = os.open(m1.tape, os.O_WRONLY)
+            try:
+                for i in range(0, len(data), 65536):
+                    assert os.write(fd, data[i:i + 65536]) == len(data[i:i + 65536])
+                with pytest.raises(OSError) as e:
+                    fcntl.ioctl(fd, MTIOCTOP, struct.pack("hi", MTOFFL, 1))
+                assert e.value.errno == errno.EIO
+            finally:
+                with contextlib.suppress(OSError):   # EIO too: it failed
+                    os.close(fd)
+            st = m1.status()
+            assert st["state"] == "failed", st
+            assert m1.unmount() != 0
+            m2.unmount()
+        assert "carrying over the records the full server did not keep " \
+            "failed" in m1.stderr, m1.stderr
+        assert re.search(r"[1-9][0-9]* records and [0-9]+ tape marks \([1-9][0-9]* "
+                         r"bytes of data\) of what the full server did not keep "
+                         r"went onto the next reel", m1.stderr), m1.stderr
+        assert not (srv.root / "part1.mtd").exists()
+        assert (srv.root / "part1.mtd.part").exists()
 
 
 def test_full_server_without_next_still_fails_loudly(tmp_path):
