@@ -273,6 +273,10 @@ int main(int argc, char **argv)
 	char err[XFER_ERRLEN] = "";
 
 	rfs_close_inherited(argc, argv);
+	/* Before the fork and any thread: undumpable, no core, and
+	 * REELFS_PASSWORD out of the environment (and /proc/PID/environ);
+	 * creds.c keeps the one copy for every later login. */
+	xfer_secrets_init();
 	memset(&o, 0, sizeof(o));
 	memset(&fo, 0, sizeof(fo));
 	rlog_set_program("reelfs");

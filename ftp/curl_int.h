@@ -24,7 +24,7 @@ struct cs {
 	char *host;
 	bool sftp, ftps;
 	char *user;		/* NULL: anonymous */
-	char *pass;		/* secret; NULL when anonymous */
+	const char *pass;	/* borrowed from creds.c; NULL: anonymous */
 	enum xfer_tls tls;
 	char *cacert;
 	bool insecure;

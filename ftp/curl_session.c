@@ -237,8 +237,7 @@ static void cs_close(void *st)
 	free(c->dir);
 	free(c->dir_display);
 	free(c->host);
-	free(c->user);
-	xcred_free(c->pass);
+	free(c->user);	/* c->pass is borrowed (creds.c keeps one copy) */
 	free(c->cacert);
 	free(c->active);
 	free(c->lbuf);

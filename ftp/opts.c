@@ -202,6 +202,9 @@ int xfer_opts_set(struct xfer_opts *o, const char *key, const char *value,
 			return BAD("--tls=%s: use no, try or require", value);
 		return 0;
 	}
+	if (!strcmp(key, "allow-readable-password-file"))
+		return parse_bool(value, &o->allow_readable_password_file) ?
+		       BAD("--allow-readable-password-file takes no value") : 0;
 	if (!strcmp(key, "insecure"))
 		return parse_bool(value, &o->insecure) ? BAD("--insecure takes no value") : 0;
 	if (!strcmp(key, "mkdir"))
@@ -293,7 +296,9 @@ static void help_build(void)
 	"  A password in the URL is refused.\n"
 	"  --user NAME            user to log in as (else the URL's user)\n"
 	"  --password-file FILE   read the password from FILE's first line;\n"
-	"                         else REELFS_PASSWORD, ~/.netrc, or a prompt\n"
+	"                         else REELFS_PASSWORD, ~/.netrc, or a prompt;\n"
+	"                         a password goes only to a user that is named\n"
+	"  --allow-readable-password-file  accept one group or others can read\n"
 	"  --tls=no|try|require   explicit AUTH TLS on ftp:// (default no)\n"
 	"  --cacert FILE          trust the CA certificate(s) in FILE\n"
 	"  --insecure             do not verify the server's certificate, nor\n"

@@ -29,6 +29,7 @@ enum xfer_debug { XFER_DEBUG_NONE, XFER_DEBUG_BRIEF, XFER_DEBUG_SENSITIVE };
 struct xfer_opts {
 	char *user;		/* --user; overrides a user in the URL */
 	char *password_file;	/* --password-file */
+	bool allow_readable_password_file; /* one group/others may read */
 	enum xfer_tls tls;	/* --tls=no|try|require (explicit AUTH TLS) */
 	char *cacert;		/* --cacert FILE */
 	bool insecure;		/* --insecure: skip certificate and host key checks */
@@ -48,6 +49,10 @@ struct xfer_opts {
 };
 
 void xfer_opts_init(struct xfer_opts *o);
+/* First thing in main, before any thread or fork: makes the process
+ * undumpable with no core file, and takes REELFS_PASSWORD out of the
+ * environment (kept once, in creds.c; wiped at exit). */
+void xfer_secrets_init(void);
 void xfer_opts_free(struct xfer_opts *o);
 /* Sets one option by its long name without dashes ("tls", "buffer",
  * "insecure"...). value is NULL for a flag given bare. Returns 0, 1 when

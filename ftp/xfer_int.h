@@ -130,11 +130,13 @@ void xq_counts(struct xq *q, uint64_t *head, uint64_t *high);
 
 /* ---- credentials and questions (creds.c) -------------------------------- */
 
-/* Finds the password for *user at host: --password-file, REELFS_PASSWORD,
- * ~/.netrc (which may also supply *user, then malloc'd), a prompt on the
- * terminal. *out is NULL with rc 0 when there is no user (anonymous). */
+/* Finds the password for *user at host: --password-file, REELFS_PASSWORD
+ * (both only for a named user), ~/.netrc (its own host and login; may also
+ * supply *user, then malloc'd), a prompt on the terminal. *out is borrowed:
+ * the one cached copy, alive until exit; never free it. It is NULL with
+ * rc 0 when there is no user (anonymous: libcurl's default password). */
 int xcred_password(const struct xfer_opts *o, char **user, const char *host,
-		   char **out, char *err, size_t errlen);
+		   const char **out, char *err, size_t errlen);
 /* Wipes and frees a secret. */
 void xcred_free(char *secret);
 /* Asks a y/N question on the terminal: 1 yes, 0 no, -ENOTTY without one. */
@@ -167,6 +169,10 @@ struct xb_ops {
 	int (*reconnect)(void *st, char *err, size_t errlen);
 	int (*stat)(void *st, const char *name, uint64_t *size, time_t *mtime,
 		    char *err, size_t errlen);
+	/* Optional (file://): 0 when `name` is absent or may be replaced by
+	 * this upload; -EPERM with a sentence when it is a symbolic link or a
+	 * file someone else owns (never reused, whatever --overwrite says). */
+	int (*check_part)(void *st, const char *name, char *err, size_t errlen);
 	/* Sends q from its position to name, which holds exactly `offset`
 	 * bytes before (0: create or truncate), until q ends. -ENOSPC when
 	 * the server is full, -ECANCELED when q was cancelled. */

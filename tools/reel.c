@@ -36,6 +36,9 @@ static void usage(FILE *to)
 int main(int argc, char **argv)
 {
 	rlog_set_program("reel");
+	/* No core with a password in it; REELFS_PASSWORD leaves the
+	 * environment (creds.c keeps the one copy). */
+	xfer_secrets_init();
 	/* A reader that stops early (`reel cat ... | head`) must not kill us
 	 * mid-write; writes then fail with EPIPE, which cat handles quietly. */
 	signal(SIGPIPE, SIG_IGN);
