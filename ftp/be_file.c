@@ -3,12 +3,25 @@
  * protocol as FTP, on a local file system. Data goes to NAME.part with
  * plain write() straight out of the queue, fsync, then rename. It never
  * copies the payload and never replaces NAME unless asked to.
+ *
+ * The target directory may be writable by others (a sticky /tmp-like
+ * folder, a group folder), and reelfs often runs as root, so nothing
+ * planted there is trusted (docs/security.md, point 1): the directory is
+ * opened once and every name is resolved relative to that descriptor;
+ * NAME.part is created afresh with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600
+ * (and published with that mode); an existing NAME.part is removed only
+ * when it is a regular file of ours with one link, and anything else
+ * there (a symbolic link, another user's file, a hard link) is refused,
+ * naming its owner; a resume or publish goes on only with the very file
+ * this upload created (same device and inode).
  */
 #include "xfer_int.h"
+#include "safetext.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +30,58 @@
 
 struct fb {
 	char *dir;		/* directory of the target, no trailing slash */
+	int dfd;		/* that directory, opened once */
+	bool for_write;		/* names are never followed (see above) */
+	bool have_part;		/* part_dev/part_ino: the file we created */
+	dev_t part_dev;
+	ino_t part_ino;
 };
+
+/* "user NAME (uid N)", or "uid N" when the user has no name. */
+static void owner_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(buf, len, "user %s (uid %u)", res->pw_name, (unsigned)uid);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+}
+
+/*
+ * Whether an existing entry `name` (sb from lstat) is one this process may
+ * remove and create afresh: a regular file it owns with a single link.
+ * 0, or -EPERM with a sentence naming the file and its owner.
+ */
+static int may_replace(const struct fb *b, const char *name,
+		       const struct stat *sb, char *err, size_t errlen)
+{
+	char who[160], what[400];
+
+	owner_name(sb->st_uid, who, sizeof(who));
+	if (S_ISLNK(sb->st_mode)) {
+		char to[128], shown[200];
+		ssize_t n = readlinkat(b->dfd, name, to, sizeof(to) - 1);
+		to[n > 0 ? n : 0] = '\0';
+		snprintf(what, sizeof(what), "a symbolic link (to %s) owned by %s",
+			 n > 0 ? safetext(to, shown, sizeof(shown)) : "?", who);
+	} else if (!S_ISREG(sb->st_mode)) {
+		snprintf(what, sizeof(what), "not a regular file (owned by %s)", who);
+	} else if (sb->st_uid != geteuid()) {
+		snprintf(what, sizeof(what), "a file owned by %s, not by this "
+			 "process (uid %u)", who, (unsigned)geteuid());
+	} else if (sb->st_nlink != 1) {
+		snprintf(what, sizeof(what), "a file with %lu hard links (owned "
+			 "by %s)", (unsigned long)sb->st_nlink, who);
+	} else {
+		return 0;
+	}
+	return xerr(err, errlen, -EPERM, "%s/%s is %s; an upload never writes "
+		    "through a link or into a file it did not create, so nothing "
+		    "was written. Remove it (and check who put it there), or use "
+		    "a directory only you can write to", b->dir, name, what);
+}
 
 static char *join(const struct fb *b, const char *name)
 {
@@ -52,6 +116,37 @@ static int mkdir_p(const char *dir)
 	return rc;
 }
 
+/*
+ * Opens the target directory once. Its last component is not followed
+ * when it is a symbolic link someone else (not this user, not root)
+ * owns; every later name is looked up relative to the descriptor, so a
+ * directory swapped afterwards cannot redirect the upload.
+ */
+static int open_dir(struct fb *b, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	b->dfd = open(b->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (b->dfd >= 0)
+		return 0;
+	if ((errno == ELOOP || errno == ENOTDIR) && lstat(b->dir, &sb) == 0 &&
+	    S_ISLNK(sb.st_mode)) {
+		if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+			char who[160];
+			owner_name(sb.st_uid, who, sizeof(who));
+			return xerr(err, errlen, -EPERM, "the directory %s is a "
+				    "symbolic link owned by %s, not by you or root; "
+				    "it was not followed. Name the directory itself",
+				    b->dir, who);
+		}
+		b->dfd = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (b->dfd >= 0)
+			return 0;
+	}
+	return xerr(err, errlen, -errno, "cannot open the directory %s: %s",
+		    b->dir, strerror(errno));
+}
+
 static int fb_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 		   bool for_write, char *err, size_t errlen)
 {
@@ -61,6 +156,8 @@ static int fb_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 
 	if (!b)
 		return -ENOMEM;
+	b->dfd = -1;
+	b->for_write = for_write;
 	b->dir = strdup(u->dir_display);
 	if (!b->dir) {
 		free(b);
@@ -86,7 +183,10 @@ static int fb_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 		rc = xerr(err, errlen, -ENOTDIR, "%s is not a directory", b->dir);
 		goto fail;
 	}
-	if (for_write && access(b->dir, W_OK)) {
+	rc = open_dir(b, err, errlen);
+	if (rc)
+		goto fail;
+	if (for_write && faccessat(b->dfd, ".", W_OK, AT_EACCESS)) {
 		rc = xerr(err, errlen, -errno, "cannot write in the directory %s: %s",
 			  b->dir, strerror(errno));
 		goto fail;
@@ -94,6 +194,8 @@ static int fb_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 	*st = b;
 	return 0;
 fail:
+	if (b->dfd >= 0)
+		close(b->dfd);
 	free(b->dir);
 	free(b);
 	return rc;
@@ -105,16 +207,19 @@ static int fb_reconnect(void *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* For an upload, names are not followed: a symbolic link counts as an
+ * entry of its own (that a rename replaces, never writes through). */
 static int fb_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
 		   char *err, size_t errlen)
 {
+	struct fb *b = st;
 	char *p = join(st, name);
 	struct stat sb;
 	int rc = 0;
 
 	if (!p)
 		return -ENOMEM;
-	if (stat(p, &sb))
+	if (fstatat(b->dfd, name, &sb, b->for_write ? AT_SYMLINK_NOFOLLOW : 0))
 		rc = errno == ENOENT ? -ENOENT :
 			xerr(err, errlen, -errno, "cannot stat %s: %s", p, strerror(errno));
 	else if (S_ISDIR(sb.st_mode))
@@ -131,6 +236,81 @@ static int fb_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
 	return rc;
 }
 
+static int fb_check_part(void *st, const char *name, char *err, size_t errlen)
+{
+	struct fb *b = st;
+	struct stat sb;
+
+	if (fstatat(b->dfd, name, &sb, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? 0 : xerr(err, errlen, -errno,
+			"cannot stat %s/%s: %s", b->dir, name, strerror(errno));
+	return may_replace(b, name, &sb, err, errlen);
+}
+
+/* Whether sb is the file this upload created. */
+static bool is_ours(const struct fb *b, const struct stat *sb)
+{
+	return b->have_part && S_ISREG(sb->st_mode) && sb->st_dev == b->part_dev &&
+		sb->st_ino == b->part_ino && sb->st_uid == geteuid() &&
+		sb->st_nlink == 1;
+}
+
+/*
+ * The descriptor to write NAME.part through. From byte 0: an existing
+ * entry is removed only when may_replace allows, then the file is created
+ * with O_EXCL|O_NOFOLLOW (a name planted in between makes it fail, never
+ * followed), mode 0600. To resume: only the file created before.
+ */
+static int open_part(struct fb *b, const char *name, uint64_t offset,
+		     const char *p, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd;
+
+	if (offset) {
+		fd = openat(b->dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return xerr(err, errlen, -errno, "cannot reopen %s to resume: "
+				    "%s", p, strerror(errno));
+		if (fstat(fd, &sb) || !is_ours(b, &sb)) {
+			close(fd);
+			return xerr(err, errlen, -EPERM, "%s is no longer the file "
+				    "this upload created (it was replaced meanwhile); "
+				    "nothing more was written to it", p);
+		}
+		return fd;
+	}
+	if (fstatat(b->dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		int rc = may_replace(b, name, &sb, err, errlen);
+		if (rc)
+			return rc;
+		if (unlinkat(b->dfd, name, 0) && errno != ENOENT)
+			return xerr(err, errlen, -errno, "cannot remove the old %s: "
+				    "%s", p, strerror(errno));
+	} else if (errno != ENOENT) {
+		return xerr(err, errlen, -errno, "cannot stat %s: %s", p,
+			    strerror(errno));
+	}
+	fd = openat(b->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return xerr(err, errlen, -EEXIST, "%s was created by someone else "
+			    "just now, between the check and the creation; it was "
+			    "not used, nothing was written", p);
+	if (fd < 0)
+		return xerr(err, errlen, -errno, "cannot create %s: %s", p,
+			    strerror(errno));
+	if (fstat(fd, &sb)) {
+		int rc = -errno;
+		close(fd);
+		return xerr(err, errlen, rc, "cannot stat %s: %s", p, strerror(-rc));
+	}
+	b->have_part = true;
+	b->part_dev = sb.st_dev;
+	b->part_ino = sb.st_ino;
+	return fd;
+}
+
 static int fb_send(void *st, const char *name, uint64_t offset, struct xq *q,
 		   const struct xsend_hooks *h, char *err, size_t errlen)
 {
@@ -140,9 +320,9 @@ static int fb_send(void *st, const char *name, uint64_t offset, struct xq *q,
 
 	if (!p)
 		return -ENOMEM;
-	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | (offset ? 0 : O_TRUNC), 0666);
+	fd = open_part(st, name, offset, p, err, errlen);
 	if (fd < 0) {
-		rc = xerr(err, errlen, -errno, "cannot create %s: %s", p, strerror(errno));
+		rc = fd;
 		goto out;
 	}
 	if (offset && (ftruncate(fd, (off_t)offset) || lseek(fd, (off_t)offset, SEEK_SET) < 0)) {
@@ -192,45 +372,51 @@ out:
 	return rc;
 }
 
+/* Renames within the one directory (never through a symbolic link: a
+ * rename replaces the entry `to`, whatever it is, and does not follow
+ * it). Only the file this upload created is published. */
 static int fb_rename(void *st, const char *from, const char *to, bool replace,
 		     char *err, size_t errlen)
 {
-	char *a = join(st, from), *b = join(st, to);
+	struct fb *b = st;
+	char *a = join(st, from), *c = join(st, to);
+	struct stat sb;
 	int rc = 0;
 
-	if (!a || !b) {
+	if (!a || !c) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (b->have_part && (fstatat(b->dfd, from, &sb, AT_SYMLINK_NOFOLLOW) ||
+			     !is_ours(b, &sb))) {
+		rc = xerr(err, errlen, -EPERM, "%s is no longer the file this "
+			  "upload created (it was removed or replaced meanwhile); "
+			  "it was not published", a);
+		goto out;
+	}
 	if (replace) {
-		if (rename(a, b))
+		if (renameat(b->dfd, from, b->dfd, to))
 			rc = xerr(err, errlen, -errno, "renaming %s to %s failed: %s",
-				  a, b, strerror(errno));
-	} else if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE)) {
+				  a, c, strerror(errno));
+	} else if (renameat2(b->dfd, from, b->dfd, to, RENAME_NOREPLACE)) {
 		if (errno == EEXIST)
 			rc = xerr(err, errlen, -EEXIST, "%s appeared meanwhile; "
-				  "it was not replaced", b);
+				  "it was not replaced", c);
 		else if (errno != EINVAL && errno != ENOSYS)
 			rc = xerr(err, errlen, -errno, "renaming %s to %s failed: %s",
-				  a, b, strerror(errno));
+				  a, c, strerror(errno));
 		/* A file system without RENAME_NOREPLACE: link is atomic too. */
-		else if (link(a, b))
+		else if (linkat(b->dfd, from, b->dfd, to, 0))
 			rc = xerr(err, errlen, -errno, "renaming %s to %s failed: %s",
-				  a, b, strerror(errno));
+				  a, c, strerror(errno));
 		else
-			unlink(a);
+			unlinkat(b->dfd, from, 0);
 	}
-	if (!rc) {
-		/* Make the rename itself durable. */
-		int dfd = open(((struct fb *)st)->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
+	if (!rc)
+		fsync(b->dfd);	/* makes the rename itself durable */
 out:
 	free(a);
-	free(b);
+	free(c);
 	return rc;
 }
 
@@ -248,7 +434,8 @@ static int fb_fetch(void *st, const char *name, uint64_t offset, uint64_t length
 		rc = -ENOMEM;
 		goto out;
 	}
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = openat(((struct fb *)st)->dfd, name, O_RDONLY | O_CLOEXEC |
+		    (((struct fb *)st)->for_write ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		rc = xerr(err, errlen, errno == ENOENT ? -ENOENT : -errno,
 			  "cannot open %s: %s", p, strerror(errno));
@@ -290,14 +477,20 @@ static int fb_list(void *st, struct xfer_entry **out, size_t *count,
 		   char *err, size_t errlen)
 {
 	struct fb *b = st;
-	DIR *d = opendir(b->dir);
+	int dfd = openat(b->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	struct dirent *de;
 	struct xfer_entry *v = NULL;
 	size_t n = 0, cap = 0;
+	int rc;
 
-	if (!d)
-		return xerr(err, errlen, -errno, "cannot list %s: %s", b->dir,
-			    strerror(errno));
+	if (!d) {
+		rc = -errno;
+		if (dfd >= 0)
+			close(dfd);
+		return xerr(err, errlen, rc, "cannot list %s: %s", b->dir,
+			    strerror(-rc));
+	}
 	while ((de = readdir(d))) {
 		struct stat sb;
 
@@ -339,6 +532,8 @@ static void fb_close(void *st)
 
 	if (!b)
 		return;
+	if (b->dfd >= 0)
+		close(b->dfd);
 	free(b->dir);
 	free(b);
 }
@@ -348,6 +543,7 @@ const struct xb_ops xb_file_ops = {
 	.open = fb_open,
 	.reconnect = fb_reconnect,
 	.stat = fb_stat,
+	.check_part = fb_check_part,
 	.send = fb_send,
 	.rename = fb_rename,
 	.fetch = fb_fetch,

@@ -113,6 +113,10 @@ static int check_partial(struct xfer_upload *u, char *err, size_t errlen)
 		return 0;
 	if (rc)
 		return xerr(err, errlen, rc, "%s: %s", u->display, e);
+	/* A link or another user's file there is refused under any policy. */
+	if (u->ops->check_part && (rc = u->ops->check_part(u->b, u->part, e,
+							   sizeof(e))))
+		return xerr(err, errlen, rc, "%s: %s", u->display, e);
 	describe(size, mtime, false, d, sizeof(d));
 	if (u->overwrite == XFER_OVERWRITE_NEVER)
 		return xerr(err, errlen, -EEXIST, "%s: %s already exists (%s): "
