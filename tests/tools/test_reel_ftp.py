@@ -168,6 +168,7 @@ def test_errors(srv, tmp_path):
     ok(r_ftp(srv, "send", srv.url + "e.mtd", stdin=b"data" * 1000))
     wrong = tmp_path / "wrong"
     wrong.write_text("not-the-password\n")
+    os.chmod(wrong, 0o600)  # a readable one is refused (docs/security.md)
     t0 = time.monotonic()
     r = reel("map", "--password-file", wrong, srv.url + "e.mtd")
     fails(r, "login refused (530)")
