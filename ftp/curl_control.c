@@ -8,6 +8,7 @@
 #include "curl_int.h"
 #include "safetext.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,7 +205,10 @@ int cs_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
 	const char *rs = c->cap_reply[1];
 	unsigned long long n;
 	char tail;
-	if (!strncmp(rs, "213 ", 4) && sscanf(rs + 4, "%llu%c", &n, &tail) >= 1) {
+	/* Digits only: sscanf's %llu would take "-1" as 2^64-1, and a size
+	 * that large would lift the bound a declared size puts on reads. */
+	if (!strncmp(rs, "213 ", 4) && isdigit((unsigned char)rs[4]) &&
+	    sscanf(rs + 4, "%llu%c", &n, &tail) >= 1 && n <= INT64_MAX) {
 		if (size)
 			*size = n;
 		if (mtime)

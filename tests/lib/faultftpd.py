@@ -41,6 +41,7 @@ argv. Faults, each applied to uploads (STOR, APPE, REST+STOR):
   --port N        listen on this port (default: one the kernel picks)
 Faults of the read side:
   --endless NAME  RETR of NAME sends its bytes, then zeros without end
+  --size-reply TEXT  every SIZE is answered "213 TEXT" (e.g. -1)
                   (SIZE still tells the true size)
   --mlsd-close C  the reply after an MLSD listing is "C MLSD sent." rather
                   than 226
@@ -222,6 +223,7 @@ class FaultDTP(ThrottledDTPHandler):
 
 
 endless = None
+size_reply = None
 mlsd_close = None
 mlsd_size = None
 
@@ -270,6 +272,9 @@ class FaultHandler(FTPHandler):
         return super().ftp_RETR(file)
 
     def pre_process_command(self, line, cmd, arg):
+        if cmd == "SIZE" and size_reply is not None:
+            self.respond("213 %s" % size_reply)
+            return
         code = refuse.get(cmd)
         if code is not None:
             text = {550: "%s: Permission denied" % cmd,
@@ -342,8 +347,10 @@ def main():
     ap.add_argument("--mlsd-close", type=int, default=None)
     ap.add_argument("--mlsd-size", default=None)
     ap.add_argument("--hostile", action="store_true")
+    ap.add_argument("--size-reply", default=None)
     a = ap.parse_args()
-    global endless, mlsd_close, mlsd_size, hostile
+    global endless, mlsd_close, mlsd_size, hostile, size_reply
+    size_reply = a.size_reply
     endless, mlsd_close, mlsd_size = a.endless, a.mlsd_close, a.mlsd_size
     hostile = a.hostile
     if hostile:

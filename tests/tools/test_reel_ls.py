@@ -203,16 +203,19 @@ def test_ls_unknown_mlsd_size(tmp_path):
         assert line.split()[1] == "?"
 
 
-@pytest.mark.parametrize("size_refused", [False, True],
-                         ids=["size-told", "size-refused"])
+@pytest.mark.parametrize("size_refused", [False, True, "-1"],
+                         ids=["size-told", "size-refused", "size-negative"])
 def test_endless_server_is_stopped(tmp_path, size_refused):
     """A server that keeps sending after the size it declared (by SIZE, or
-    by MLST when SIZE is refused): map, cat and verify stop within seconds
-    and say so."""
+    by MLST when SIZE is refused or answers a negative number, which must
+    not read as 2^64-1 and lift the bound): map, cat and verify stop within
+    seconds and say so."""
     need_root()
     reel_path()
     extra = ["--endless", "img.tap"]
-    if size_refused:
+    if size_refused == "-1":
+        extra += ["--size-reply", "-1"]
+    elif size_refused:
         extra += ["--refuse", "SIZE=550"]
     with FaultFtpd(tmp_path / "f", extra=extra) as srv:
         ok(reel("send", "--quiet", "--format", "simh", srv.root / "img.tap",
