@@ -92,67 +92,102 @@ static char *join(const struct fb *b, const char *name)
 	return p;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char *p = strdup(dir);
-	int rc = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, 0777) && errno != EEXIST) {
-				rc = -errno;
-				break;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return rc;
-}
+/* Symbolic links deeper than this are refused, as the kernel does. */
+#define MAX_LINKS 40
 
 /*
- * Opens the target directory once. Its last component is not followed
- * when it is a symbolic link someone else (not this user, not root)
- * owns; every later name is looked up relative to the descriptor, so a
- * directory swapped afterwards cannot redirect the upload.
+ * Opens the directory `path` relative to `at` one component at a time,
+ * each with O_NOFOLLOW, so that for an upload no symbolic link anyone
+ * else planted on the way is followed: a link is followed only when this
+ * user or root owns it (as fs.protected_symlinks would in a sticky
+ * folder), and then by the same walk. Reading follows every link. With mk, missing components are created (--mkdir).
+ * The caller then works relative to the directory it reached, so a
+ * component swapped afterwards cannot redirect anything. Returns an
+ * O_PATH descriptor, or -errno with a sentence.
  */
-static int open_dir(struct fb *b, char *err, size_t errlen)
+static int walk(const struct fb *b, int at, const char *path, bool mk,
+		int *links, char *err, size_t errlen)
 {
-	struct stat sb;
+	char *copy = strdup(path), *save = NULL;
+	int cur, rc = 0;
 
-	b->dfd = open(b->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (b->dfd >= 0)
-		return 0;
-	if ((errno == ELOOP || errno == ENOTDIR) && lstat(b->dir, &sb) == 0 &&
-	    S_ISLNK(sb.st_mode)) {
-		if (sb.st_uid != geteuid() && sb.st_uid != 0) {
-			char who[160];
-			owner_name(sb.st_uid, who, sizeof(who));
-			return xerr(err, errlen, -EPERM, "the directory %s is a "
-				    "symbolic link owned by %s, not by you or root; "
-				    "it was not followed. Name the directory itself",
-				    b->dir, who);
-		}
-		b->dfd = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (b->dfd >= 0)
-			return 0;
+	if (!copy)
+		return -ENOMEM;
+	cur = openat(at, path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0) {
+		rc = xerr(err, errlen, -errno, "cannot reach the directory %s: %s",
+			  b->dir, strerror(errno));
+		goto out;
 	}
-	return xerr(err, errlen, -errno, "cannot open the directory %s: %s",
-		    b->dir, strerror(errno));
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		struct stat sb;
+		int nx;
+
+		if (!strcmp(c, "."))
+			continue;
+		nx = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nx < 0 && errno == ENOENT && mk) {
+			if (mkdirat(cur, c, 0777) && errno != EEXIST) {
+				rc = xerr(err, errlen, -errno, "cannot create the "
+					  "directory %s: %s", b->dir, strerror(errno));
+				break;
+			}
+			nx = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (nx < 0 && (errno == ELOOP || errno == ENOTDIR) &&
+		    fstatat(cur, c, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(sb.st_mode)) {
+			char to[4096], who[160];
+			ssize_t n;
+
+			if (b->for_write && sb.st_uid != geteuid() && sb.st_uid != 0) {
+				owner_name(sb.st_uid, who, sizeof(who));
+				rc = xerr(err, errlen, -EPERM, "\"%s\" in the path %s is "
+					  "a symbolic link owned by %s, not by you or "
+					  "root; it was not followed. Name the directory "
+					  "itself", c, b->dir, who);
+				break;
+			}
+			n = readlinkat(cur, c, to, sizeof(to) - 1);
+			if (n <= 0 || ++*links > MAX_LINKS) {
+				rc = xerr(err, errlen, -ELOOP, "cannot reach the "
+					  "directory %s: %s", b->dir, strerror(ELOOP));
+				break;
+			}
+			to[n] = '\0';
+			nx = walk(b, cur, to, mk, links, err, errlen);
+			if (nx < 0) {
+				rc = nx;
+				break;
+			}
+		}
+		if (nx < 0) {
+			int e = errno;
+			if (e == ENOENT)
+				rc = xerr(err, errlen, -e, "no such directory \"%s\"%s",
+					  b->dir, b->for_write ? " (--mkdir creates it)" : "");
+			else if (e == ENOTDIR)
+				rc = xerr(err, errlen, -e, "%s is not a directory", b->dir);
+			else
+				rc = xerr(err, errlen, -e, "cannot reach the directory "
+					  "%s: %s", b->dir, strerror(e));
+			break;
+		}
+		close(cur);
+		cur = nx;
+	}
+out:
+	free(copy);
+	if (rc && cur >= 0)
+		close(cur);
+	return rc ? rc : cur;
 }
 
 static int fb_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 		   bool for_write, char *err, size_t errlen)
 {
 	struct fb *b = calloc(1, sizeof(*b));
-	struct stat sb;
-	int rc;
+	int rc, pfd, links;
 
 	if (!b)
 		return -ENOMEM;
@@ -163,29 +198,20 @@ static int fb_open(void **st, const struct xurl *u, const struct xfer_opts *o,
 		free(b);
 		return -ENOMEM;
 	}
-	if (stat(b->dir, &sb)) {
-		rc = -errno;
-		if (rc == -ENOENT && for_write && o->mkdir) {
-			rc = mkdir_p(b->dir);
-			if (rc)
-				rc = xerr(err, errlen, rc, "cannot create the directory "
-					  "%s: %s", b->dir, strerror(-rc));
-		} else if (rc == -ENOENT) {
-			rc = xerr(err, errlen, rc, "no such directory \"%s\"%s",
-				  b->dir, for_write ? " (--mkdir creates it)" : "");
-		} else {
-			rc = xerr(err, errlen, rc, "cannot reach the directory %s: %s",
-				  b->dir, strerror(-rc));
-		}
-		if (rc)
-			goto fail;
-	} else if (!S_ISDIR(sb.st_mode)) {
-		rc = xerr(err, errlen, -ENOTDIR, "%s is not a directory", b->dir);
+	links = 0;
+	pfd = walk(b, AT_FDCWD, b->dir, for_write && o->mkdir, &links, err, errlen);
+	if (pfd < 0) {
+		rc = pfd;
 		goto fail;
 	}
-	rc = open_dir(b, err, errlen);
-	if (rc)
+	b->dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = -errno;
+	close(pfd);
+	if (b->dfd < 0) {
+		rc = xerr(err, errlen, rc, "cannot open the directory %s: %s",
+			  b->dir, strerror(-rc));
 		goto fail;
+	}
 	if (for_write && faccessat(b->dfd, ".", W_OK, AT_EACCESS)) {
 		rc = xerr(err, errlen, -errno, "cannot write in the directory %s: %s",
 			  b->dir, strerror(errno));

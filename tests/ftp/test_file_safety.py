@@ -142,6 +142,23 @@ def test_send_refuses_dangling_symlink_part(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("below", ["", "/sub"])
+def test_send_refuses_planted_directory_link(kind, below):
+    """The other user plants the target directory (or a component of its
+    path) as a link to a root-only folder: the upload (with --mkdir) does
+    not follow it, so nothing appears in that folder."""
+    with shared(kind) as (top, d, _victim):
+        private = os.path.join(top, "private")
+        as_other("ln", "-s", private, os.path.join(d, "out"))
+        r = send("file://%s/out%s/vol10.tap" % (d, below), "--mkdir")
+        err = r.stderr.decode(errors="replace")
+        assert r.returncode != 0, err
+        assert '"out" in the path %s/out%s is a symbolic link owned by ' \
+            'user %s' % (d, below, OTHER) in err, err
+        assert sorted(os.listdir(private)) == ["victim"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("policy", POLICIES)
 def test_send_refuses_foreign_part(kind, policy):
     with shared(kind) as (_, d, _victim):

@@ -241,7 +241,10 @@ def test_read_when_size_is_refused_proftpd(tmp_path):
         make_tapes(srv.root / "d", 1, owner=srv.user)
         p = srv.root / "d" / "img.tap"
         ok(reel("send", "--quiet", "--format", "simh", p, stdin=data))
+        # reel publishes 0600 files (docs/security.md point 1): the server's
+        # user gets the image and its manifest.
         shutil.chown(p, srv.user, srv.user)
+        shutil.chown(str(p) + ".manifest.json", srv.user, srv.user)
         url = srv.url + "d/img.tap"
         assert b"end of data: yes" in ok(reel("map", url, env=srv.env())).stdout
         assert ok(reel("cat", url, env=srv.env())).stdout == data
