@@ -14,7 +14,7 @@
  * password found lives once in the cache below, for the life of the
  * process (a daemon changes to "/" and loses its terminal after mounting,
  * yet its later logins must use what was found at the start; issue 8,
- * point 4). Callers borrow it; it is wiped at exit.
+ * point 4). Callers borrow it; it is wiped (not freed) at exit.
  */
 #include "xfer_int.h"
 
@@ -152,14 +152,14 @@ static int from_file(const struct xfer_opts *o, char **out, char *err,
 	if ((st.st_mode & 077) && !o->allow_readable_password_file) {
 		wipe_buf(buf, len);
 		return xerr(err, errlen, -EACCES, "the password file %s has mode "
-			    "%04o, so group or others can read it; nothing was "
-			    "sent. Run chmod 600 %s, or give "
-			    "--allow-readable-password-file", path,
+			    "%04o: group or others may read or change it, so it "
+			    "is not used and nothing was sent. Run chmod 600 %s, "
+			    "or give --allow-readable-password-file", path,
 			    (unsigned)(st.st_mode & 07777), path);
 	}
 	buf[strcspn(buf, "\n")] = '\0';
 	chomp(buf);
-	if (!buf[0])
+	if (!len)	/* an empty first line is an empty password */
 		rc = xerr(err, errlen, -EINVAL, "the password file %s is empty",
 			  path);
 	else if (!(*out = strdup(buf)))
@@ -259,9 +259,10 @@ static int from_netrc(const char *host, const char *user, char **login,
 		}
 	}
 	if (found && (st.st_mode & 077)) {
-		found = xerr(err, errlen, -EACCES, "%s has mode %04o, so group or "
-			     "others can read it: its password for %s@%s is not "
-			     "used. Run chmod 600 %s", path,
+		found = xerr(err, errlen, -EACCES, "%s has mode %04o: group or "
+			     "others may read or change it, so its password for "
+			     "%s@%s is not used and nothing was sent. Run chmod "
+			     "600 %s", path,
 			     (unsigned)(st.st_mode & 07777), e_login, host, path);
 	} else if (found) {
 		*pass = strdup(e_pass);
@@ -337,12 +338,13 @@ static int resolve(const struct xfer_opts *o, char **userp, const char *host,
 	*out = NULL;
 	*owned = false;
 	if (!user && (o->password_file || env_pass))
-		return xerr(err, errlen, -EACCES, "%s is given but the URL names "
-			    "no user, and a password goes only to a named user: "
-			    "name it (ftp://USER@%s/... or --user USER)%s; nothing "
-			    "was sent", o->password_file ? "--password-file" :
-			    "REELFS_PASSWORD", host, o->password_file ? "" :
-			    ", or unset REELFS_PASSWORD for an anonymous login");
+		return xerr(err, errlen, -EACCES, "%s but the URL names no user, "
+			    "and a password goes only to a named user: put USER@ "
+			    "before %s in the URL or give --user USER%s",
+			    o->password_file ? "--password-file is given" :
+			    "REELFS_PASSWORD is set", host, o->password_file ?
+			    "" : ", or unset REELFS_PASSWORD for an anonymous "
+			    "login");
 	if (user && anonymous_user(user)) {
 		*out = anon_pass;	/* the conventional one, nothing else */
 		return 0;
@@ -420,16 +422,17 @@ static void cred_free(struct cred *c)
 	free(c);
 }
 
+/* At exit: the secrets are wiped, not freed. A thread still running
+ * (exit() from another one) may be reading one: it then reads zeros, never
+ * freed memory. The entries stay reachable from cred_list. */
 static void wipe_all(void)
 {
 	pthread_mutex_lock(&cred_mu);
-	while (cred_list) {
-		struct cred *c = cred_list;
-		cred_list = c->next;
-		cred_free(c);
-	}
-	xcred_free(env_pass);
-	env_pass = NULL;
+	for (struct cred *c = cred_list; c; c = c->next)
+		if (c->owned)
+			explicit_bzero((char *)c->pass, strlen(c->pass));
+	if (env_pass)
+		explicit_bzero(env_pass, strlen(env_pass));
 	pthread_mutex_unlock(&cred_mu);
 }
 

@@ -51,7 +51,7 @@ struct xfer_opts {
 void xfer_opts_init(struct xfer_opts *o);
 /* First thing in main, before any thread or fork: makes the process
  * undumpable with no core file, and takes REELFS_PASSWORD out of the
- * environment (kept once, in creds.c; wiped at exit). */
+ * environment (kept once, in creds.c; wiped in place at exit). */
 void xfer_secrets_init(void);
 void xfer_opts_free(struct xfer_opts *o);
 /* Sets one option by its long name without dashes ("tls", "buffer",

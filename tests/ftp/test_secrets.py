@@ -22,7 +22,7 @@ import fcntl
 import pytest
 import termios
 
-from mount import is_mounted, reelfs_binary
+from mount import Mount, MountFailed, is_mounted, reelfs_binary
 from need import need_binary, need_fuse, need_root, need_tool
 from servers import Vsftpd
 
@@ -220,6 +220,27 @@ def test_readable_password_file_refused(rec, tmp_path):
              rec.url(USER), env=env, timeout=60)
     assert r.returncode == 0, r.stderr
     assert rec.logins == [(USER, RIGHT)]
+
+
+def test_reelfs_readable_password_file(rec, tmp_path):
+    """reelfs: refused at mount (nothing mounted, nothing sent), accepted
+    with -o allow-readable-password-file."""
+    need_root()
+    need_fuse()
+    need_binary(reelfs_binary())
+    pw = _pwfile(tmp_path, RIGHT, mode=0o640)
+    env = _env(tmp_path)
+    with pytest.raises(MountFailed) as e:
+        with Mount(rec.url(USER) + "r.mtd", tmp_path / "mnt",
+                   args=["-o", "password-file=%s" % pw], env=env):
+            pass
+    assert "mode 0640" in e.value.stderr and "chmod 600" in e.value.stderr
+    assert rec.logins == [] and not is_mounted(tmp_path / "mnt")
+    with Mount(rec.url(USER) + "r.mtd", tmp_path / "mnt", env=env,
+               args=["-o", "allow-readable-password-file,password-file=%s"
+                     % pw]) as m:
+        assert rec.logins[0] == (USER, RIGHT)
+    assert m.returncode == 0, m.stderr
 
 
 def test_readable_netrc_refused(rec, tmp_path):
