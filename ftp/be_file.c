@@ -413,8 +413,8 @@ static int fb_rename(void *st, const char *from, const char *to, bool replace,
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (b->have_part && (fstatat(b->dfd, from, &sb, AT_SYMLINK_NOFOLLOW) ||
-			     !is_ours(b, &sb))) {
+	if (!b->have_part || fstatat(b->dfd, from, &sb, AT_SYMLINK_NOFOLLOW) ||
+	    !is_ours(b, &sb)) {
 		rc = xerr(err, errlen, -EPERM, "%s is no longer the file this "
 			  "upload created (it was removed or replaced meanwhile); "
 			  "it was not published", a);
