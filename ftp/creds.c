@@ -337,14 +337,14 @@ static int resolve(const struct xfer_opts *o, char **userp, const char *host,
 
 	*out = NULL;
 	*owned = false;
-	if (!user && (o->password_file || env_pass))
-		return xerr(err, errlen, -EACCES, "%s but the URL names no user, "
-			    "and a password goes only to a named user: put USER@ "
-			    "before %s in the URL or give --user USER%s",
-			    o->password_file ? "--password-file is given" :
-			    "REELFS_PASSWORD is set", host, o->password_file ?
-			    "" : ", or unset REELFS_PASSWORD for an anonymous "
-			    "login");
+	/* An explicit --password-file with no user is a mistake worth a
+	 * sentence; REELFS_PASSWORD is ambient, so a login that names no
+	 * user is simply anonymous and never sees it. */
+	if (!user && o->password_file)
+		return xerr(err, errlen, -EACCES, "--password-file is given but "
+			    "the URL names no user, and a password goes only to "
+			    "a named user: put USER@ before %s in the URL or give "
+			    "--user USER", host);
 	if (user && anonymous_user(user)) {
 		*out = anon_pass;	/* the conventional one, nothing else */
 		return 0;
