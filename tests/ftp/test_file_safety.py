@@ -313,3 +313,18 @@ def test_swapped_directory_does_not_redirect(tmp_path):
                                                "vol8.tap.manifest.json"))
         assert "is a symbolic link owned by user %s" % OTHER in m.stderr, \
             m.stderr
+
+
+def test_own_directory_link_is_followed():
+    """A link the user running the upload (here root) owns is the user's
+    own path and is followed, also above the target (with --mkdir)."""
+    with shared("sticky") as (top, d, _victim):
+        real = os.path.join(top, "real")
+        os.mkdir(real, 0o755)
+        os.symlink(real, os.path.join(d, "mine"))
+        r = send("file://%s/mine/vol11.tap" % d)
+        assert r.returncode == 0, r.stderr
+        published_ok(os.path.join(real, "vol11.tap"))
+        r = send("file://%s/mine/sub/vol12.tap" % d, "--mkdir")
+        assert r.returncode == 0, r.stderr
+        published_ok(os.path.join(real, "sub", "vol12.tap"))
