@@ -621,8 +621,16 @@ int drv_flush(struct drv *d, uint64_t owner, uint64_t id, bool writer)
 		 * was accepted has gone out, and give no success for a close
 		 * while the upload has failed behind it. The mark that ends
 		 * the tape file is written at the last close (drv_release).
-		 * With --next this asks the next reel (fsync). */
-		int prc = drv_sync_upload(d);
+		 * With --next this asks the next reel (fsync). Only the
+		 * close of the process that wrote last waits: another one's
+		 * (a child's exec or exit closing the descriptor it
+		 * inherited, while the writer goes on) wrote nothing to wait
+		 * for, and waiting would hold io across the upload's
+		 * reconnect backoff, so the writer's next write() would wait
+		 * for the server although the queue has room. It still hears
+		 * of a failure known already. */
+		int prc = owner == d->owner ? drv_sync_upload(d) :
+			  d->chain_fd < 0 ? drv_check_upload(d) : 0;
 		if (!rc && prc == -EIO) {
 			rc = -EIO;
 		} else if (!rc && prc == -ENOSPC && d->dirty) {
