@@ -5,38 +5,14 @@ a relative --password-file and a password typed at the prompt must both
 still work, so the manifest is published next to the image. Real vsftpd
 on 127.0.0.1, real FUSE mounts."""
 import os
-import pathlib
 import signal
 import subprocess
-import time
 
 from ftphelp import run_with_tty
 from mount import is_mounted, reelfs_binary
 from need import need_binary, need_fuse, need_root, need_tool
 from servers import Vsftpd
-
-
-def _daemon_pids(mnt):
-    """Our reelfs daemons: their command line names this test's mount."""
-    want = str(mnt).encode()
-    pids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open("/proc/%s/cmdline" % d, "rb") as f:
-                    argv = f.read().split(b"\0")
-            except OSError:
-                continue
-            if want in argv and argv[0].endswith(b"reelfs"):
-                pids.append(int(d))
-    return pids
-
-
-def _wait(cond, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
+from mount import daemon_pids as _daemon_pids, wait_until as _wait
 
 
 def _write_and_unmount(mnt, srv, name):

@@ -20,6 +20,7 @@ import shipped
 from ftphelp import driver, file_sha, send, stream
 from need import need_root, need_tool
 from servers import FaultFtpd, Vsftpd
+from mount import wait_until as _wait
 
 MiB = 1 << 20
 
@@ -28,13 +29,6 @@ def proftpd(tmp_path, **kw):
     need_root()
     shipped.need(shipped.ProFTPD)
     return shipped.ProFTPD(tmp_path / "srv", **kw)
-
-
-def _wait(cond, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 def send_with_session_kill(srv, name, size, kill_at, args=(), seed=61):

@@ -13,15 +13,9 @@ import shipped
 from ftphelp import driver, file_sha, stream
 from need import need_root, need_tool
 from servers import Vsftpd
+from mount import wait_until as _wait
 
 MiB = 1 << 20
-
-
-def _wait(cond, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 class Outage:

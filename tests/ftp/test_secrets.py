@@ -31,6 +31,7 @@ pyftpdlib = pytest.importorskip(
 from pyftpdlib.authorizers import DummyAuthorizer  # noqa: E402
 from pyftpdlib.handlers import FTPHandler  # noqa: E402
 from pyftpdlib.servers import FTPServer  # noqa: E402
+from mount import daemon_pids as _daemon_pids, wait_until as _wait
 
 USER = "reeltest"
 RIGHT = "right-Pass-1"          # reeltest's real password
@@ -389,28 +390,6 @@ def test_reelfs_not_dumpable(rec, tmp_path):
     for rc, err, core in got:
         assert rc != 0 and "Permission denied" in err, got
         assert core == ["0", "0"], got
-
-
-def _daemon_pids(mnt):
-    want = str(mnt).encode()
-    pids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open("/proc/%s/cmdline" % d, "rb") as f:
-                    argv = f.read().split(b"\0")
-            except OSError:
-                continue
-            if want in argv and argv[0].endswith(b"reelfs"):
-                pids.append(int(d))
-    return pids
-
-
-def _wait(cond, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
 
 
 def test_daemon_environment_and_core_limit(tmp_path):

@@ -164,3 +164,28 @@ class Mount:
             bad = self.unexpected_errors()
             assert not bad, "reelfs logged unexpected errors:\n%s" % "\n".join(bad)
         return False
+
+
+def wait_until(cond, what, timeout=60, step=0.02):
+    """Polls cond() until it is true; fails the test saying what was
+    awaited after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, what
+        time.sleep(step)
+
+
+def daemon_pids(mnt):
+    """Our reelfs daemons: their command line names this mount point."""
+    want = str(mnt).encode()
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if want in argv and argv[0].endswith(b"reelfs"):
+                pids.append(int(d))
+    return pids
