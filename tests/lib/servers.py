@@ -65,9 +65,10 @@ def free_port_range(n=8):
     raise RuntimeError("no free range of %d ports on 127.0.0.1" % n)
 
 
-def wait_banner(port, proc, timeout=10.0, tls=False):
+def wait_banner(port, proc, timeout=10.0, tls=False, greeting=b"220"):
     """Polls until the server on port accepts a connection (and, without
-    TLS, greets with 220). Raises with the server's output if it died."""
+    TLS, greets with greeting: FTP's 220, SSH's "SSH-"). Raises with the
+    server's output if it died."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -80,7 +81,7 @@ def wait_banner(port, proc, timeout=10.0, tls=False):
                     return
                 s.settimeout(5)
                 data = s.recv(256)
-                if data.startswith(b"220"):
+                if data.startswith(greeting):
                     return
                 last = data
         except OSError as e:

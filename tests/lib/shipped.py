@@ -35,7 +35,6 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import subprocess
 import time
 
@@ -99,28 +98,6 @@ def _kill_all(pids, timeout=5.0):
         time.sleep(0.01)  # poll interval, not synchronisation
 
 
-def _wait_port(port, proc, timeout=10.0, greeting=b"220"):
-    if greeting == b"220":
-        return wait_banner(port, proc, timeout)
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited with %s before listening"
-                               % proc.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                s.settimeout(5)
-                data = s.recv(256)
-                if data.startswith(greeting):
-                    return
-                last = data
-        except OSError as e:
-            last = e
-        time.sleep(0.02)  # poll interval, not synchronisation
-    raise RuntimeError("server on port %d not ready: %r" % (port, last))
-
-
 def sessions(srv):
     """The pids of srv's live session processes (below its listener). Works
     for any fixture with .proc, servers.Vsftpd too."""
@@ -160,8 +137,8 @@ def start(srv):
         if getattr(srv, "scheme", "ftp") == "ftps":
             wait_banner(srv.port, srv.proc, tls=True)
         else:
-            _wait_port(srv.port, srv.proc,
-                       greeting=getattr(srv, "greeting", b"220"))
+            wait_banner(srv.port, srv.proc,
+                        greeting=getattr(srv, "greeting", b"220"))
     except Exception as e:
         stop(srv)
         raise RuntimeError("%s did not start (%s): %s" % (
