@@ -66,14 +66,11 @@ void drv_refuse(struct drv *d, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Data or a mark was accepted: the tape's modification time moves. */
-void drv_touch(struct drv *d)
+/* Data or a mark was accepted: the tape's modification time moves.
+ * snap held (one lock per record, with the rest of the record's state). */
+static void drv_touch_locked(struct drv *d)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	pthread_mutex_lock(&d->snap);
-	d->st.mtime = now;
-	pthread_mutex_unlock(&d->snap);
+	clock_gettime(CLOCK_REALTIME, &d->st.mtime);
 }
 
 int drv_sticky(struct drv *d)
@@ -257,8 +254,8 @@ int drv_put_mark(struct drv *d)
 	}
 	if (rc == 0) {
 		d->dirty = false;
-		drv_touch(d);
 		pthread_mutex_lock(&d->snap);
+		drv_touch_locked(d);
 		d->st.unmarked = false;
 		d->st.fileno++;
 		d->st.blkno = 0;
@@ -565,8 +562,8 @@ out:
 		pthread_mutex_unlock(&d->snap);
 	} else if (rc == 0) {
 		/* Held or partly re-blocked data counts: it is the writer's. */
-		drv_touch(d);
 		pthread_mutex_lock(&d->snap);
+		drv_touch_locked(d);
 		d->st.unmarked = true;
 		pthread_mutex_unlock(&d->snap);
 	}

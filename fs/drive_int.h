@@ -94,7 +94,6 @@ int drv_finish_locked(struct drv *d, const char *why);	/* io held */
 int drv_emit(void *ctx, const void *rec, size_t len);	/* reblocker sink */
 void drv_fail_quiet(struct drv *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void drv_touch(struct drv *d);		/* snap taken inside */
 int drv_settle_rewind(struct drv *d);	/* io held */
 void drv_await_release(struct drv *d, int ms, bool bounded); /* wlock held */
 
