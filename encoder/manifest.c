@@ -22,7 +22,7 @@
 
 /* A manifest is a few hundred bytes plus two URLs; anything bigger is not
  * ours. Bounding the input bounds every allocation the parser makes. */
-#define MANIFEST_MAX_TEXT (64 * 1024)
+#define MANIFEST_MAX_TEXT TAPE_MANIFEST_MAX_TEXT
 #define MANIFEST_MAX_URL 4096
 
 /* ---- writer ------------------------------------------------------------ */
@@ -140,6 +140,18 @@ char *tape_manifest_to_json(const struct tape_manifest *m)
 	mb_url(&b, m->next_url);
 	if (m->truncated)
 		mb_printf(&b, ",\n  \"truncated_at\": %" PRIu64, m->truncated_at);
+	if (m->nindex && m->file_offsets && m->file_records) {
+		size_t n = m->nindex;
+		if (n > TAPE_MANIFEST_MAX_FILES)
+			n = TAPE_MANIFEST_MAX_FILES;
+		mb_lit(&b, ",\n  \"file_offsets\": [");
+		for (size_t i = 0; i < n; i++)
+			mb_printf(&b, "%s%" PRIu64, i ? ", " : "", m->file_offsets[i]);
+		mb_lit(&b, "],\n  \"file_records\": [");
+		for (size_t i = 0; i < n; i++)
+			mb_printf(&b, "%s%" PRIu64, i ? ", " : "", m->file_records[i]);
+		mb_lit(&b, "]");
+	}
 	mb_lit(&b, ",\n  \"version\": ");
 	mb_string(&b, m->version);
 	mb_lit(&b, "\n}\n");
@@ -156,6 +168,11 @@ void tape_manifest_clear(struct tape_manifest *m)
 	free(m->next_url);
 	m->prev_url = NULL;
 	m->next_url = NULL;
+	free(m->file_offsets);
+	free(m->file_records);
+	m->file_offsets = NULL;
+	m->file_records = NULL;
+	m->nindex = 0;
 }
 
 /* ---- reader ------------------------------------------------------------ */
@@ -512,15 +529,71 @@ static int read_url(struct mparse *p, char **out, const char *field)
 enum mfield {
 	F_TAG, F_FORMAT, F_FILES, F_RECORDS, F_MARKS, F_PAYLOAD, F_IMAGE,
 	F_PCRC, F_ICRC, F_START, F_END, F_STORESET, F_REEL, F_PREV, F_NEXT,
-	F_VERSION, F_TRUNC, F_COUNT
+	F_VERSION, F_TRUNC, F_OFFSETS, F_FRECORDS, F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
 	"reelfs_manifest", "format", "files", "records", "marks",
 	"payload_bytes", "image_bytes", "payload_crc32", "image_crc32",
 	"start", "end", "storeset", "reel", "prev", "next", "version",
-	"truncated_at",
+	"truncated_at", "file_offsets", "file_records",
 };
+
+/* A JSON array of integers (the file index): at most
+ * TAPE_MANIFEST_MAX_FILES of them, so the allocation is bounded. */
+static int read_uint_array(struct mparse *p, uint64_t **out, size_t *count,
+			   const char *field)
+{
+	size_t n = 0, cap = 0;
+	uint64_t *v = NULL;
+
+	if (expect(p, '['))
+		return -EINVAL;
+	skip_ws(p);
+	if (p->pos < p->len && p->s[p->pos] == ']') {
+		p->pos++;
+		*out = NULL;
+		*count = 0;
+		return 0;
+	}
+	for (;;) {
+		uint64_t x;
+		if (read_uint(p, UINT64_MAX, &x, field))
+			goto bad;
+		if (n == TAPE_MANIFEST_MAX_FILES) {
+			fail(p, "\"%s\" lists more than %u files", field,
+			     TAPE_MANIFEST_MAX_FILES);
+			goto bad;
+		}
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			if (nc > TAPE_MANIFEST_MAX_FILES)
+				nc = TAPE_MANIFEST_MAX_FILES;
+			uint64_t *nv = realloc(v, nc * sizeof(*v));
+			if (!nv) {
+				fail(p, "out of memory");
+				goto bad;
+			}
+			v = nv;
+			cap = nc;
+		}
+		v[n++] = x;
+		skip_ws(p);
+		if (p->pos < p->len && p->s[p->pos] == ',') {
+			p->pos++;
+			continue;
+		}
+		if (expect(p, ']'))
+			goto bad;
+		break;
+	}
+	*out = v;
+	*count = n;
+	return 0;
+bad:
+	free(v);
+	return -EINVAL;
+}
 
 static int read_field(struct mparse *p, enum mfield f, struct tape_manifest *m)
 {
@@ -562,10 +635,56 @@ static int read_field(struct mparse *p, enum mfield f, struct tape_manifest *m)
 	case F_TRUNC:
 		m->truncated = true;
 		return read_uint(p, UINT64_MAX, &m->truncated_at, name);
+	case F_OFFSETS: {
+		size_t n;
+		if (read_uint_array(p, &m->file_offsets, &n, name))
+			return -EINVAL;
+		m->nindex = n;	/* checked against file_records at the end */
+		return 0;
+	}
+	case F_FRECORDS: {
+		size_t n;
+		if (read_uint_array(p, &m->file_records, &n, name))
+			return -EINVAL;
+		m->nrecords_listed = n;
+		return 0;
+	}
 	case F_COUNT:
 		break;
 	}
 	return fail(p, "internal error");
+}
+
+/* The file index agrees with itself and with the counts: both arrays or
+ * neither, the same length, no more entries than files, offsets strictly
+ * increasing inside the image's valid part, records summing to at most
+ * the records. */
+static int check_index(struct mparse *p, struct tape_manifest *m, bool offs,
+		       bool recs)
+{
+	if (offs != recs)
+		return fail(p, "\"%s\" is given without \"%s\"",
+			    offs ? "file_offsets" : "file_records",
+			    offs ? "file_records" : "file_offsets");
+	if (!offs)
+		return 0;
+	if (m->nindex != m->nrecords_listed)
+		return fail(p, "\"file_offsets\" and \"file_records\" differ in length");
+	if (m->nindex > m->counts.files)
+		return fail(p, "the file index lists more files than \"files\"");
+	uint64_t end = m->truncated ? m->truncated_at : m->counts.image_bytes;
+	uint64_t sum = 0;
+	for (size_t i = 0; i < m->nindex; i++) {
+		if (m->file_offsets[i] >= end ||
+		    (i && m->file_offsets[i] <= m->file_offsets[i - 1]))
+			return fail(p, "\"file_offsets\" entry %zu is out of order "
+				    "or beyond the image", i);
+		if (m->file_records[i] > m->counts.records - sum)
+			return fail(p, "\"file_records\" adds up to more than "
+				    "\"records\"");
+		sum += m->file_records[i];
+	}
+	return 0;
 }
 
 int tape_manifest_parse(const char *json, size_t len, struct tape_manifest *m,
@@ -631,7 +750,7 @@ int tape_manifest_parse(const char *json, size_t len, struct tape_manifest *m,
 		goto bad;
 	}
 	for (int f = 0; f < F_COUNT; f++)
-		if (!seen[f] && f != F_TRUNC) {	/* the one optional field */
+		if (!seen[f] && f != F_TRUNC && f != F_OFFSETS && f != F_FRECORDS) {
 			fail(&p, "field \"%s\" is missing", field_names[f]);
 			goto bad;
 		}
@@ -643,6 +762,8 @@ int tape_manifest_parse(const char *json, size_t len, struct tape_manifest *m,
 		fail(&p, "\"truncated_at\" is beyond \"image_bytes\"");
 		goto bad;
 	}
+	if (check_index(&p, m, seen[F_OFFSETS], seen[F_FRECORDS]))
+		goto bad;
 	return 0;
 bad:
 	tape_manifest_clear(m);

@@ -32,6 +32,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "file_index.h"
 #include "manifest.h"
 
 #include <zlib.h>
@@ -73,6 +74,7 @@ struct vol {
 	 * full server found by finish carries only the data over). io_lock. */
 	bool data_ended;
 	uint64_t data_accepted, data_tail_n;
+	struct tape_file_index findex;	/* io_lock: for the manifest's index */
 
 	pthread_mutex_t lock;		/* short; see above */
 	/* The storeset facts: from the options, or from the reel before
@@ -370,6 +372,11 @@ int vol_mark(struct vol *v)
 		rc = -ENOSPC;
 	} else if (!rc)
 		rc = vol_after(v, tape_enc_mark(v->enc), "writing a tape mark");
+	if (!rc) {
+		struct tape_counts k;
+		tape_enc_counts(v->enc, &k);
+		tape_findex_mark(&v->findex, k.image_bytes, k.records);
+	}
 	pthread_mutex_unlock(&v->io_lock);
 	return rc;
 }
@@ -400,8 +407,11 @@ static int vol_publish_manifest(struct vol *v, char *err, size_t errlen)
 	v->manifest_out = true;
 	pthread_mutex_unlock(&v->lock);
 	snprintf(m.version, sizeof(m.version), "%s", REELFS_VERSION);
+	tape_findex_fill(&v->findex, &m.counts, &m);
 
 	char *json = tape_manifest_to_json(&m);
+	free(m.file_offsets);
+	free(m.file_records);
 	if (!json) {
 		snprintf(err, errlen, "out of memory formatting the manifest");
 		return -ENOMEM;
@@ -731,6 +741,7 @@ void vol_free(struct vol *v)
 	xfer_upload_free(v->up);
 	tape_enc_free(v->enc);
 	free(v->tail);
+	tape_findex_free(&v->findex);
 	free(v->part_name);
 	free(v->url);
 	free(v->prev_url);

@@ -21,7 +21,7 @@
 
 #define REEL_CHUNK (1u << 20)		/* bytes read per step from a source */
 #define REEL_SNIFF_BYTES (64u * 1024)	/* ranged download used to sniff */
-#define REEL_MANIFEST_MAX (64u * 1024 + 1)
+#define REEL_MANIFEST_MAX (TAPE_MANIFEST_MAX_TEXT + 1)	/* file index included */
 #define REEL_AFTER_EOD_MAX (1u << 20)	/* read past end of data when the
 					 * size is not known */
 

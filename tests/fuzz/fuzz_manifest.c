@@ -85,7 +85,10 @@ static bool same(const struct tape_manifest *a, const struct tape_manifest *b)
 	       same_url(a->prev_url, b->prev_url) &&
 	       same_url(a->next_url, b->next_url) &&
 	       !strcmp(a->version, b->version) && a->truncated == b->truncated &&
-	       a->truncated_at == b->truncated_at;
+	       a->truncated_at == b->truncated_at && a->nindex == b->nindex &&
+	       (!a->nindex ||
+		(!memcmp(a->file_offsets, b->file_offsets, a->nindex * sizeof(uint64_t)) &&
+		 !memcmp(a->file_records, b->file_records, a->nindex * sizeof(uint64_t))));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -102,7 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = tape_manifest_parse(text, size, &a, err, sizeof(err));
 	free(text);
 	if (rc != 0) {
-		if (rc != -EINVAL || !err[0] || a.prev_url || a.next_url)
+		if (rc != -EINVAL || !err[0] || a.prev_url || a.next_url ||
+		    a.file_offsets || a.file_records)
 			fz_fail("a refusal without -EINVAL, a sentence, or with URLs kept", err);
 		return 0;
 	}

@@ -181,7 +181,7 @@ static void malformed(void)
 		}
 	}
 	/* A huge text is refused before any work. */
-	size_t big = 1 << 20;
+	size_t big = TAPE_MANIFEST_MAX_TEXT + 1;
 	char *huge = malloc(big);
 	memset(huge, ' ', big);
 	huge[0] = '{';
@@ -249,8 +249,74 @@ static void malformed(void)
 	CHECK(tape_manifest_parse(NULL, 0, &m, err, sizeof(err)) == -EINVAL);
 }
 
+/* The optional file index: written, read back, bounded, and checked
+ * against the counts; a manifest without it still reads. */
+static void file_index(void)
+{
+	struct tape_manifest a, b;
+	char err[256], text[4096];
+	uint64_t off[3] = { 0, 10280, 20560 }, rec[3] = { 39, 0, 12 };
+
+	sample(&a, NULL, NULL);
+	a.nindex = 3;
+	a.file_offsets = off;
+	a.file_records = rec;
+	char *json = tape_manifest_to_json(&a);
+	a.file_offsets = a.file_records = NULL;
+	a.nindex = 0;
+	CHECK(json && strstr(json, "\"file_offsets\": [0, 10280, 20560]"));
+	CHECK(json && strstr(json, "\"file_records\": [39, 0, 12]"));
+	CHECK(tape_manifest_parse(json, strlen(json), &b, err, sizeof(err)) == 0);
+	CHECK(b.nindex == 3 && b.file_offsets && b.file_records);
+	if (b.nindex == 3)
+		CHECK(b.file_offsets[2] == 20560 && b.file_records[0] == 39);
+	tape_manifest_clear(&b);
+	CHECK(b.file_offsets == NULL && b.nindex == 0);
+	free(json);
+	tape_manifest_clear(&a);
+
+	const char *head = "{\"reelfs_manifest\": 1, \"format\": \"mtd\", ";
+	/* files 1, records 2, image_bytes 5 (good_tail). */
+	snprintf(text, sizeof(text), "%s\"file_offsets\": [0], \"file_records\": [2], %s",
+		 head, good_tail);
+	CHECK(tape_manifest_parse(text, strlen(text), &b, err, sizeof(err)) == 0);
+	CHECK(b.nindex == 1);
+	tape_manifest_clear(&b);
+	snprintf(text, sizeof(text), "%s\"file_offsets\": [ ], \"file_records\": [], %s",
+		 head, good_tail);
+	CHECK(tape_manifest_parse(text, strlen(text), &b, err, sizeof(err)) == 0);
+	CHECK(b.nindex == 0);
+	tape_manifest_clear(&b);
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"file_offsets\": [0], ",
+		   good_tail, "without");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"file_offsets\": [0], "
+		   "\"file_records\": [1, 1], ", good_tail, "differ in length");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"file_offsets\": [0, 1], "
+		   "\"file_records\": [1, 1], ", good_tail, "more files");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"file_offsets\": [5], "
+		   "\"file_records\": [1], ", good_tail, "beyond the image");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"file_offsets\": [0], "
+		   "\"file_records\": [3], ", good_tail, "more than");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"file_offsets\": [0,], "
+		   "\"file_records\": [1], ", good_tail, "non-negative integer");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"file_offsets\": 0, "
+		   "\"file_records\": [1], ", good_tail, "'[' expected");
+
+	/* More than TAPE_MANIFEST_MAX_FILES entries: refused, bounded. */
+	size_t big = 64 + 2 * (TAPE_MANIFEST_MAX_FILES + 1) * 3 + 1024;
+	char *t = malloc(big);
+	size_t n = (size_t)snprintf(t, big, "{\"file_offsets\": [");
+	for (unsigned i = 0; i <= TAPE_MANIFEST_MAX_FILES; i++)
+		n += (size_t)snprintf(t + n, big - n, "%s1", i ? "," : "");
+	n += (size_t)snprintf(t + n, big - n, "]}");
+	CHECK(tape_manifest_parse(t, n, &b, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "more than 100000 files") != NULL);
+	free(t);
+}
+
 int main(void)
 {
+	file_index();
 	round_trip(NULL, NULL);
 	round_trip("ftp://tape@127.0.0.1:2121/set/vol1.mtd", "file:///srv/tapes/vol3.mtd");
 	malformed();
