@@ -21,6 +21,7 @@ static const struct {
 	{ "cat", cmd_cat, "write the data of one tape file to stdout" },
 	{ "verify", cmd_verify, "decode an image and check it against its manifest" },
 	{ "send", cmd_send, "write stdin as a tape image to a file or a server" },
+	{ "cp", cmd_cp, "copy a tape to another place and format, record for record" },
 	{ "manifest", cmd_manifest, "print the manifest published beside an image" },
 };
 

@@ -36,6 +36,7 @@ int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
 
 /* ---- options (cli.c) --------------------------------------------------- */
 
@@ -181,6 +182,27 @@ int reel_home_check(const struct reel_home *h, const char *link, char **name,
  * framing; aws/het share headers). NULL when the bytes match no format. */
 const struct tape_format *reel_pick_format(const char *name, const void *head,
 					   size_t len);
+
+/* ---- copying a tape (copy.c) --------------------------------------------- */
+
+/* Reads an image through the decoder and hands on each record and tape
+ * mark in order (off: its image offset); a callback returns 0, or a
+ * negative errno after telling why, which stops the copy. */
+struct reel_copy_in {
+	const char *name;		/* for messages and the extension hint */
+	const struct tape_format *format;	/* NULL: sniffed */
+	int (*record)(void *ctx, const void *data, size_t len, uint64_t off);
+	int (*mark)(void *ctx, uint64_t off);
+	void *ctx;
+	/* out */
+	const struct tape_format *used;
+	bool eom;			/* stopped at an end-of-medium marker */
+	struct tape_counts counts;
+};
+/* 0 when the whole image was read and its framing is sound; else a
+ * negative errno with a sentence told (damage, a failed read, not a tape
+ * image) or the callback's value. */
+int reel_copy_read(struct reel_copy_in *c, struct reel_src *src);
 
 /* ---- decoding scan (scan.c) --------------------------------------------- */
 

@@ -11,10 +11,60 @@ import zlib
 
 def parse(data, fmt):
     if fmt in ("mtd", "simh", "tap", "e11"):
+        return _split(_parse_simh(data, pad=(fmt != "e11")))
+    if fmt in ("aws", "het"):
+        return _split(_parse_aws(data))
+    raise ValueError("unknown format %s" % fmt)
+
+
+def events(data, fmt):
+    """The image as a list of elements in order: bytes for a record, None
+    for a tape mark (every mark, the end-of-data pair included)."""
+    if fmt in ("mtd", "simh", "tap", "e11"):
         return _parse_simh(data, pad=(fmt != "e11"))
     if fmt in ("aws", "het"):
         return _parse_aws(data)
     raise ValueError("unknown format %s" % fmt)
+
+
+def write(evs, fmt, chunk=65535):
+    """The image of a list of elements (bytes: a record, None: a mark) in
+    fmt, written from the format descriptions: SIMH framing (mtd and simh
+    pad odd records, e11 does not); AWS chunks of at most chunk bytes; HET
+    the same with each block zlib-compressed (flag 0x01) when that makes
+    it smaller. Adds nothing: the caller writes the end-of-data marks."""
+    out = bytearray()
+    if fmt in ("mtd", "simh", "tap", "e11"):
+        for ev in evs:
+            if ev is None:
+                out += struct.pack("<I", 0)
+                continue
+            n = len(ev)
+            out += struct.pack("<I", n) + ev
+            if n & 1 and fmt != "e11":
+                out += b"\0"
+            out += struct.pack("<I", n)
+        return bytes(out)
+    if fmt not in ("aws", "het"):
+        raise ValueError("unknown format %s" % fmt)
+    prev = 0
+    for ev in evs:
+        if ev is None:
+            out += struct.pack("<HHBB", 0, prev, 0x40, 0)
+            prev = 0
+            continue
+        body, comp = ev, 0
+        if fmt == "het":
+            z = zlib.compress(ev, 4)
+            if len(z) < len(ev):
+                body, comp = z, 0x01
+        pieces = [body[i:i + chunk] for i in range(0, len(body), chunk)]
+        for i, p in enumerate(pieces):
+            f1 = comp | (0x80 if i == 0 else 0) | (
+                0x20 if i == len(pieces) - 1 else 0)
+            out += struct.pack("<HHBB", len(p), prev, f1, 0) + p
+            prev = len(p)
+    return bytes(out)
 
 
 def _split(events):
@@ -59,7 +109,7 @@ def _parse_simh(data, pad):
             raise ValueError("trailer %d != header %d at %d" % (t, n, pos - 4))
         ev.append(bytes(rec))
         pos += step + 4
-    return _split(ev)
+    return ev
 
 
 def _parse_aws(data):
@@ -88,7 +138,7 @@ def _parse_aws(data):
                 cur = None
         pos += cl
         prev = cl
-    return _split(ev)
+    return ev
 
 
 def payload(files):
