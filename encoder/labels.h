@@ -149,9 +149,17 @@ struct tape_label_file_info {
 	char record_format;	/* HDR2: 'F', 'D', 'S'; 0 if no HDR2 */
 	uint32_t block_len, record_len;
 	bool continued;		/* ended by EOV: goes on on the next reel */
+	/* Additions (h1): the remaining fields VMS writes. */
+	char accessibility;	/* HDR1 byte 53, ' ' when open */
+	char carriage_control;	/* HDR2 byte 36: 'M' (in the records) */
+	uint32_t buffer_offset;	/* HDR2 bytes 50-51 */
+	bool has_rms;		/* HDR3 held RMS attributes (64 hex digits) */
+	uint8_t rms_rtype;	/* RMS record type: 1 fixed, 2 variable */
+	uint8_t rms_rattrib;	/* RMS record attributes */
+	uint16_t rms_rsize, rms_maxrec;	/* RMS record size, maximum */
 };
-/* Fills the fields a HDR1/EOF1/EOV1, HDR2/EOF2/EOV2 or HDR4/EOF4/EOV4
- * label holds into out (others untouched). 0, or -EINVAL when rec is not
+/* Fills the fields a HDR1/EOF1/EOV1, HDR2/EOF2/EOV2, HDR3/EOF3/EOV3 or
+ * HDR4/EOF4/EOV4 label holds into out (others untouched). 0, or -EINVAL when rec is not
  * one of those labels or a number field is not digits. */
 int tape_label_parse_into(const void *rec, size_t len,
 			  struct tape_label_file_info *out);
