@@ -11,6 +11,7 @@
 #            reply     FTP control reply capture (seeds: corpus/reply)
 #            safetext  the renderer of untrusted text (seeds: corpus/safetext)
 #            links     where reel cat may follow a manifest's link (corpus/links)
+#            labels    ANSI labels, the label scan, the saveset probe (corpus/labels)
 #
 # Exits 0 when the fuzzer found nothing, 77 when clang is missing (skip),
 # non-zero with the crashing input saved as BUILD/TARGET-crash-... otherwise;
@@ -20,7 +21,7 @@
 # never into the source tree.
 # Build dir: $REELFS_FUZZ_BUILD, default ${TMPDIR:-/tmp}/reelfs-fuzz-build.
 set -eu
-usage="usage: run-fuzz.sh decoder|manifest|listing|url|reply|safetext|links [SECONDS]"
+usage="usage: run-fuzz.sh decoder|manifest|listing|url|reply|safetext|links|labels [SECONDS]"
 target=${1:?$usage}
 secs=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +31,7 @@ build=${REELFS_FUZZ_BUILD:-${TMPDIR:-/tmp}/reelfs-fuzz-build}
 case $target in
 decoder)
 	exe=tests/encoder/fuzz_decoder seeds= maxlen=70000 ;;
-manifest|listing|url|reply|safetext|links)
+manifest|listing|url|reply|safetext|links|labels)
 	exe=tests/fuzz/fuzz_$target seeds=$here/corpus/$target maxlen=8192 ;;
 *)
 	echo "$usage" >&2
