@@ -96,6 +96,35 @@ static void get_date(const char *p, int *year, int *yday)
 	*yday = (int)ddd;
 }
 
+int tape_label_date_iso(int year, int yday, char *out)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	int m = 0, d = yday;
+
+	out[0] = '\0';
+	if (year < 1900 || year > 2999 || yday < 1 || yday > (leap ? 366 : 365))
+		return -EINVAL;
+	for (; m < 12; m++) {
+		int n = mdays[m] + (m == 1 && leap);
+		if (d <= n)
+			break;
+		d -= n;
+	}
+	out[0] = (char)('0' + year / 1000);
+	out[1] = (char)('0' + year / 100 % 10);
+	out[2] = (char)('0' + year / 10 % 10);
+	out[3] = (char)('0' + year % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + (m + 1) / 10);
+	out[6] = (char)('0' + (m + 1) % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = '\0';
+	return 0;
+}
+
 int tape_label_parse_vol1(const void *rec, size_t len, struct tape_label_vol *out)
 {
 	const char *p = rec;

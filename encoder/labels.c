@@ -15,6 +15,7 @@
  */
 #include "labels.h"
 #include "label_fields.h"
+#include "tape.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -593,6 +594,12 @@ void tape_lbl_reserve(const struct tape_lbl *l, unsigned *labels, unsigned *mark
 		*labels = l->res_labels;
 	if (marks)
 		*marks = l->res_marks;
+}
+
+uint64_t tape_lbl_reserve_cost(const struct tape_lbl *l, const struct tape_enc *e)
+{
+	return l->res_labels * tape_enc_record_cost(e, TAPE_LABEL_LEN) +
+	       l->res_marks * tape_enc_mark_cost(e);
 }
 
 bool tape_lbl_in_file(const struct tape_lbl *l)

@@ -101,6 +101,10 @@ int tape_lbl_end_reel(struct tape_lbl *l, struct tape_lbl_cont *cont);
  * tape_lbl_end_reel or tape_lbl_end_volume may still write. */
 void tape_lbl_reserve(const struct tape_lbl *l, unsigned *labels,
 		      unsigned *marks);
+/* The same in image bytes of encoder e (labels * record cost of 80 bytes
+ * + marks * mark cost; an upper bound for HET): what a host keeps free. */
+struct tape_enc;
+uint64_t tape_lbl_reserve_cost(const struct tape_lbl *l, const struct tape_enc *e);
 bool tape_lbl_in_file(const struct tape_lbl *l);
 /* Data records of the current file on this reel so far. */
 uint64_t tape_lbl_blocks(const struct tape_lbl *l);
@@ -136,6 +140,10 @@ struct tape_label_vol {
 /* 0, or -EINVAL when rec is not a VOL1 label. */
 int tape_label_parse_vol1(const void *rec, size_t len,
 			  struct tape_label_vol *out);
+
+/* A label date (year and day of year, as parsed) as "YYYY-MM-DD" in out
+ * (11 bytes); "" and -EINVAL when the date is blank or impossible. */
+int tape_label_date_iso(int year, int yday, char *out);
 
 /* One labelled file section as the labels around it describe it. */
 struct tape_label_file_info {

@@ -28,8 +28,11 @@ static uint64_t reserve_bytes(struct host *h)
 	unsigned labels, marks;
 
 	tape_lbl_reserve(h->l, &labels, &marks);
-	return labels * tape_enc_record_cost(h->e, TAPE_LABEL_LEN) +
-	       marks * tape_enc_mark_cost(h->e);
+	uint64_t b = labels * tape_enc_record_cost(h->e, TAPE_LABEL_LEN) +
+		     marks * tape_enc_mark_cost(h->e);
+	CHECK(b == tape_lbl_reserve_cost(h->l, h->e), "reserve cost");
+	CHECK(labels <= 7 && marks <= 4, "reserve of %u labels %u marks", labels, marks);
+	return b;
 }
 
 static uint64_t host_used(struct host *h)
@@ -632,6 +635,13 @@ static void kinds_and_parse(void)
 	tape_label_parse_into(lab, 80, &fi);
 	CHECK(fi.created_year == 0, "day 400");
 	CHECK(tape_label_parse_vol1(lab, 80, &(struct tape_label_vol){ 0 }) == -EINVAL, "not VOL1");
+	char iso[11];
+	CHECK(tape_label_date_iso(2026, 334, iso) == 0 && strcmp(iso, "2026-11-30") == 0, "%s", iso);
+	CHECK(tape_label_date_iso(2024, 366, iso) == 0 && strcmp(iso, "2024-12-31") == 0, "%s", iso);
+	CHECK(tape_label_date_iso(2000, 60, iso) == 0 && strcmp(iso, "2000-02-29") == 0, "%s", iso);
+	CHECK(tape_label_date_iso(1999, 1, iso) == 0 && strcmp(iso, "1999-01-01") == 0, "%s", iso);
+	CHECK(tape_label_date_iso(1900, 366, iso) == -EINVAL && iso[0] == '\0', "1900 not leap");
+	CHECK(tape_label_date_iso(0, 0, iso) == -EINVAL, "blank date");
 
 	/* An unlabelled tape, and a labelled one that goes wrong. */
 	struct tape_label_scan *s = tape_label_scan_new(4);
