@@ -93,7 +93,22 @@ struct cat {
 	 * truncated_at): read only its valid part, which has no end of data. */
 	bool truncated;
 	uint64_t valid;
+	/* The reel about to be read is reel N of a storeset of more than one
+	 * (its manifest): said on stderr as it is read, so a restore from a
+	 * set shows which reel it is on. "" otherwise. */
+	char set_note[96];
 };
+
+/* Notes, for the reel about to be read, the set and reel its manifest
+ * records; a tape of its own (reel 1, no links) is not worth a word. */
+static void note_set(struct cat *c, const struct tape_manifest *m)
+{
+	char set[64];
+	c->set_note[0] = '\0';
+	if (m->storeset[0] && (m->reel > 1 || m->prev_url || m->next_url))
+		snprintf(c->set_note, sizeof(c->set_note), "reel %u of storeset %s",
+			 m->reel, safetext(m->storeset, set, sizeof(set)));
+}
 
 static int cat_opt(void *vctx, int id, const char *v)
 {
@@ -210,6 +225,9 @@ static int cat_reel(struct cat *c, const struct ref *r)
 		reel_error("out of memory.");
 		goto out;
 	}
+	if (c->set_note[0])
+		reel_note("reading %s, %s.", shown, c->set_note);
+	c->set_note[0] = '\0';
 	/* A fair first sample for sniffing the format. */
 	while (have < REEL_SNIFF_BYTES) {
 		n = reel_src_read(src, buf + have, REEL_SNIFF_BYTES - have);
@@ -388,6 +406,10 @@ static struct ref *linked(struct cat *c, const struct ref *r, bool next,
 	}
 	if (next)
 		c->truncated = rc == 0 && m.truncated;
+	if (next && rc == 0)
+		note_set(c, &m);
+	else if (next)
+		c->set_note[0] = '\0';
 	if (next && c->truncated)
 		c->valid = m.truncated_at;
 	if (rc == -ENOENT && r->linked) {
@@ -475,6 +497,7 @@ static int set_reel(struct cat *c, const char *url, char *storeset, unsigned *ex
 	char *shown = NULL;
 
 	c->truncated = false;
+	c->set_note[0] = '\0';
 	if (rc == -ENOENT) {
 		*expect = 0;
 		return 0;
@@ -496,6 +519,7 @@ static int set_reel(struct cat *c, const char *url, char *storeset, unsigned *ex
 			   *expect);
 	} else {
 		snprintf(storeset, 40, "%s", m.storeset);
+		note_set(c, &m);
 		*expect = m.reel == UINT_MAX ? 0 : m.reel + 1;
 		c->truncated = m.truncated;
 		c->valid = m.truncated_at;

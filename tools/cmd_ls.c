@@ -41,9 +41,12 @@ static const char ls_usage[] =
 "Files that are not tape images are listed apart, after the tapes.\n"
 "\n"
 "  --tapes      list tape images only\n"
-"  -l, --long   add files, records and payload CRC32 from the manifest\n"
+"  -l, --long   add files, records and payload CRC32 from the manifest, and\n"
+"               for an ANSI labelled tape its volume and labelled files\n"
+"               (from the labels at the head of the image: one small read)\n"
 "  --deep       stream each image through the decoder: count its files and\n"
-"               records and check its framing (reads every byte)\n"
+"               records, check its framing and read all its labels\n"
+"               (reads every byte)\n"
 "  --json       one JSON object on stdout (fields in reel(1))\n"
 "  --help       this text\n";
 
@@ -87,6 +90,8 @@ struct row {
 	bool deep_done;
 	struct reel_scan scan;
 	int deep_rc;
+	struct reel_labels lbl;		/* -l: from the head of the image */
+	bool lbl_read;
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -140,6 +145,7 @@ static int head_cb(void *ctx, const void *p, size_t n)
 struct ls_run {
 	struct xfer_session *ses;
 	struct head *h;
+	bool labels;			/* -l: read the labels at each image's head */
 	const struct xfer_entry *all;
 	size_t n;
 };
@@ -326,6 +332,23 @@ static void classify(struct row *r, struct ls_run *lr)
 	}
 }
 
+/* -l: the labels of a tape that is not being written (a .part is never
+ * read), from a small read of the head of its image. */
+static void labels(struct row *r, struct ls_run *lr)
+{
+	if (!lr->labels || !r->is_tape || !r->format || is_part(r->e->name) ||
+	    r->size == 0)
+		return;
+	char err[XFER_ERRLEN] = "";
+	r->lbl_read = true;
+	/* A small image sniffed whole is not read again. */
+	const void *whole = r->size != XFER_SIZE_UNKNOWN && lr->h->len == r->size ?
+			    lr->h->buf : NULL;
+	if (reel_ls_labels(lr->ses, r->e->name, r->format, r->size, whole, &r->lbl,
+			   err, sizeof(err)) < 0 && !r->note[0])
+		snprintf(r->note, sizeof(r->note), "labels not read: %s", err);
+}
+
 static void deep(struct row *r, const struct xfer_opts *xo)
 {
 	char err[XFER_ERRLEN] = "";
@@ -340,6 +363,7 @@ static void deep(struct row *r, const struct xfer_opts *xo)
 	memset(&r->scan, 0, sizeof(r->scan));
 	r->scan.name = r->e->name;
 	r->scan.format = r->format;
+	r->scan.labels = true;
 	if (!src) {
 		r->deep_rc = -EIO;
 		r->scan.io_failed = true;
@@ -392,6 +416,15 @@ static void json_size(uint64_t v)
 		printf("%" PRIu64, v);
 }
 
+/* What is known of a tape's labels: from --deep's full read, else from
+ * -l's read of the head; NULL when neither looked. */
+static const struct reel_labels *row_labels(const struct row *r)
+{
+	if (r->deep_done)
+		return &r->scan.lbl;
+	return r->lbl.labelled || r->lbl.problem[0] || r->lbl_read ? &r->lbl : NULL;
+}
+
 static void text_row(const struct row *r, const struct ls_opts *o)
 {
 	char t[32], reel[16] = "-", extra[128] = "", dp[600] = "", dt[560];
@@ -417,6 +450,11 @@ static void text_row(const struct row *r, const struct ls_opts *o)
 	       reel, extra, dp);
 	if (r->note[0])
 		printf("    note: %s\n", safetext(r->note, note, sizeof(note)));
+	const struct reel_labels *l = row_labels(r);
+	if (l && l->labelled)
+		reel_labels_text(l, "    ");
+	else if (l && l->problem[0])
+		printf("    note: labels: %s\n", safetext(l->problem, note, sizeof(note)));
 }
 
 static void json_u64_or_null(bool have, uint64_t v)
@@ -439,7 +477,7 @@ static void json_url_or_null(const char *url)
 	free(shown);
 }
 
-static void json_row(const struct row *r, bool first, bool deep_on)
+static void json_row(const struct row *r, bool first, bool labels_on, bool deep_on)
 {
 	char t[32];
 	reel_iso_time(r->e->mtime, t, sizeof(t));
@@ -496,6 +534,14 @@ static void json_row(const struct row *r, bool first, bool deep_on)
 		reel_json_str(r->note);
 	else
 		printf("null");
+	if (labels_on) {
+		printf(", \"labels\": ");
+		const struct reel_labels *l = row_labels(r);
+		if (l)
+			reel_labels_json(l);
+		else
+			printf("null");
+	}
 	if (deep_on) {
 		const struct reel_scan *s = &r->scan;
 		printf(", \"deep\": {\"ok\": %s, \"files\": %" PRIu64 ", \"records\": %" PRIu64
@@ -548,7 +594,8 @@ int cmd_ls(int argc, char **argv)
 		goto out;
 	}
 	size_t ntapes = 0, nother = 0;
-	struct ls_run lr = { .ses = ses, .h = h, .all = ents, .n = n };
+	struct ls_run lr = { .ses = ses, .h = h, .all = ents, .n = n,
+			     .labels = o.lng && !o.deep };
 	for (size_t i = 0; i < n; i++) {
 		struct row *r = &rows[i];
 		r->e = &ents[i];
@@ -575,7 +622,9 @@ int cmd_ls(int argc, char **argv)
 			nother++;
 			continue;
 		}
+		h->len = 0;
 		classify(r, &lr);
+		labels(r, &lr);
 		if (r->is_tape)
 			ntapes++;
 		else
@@ -596,7 +645,7 @@ int cmd_ls(int argc, char **argv)
 		bool first = true;
 		for (size_t i = 0; i < n; i++)
 			if (rows[i].is_tape) {
-				json_row(&rows[i], first, o.deep);
+				json_row(&rows[i], first, o.lng || o.deep, o.deep);
 				first = false;
 			}
 		printf("\n  ],\n  \"other\": [");
@@ -670,6 +719,8 @@ out:
 	for (size_t i = 0; rows && i < n; i++) {
 		free(rows[i].url);
 		tape_manifest_clear(&rows[i].m);
+		reel_labels_free(&rows[i].lbl);
+		reel_labels_free(&rows[i].scan.lbl);
 	}
 	free(rows);
 	free(h);

@@ -21,6 +21,11 @@ static const char map_usage[] =
 "sizes; then the number of tape marks, whether the image ends with end of\n"
 "data (two marks in a row), whether end of medium was seen, and any error\n"
 "with its byte offset. The file total counts tape files ended by a mark.\n"
+"On an ANSI labelled tape each tape file also names the labels it holds or\n"
+"the labelled file whose data it is, and a table of the labelled files\n"
+"follows (volume, name, section, sequence, block length, block count,\n"
+"creation date, VMS BACKUP saveset). When a manifest is beside the image,\n"
+"the storeset and reel number it records are shown.\n"
 "\n"
 "  --format F   decode as F instead of sniffing it (auto)\n"
 "  --json       one JSON object on stdout (fields in reel(1))\n"
@@ -38,6 +43,8 @@ static const struct reel_opt map_opts[] = {
 
 struct map_ctx {
 	struct reel_cli *cli;
+	const char *name;
+	const struct xfer_opts *xo;
 	const char *shown;
 	bool started;
 	const struct tape_format *format;
@@ -70,6 +77,26 @@ static void json_hist(const struct reel_hist *h)
 		printf("null");
 }
 
+/* On a labelled tape: which labels a tape file holds, or whose data. */
+static void json_file_labels(const struct reel_file *f)
+{
+	printf(", \"labels\": [");
+	const char *p = f->labels;
+	for (bool first = true; *p; first = false) {
+		size_t k = strcspn(p, " ");
+		printf("%s\"%.*s\"", first ? "" : ", ", (int)k, p);
+		p += k + (p[k] == ' ');
+	}
+	printf("], \"data_of\": ");
+	if (f->data_of) {
+		printf("{\"file\": %" PRIu64 ", \"name\": ", f->data_of);
+		reel_json_str(f->data_name);
+		printf("}");
+	} else {
+		printf("null");
+	}
+}
+
 static void map_file(void *vctx, const struct reel_file *f)
 {
 	struct map_ctx *c = vctx;
@@ -86,6 +113,8 @@ static void map_file(void *vctx, const struct reel_file *f)
 		       c->first_file ? "" : ",", f->number, f->records, f->bytes,
 		       f->offset, f->ended ? "true" : "false");
 		json_hist(&f->hist);
+		if (f->labels[0] || f->data_of)
+			json_file_labels(f);
 		printf("}");
 		c->first_file = false;
 		reel_stdout_failed();	/* keeps errno while it is fresh */
@@ -99,8 +128,72 @@ static void map_file(void *vctx, const struct reel_file *f)
 		printf(", at offset %" PRIu64 "; sizes: %s", f->offset, hist);
 	if (!f->ended)
 		printf(" (not ended by a tape mark)");
+	if (f->labels[0])
+		printf("; labels %s", f->labels);
+	if (f->data_of) {
+		char name[320];
+		printf("; data of labelled file %" PRIu64 ", %s", f->data_of,
+		       safetext(f->data_name, name, sizeof(name)));
+	}
 	printf("\n");
 	reel_stdout_failed();	/* keeps errno while it is fresh */
+}
+
+/* The storeset and reel the manifest beside the image records (issue 11):
+ * loaded once the image has begun to arrive, so a source that fails at
+ * once prints only its own error. stdin has no manifest. */
+static void map_set(struct map_ctx *c)
+{
+	struct tape_manifest m;
+	char err[XFER_ERRLEN] = "";
+	int rc = strcmp(c->name, "-") ?
+		reel_manifest_load(c->name, c->xo, &m, err, sizeof(err)) : -ENOENT;
+	if (c->json) {
+		printf(",\n  \"storeset\": ");
+		if (rc == 0 && m.storeset[0]) {
+			printf("{\"id\": ");
+			reel_json_str(m.storeset);
+			printf(", \"reel\": %u, \"prev\": ", m.reel);
+			char *p = m.prev_url ? reel_display(m.prev_url) : NULL;
+			char *n = m.next_url ? reel_display(m.next_url) : NULL;
+			if (p)
+				reel_json_str(p);
+			else
+				printf("null");
+			printf(", \"next\": ");
+			if (n)
+				reel_json_str(n);
+			else
+				printf("null");
+			printf("}");
+			free(p);
+			free(n);
+		} else {
+			printf("null");
+		}
+		printf(", \"manifest_note\": ");
+		if (rc < 0 && rc != -ENOENT)
+			reel_json_str(err);
+		else
+			printf("null");
+	} else if (rc == 0 && m.storeset[0]) {
+		char set[128], p[1024] = "", n[1024] = "";
+		char *ps = m.prev_url ? reel_display(m.prev_url) : NULL;
+		char *ns = m.next_url ? reel_display(m.next_url) : NULL;
+		if (ps)
+			snprintf(p, sizeof(p), "; previous reel %s", ps);
+		if (ns)
+			snprintf(n, sizeof(n), "; next reel %s", ns);
+		printf("storeset: %s, reel %u%s%s\n",
+		       safetext(m.storeset, set, sizeof(set)), m.reel, p, n);
+		free(ps);
+		free(ns);
+	} else if (rc < 0 && rc != -ENOENT) {
+		char e[XFER_ERRLEN];
+		printf("manifest: not read: %s\n", safetext(err, e, sizeof(e)));
+	}
+	if (rc == 0)
+		tape_manifest_clear(&m);
 }
 
 static void map_start(void *vctx, const struct tape_format *f)
@@ -111,9 +204,11 @@ static void map_start(void *vctx, const struct tape_format *f)
 	if (c->json) {
 		printf("{\n  \"image\": ");
 		reel_json_str(c->shown);
+		map_set(c);
 		printf(",\n  \"files\": [");
 	} else {
 		printf("image: %s\n", c->shown);
+		map_set(c);
 	}
 }
 
@@ -142,6 +237,8 @@ static void map_json_end(const struct reel_scan *s)
 		printf("null");
 	printf(",\n  \"error\": ");
 	reel_json_scan_error(s);
+	printf(",\n  \"labels\": ");
+	reel_labels_json(&s->lbl);
 	printf("\n}\n");
 }
 
@@ -170,6 +267,13 @@ static void map_text_end(const struct reel_scan *s)
 		printf("end of medium: yes, at offset %" PRIu64 "\n", s->eom_offset);
 	else
 		printf("end of medium: no\n");
+	if (s->lbl.labelled) {
+		printf("labels:\n");
+		reel_labels_text(&s->lbl, "  ");
+	} else if (s->lbl.problem[0]) {
+		char p[400];
+		printf("labels: none; note: %s\n", safetext(s->lbl.problem, p, sizeof(p)));
+	}
 	if (s->damaged)
 		printf("error: at offset %" PRIu64 " (%s): %s\n", s->err_offset,
 		       tape_error_kind_name(s->err_kind), s->err_msg);
@@ -206,7 +310,9 @@ int cmd_map(int argc, char **argv)
 	}
 	char *shown = reel_display(name);
 	struct reel_scan s = { .name = name, .format = c.format, .on_file = map_file,
-				.on_start = map_start, .ctx = &c };
+				.on_start = map_start, .ctx = &c, .labels = true };
+	c.name = name;
+	c.xo = &xo;
 	c.shown = shown;
 	c.scan = &s;
 	int sr = reel_scan_run(&s, src);
@@ -230,6 +336,7 @@ int cmd_map(int argc, char **argv)
 		rc = REEL_EXIT_FAIL;
 	}
 	rc = reel_stdout_finish(rc);
+	reel_labels_free(&s.lbl);
 	free(shown);
 out:
 	free(cli.pos);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "labels.h"
 #include "manifest.h"
 #include "safetext.h"
 #include "tape.h"
@@ -204,6 +205,54 @@ struct reel_copy_in {
  * image) or the callback's value. */
 int reel_copy_read(struct reel_copy_in *c, struct reel_src *src);
 
+/* ---- the labels of a tape, for listings (lblview.c) ----------------------- */
+
+#define REEL_LABEL_FILES_MAX 1024	/* labelled file sections kept per tape */
+
+struct reel_lbl_file {
+	struct tape_label_file_info info;
+	bool counted;			/* block_count is known (EOF1/EOV1 read) */
+	bool saveset;			/* its first block is a VMS BACKUP block */
+	struct tape_saveset_info ss;
+};
+
+/* What the listings show of a labelled tape; all zero for an unlabelled
+ * one. Bounded: at most REEL_LABEL_FILES_MAX file sections are kept. */
+struct reel_labels {
+	bool labelled;			/* the tape starts with VOL1 */
+	struct tape_label_vol vol;
+	struct reel_lbl_file *f;	/* n kept (cap allocated) of total seen */
+	size_t n, cap;
+	uint64_t total;
+	bool first_only;		/* only the head of the image was read */
+	char problem[256];		/* the first label problem, or "" */
+};
+
+/* Copies a finished (or stopped) scan's picture into l. */
+int reel_labels_from_scan(struct reel_labels *l, const struct tape_label_scan *s);
+/* One more file section: counted in total; NULL when not kept (the
+ * bound, or out of memory). */
+struct reel_lbl_file *reel_labels_add(struct reel_labels *l);
+/* Keeps the first problem only. */
+void reel_labels_problem(struct reel_labels *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The volume line and a table of the files, each line starting with
+ * indent; nothing for an unlabelled tape is the caller's business. */
+void reel_labels_text(const struct reel_labels *l, const char *indent);
+/* The JSON object (fields in reel(1)), or null when unlabelled and no
+ * problem was found. */
+void reel_labels_json(const struct reel_labels *l);
+void reel_labels_free(struct reel_labels *l);
+
+/* `reel ls -l` (ls_labels.c): the labels of the image name over the
+ * session, from whole (its bytes when the caller already read all size of
+ * them) or a read of at most REEL_LABEL_HEAD bytes of its head. 0 with out
+ * filled (first_only when the head alone was read), or -errno with err. */
+#define REEL_LABEL_HEAD (72u * 1024)	/* labels and a 64 KiB first block */
+int reel_ls_labels(struct xfer_session *ses, const char *name,
+		   const struct tape_format *f, uint64_t size, const void *whole,
+		   struct reel_labels *out, char *err, size_t errlen);
+
 /* ---- decoding scan (scan.c) --------------------------------------------- */
 
 #define REEL_HIST_MAX 24
@@ -228,6 +277,13 @@ struct reel_file {
 	uint64_t records, bytes;
 	bool ended;		/* by a tape mark (else by the end of input) */
 	struct reel_hist hist;
+	/* With reel_scan.labels, on a labelled tape: the labels this tape
+	 * file holds ("VOL1 HDR1 HDR2 HDR3"), or, for the data between a
+	 * header group and its trailer, which labelled file it is (from 1,
+	 * 0 when none) and that file's name. */
+	char labels[64];
+	uint64_t data_of;
+	char data_name[TAPE_LABEL_NAME_MAX + 1];
 };
 
 struct reel_scan {
@@ -243,6 +299,8 @@ struct reel_scan {
 	bool limited;
 	uint64_t limit;
 	bool stop;			/* on_file may set it to stop reading early */
+	bool labels;			/* read ANSI labels too: lbl, and the label
+					 * fields of each reel_file */
 	/* Called once the first bytes have arrived (so a source that fails at
 	 * once prints only its error); may be NULL. */
 	void (*on_start)(void *ctx, const struct tape_format *f);
@@ -270,11 +328,17 @@ struct reel_scan {
 	bool io_failed;			/* reading the source failed */
 	char io_msg[XFER_ERRLEN];
 	uint64_t bytes_read;		/* image bytes read (all of them with drain) */
+	struct reel_labels lbl;		/* with labels: what they say (the caller
+					 * frees it with reel_labels_free) */
 	/* private */
 	struct reel_file cur;
 	bool prev_mark;
 	uint64_t prev_mark_offset;
 	bool pair_open;			/* two marks in a row, no record since */
+	struct tape_label_scan *ls;
+	bool ls_after_hdr;		/* the tape file before was a header group */
+	uint64_t ls_index;		/* ...of labelled file ls_index (from 1) */
+	char ls_name[TAPE_LABEL_NAME_MAX + 1];
 };
 
 /* Reads src to its end through the decoder. Returns 0 when the framing is

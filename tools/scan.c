@@ -69,6 +69,62 @@ void reel_hist_text(const struct reel_hist *h, char *buf, size_t len)
 			 (unsigned long long)h->other, h->other_min, h->other_max);
 }
 
+/* The labels seen in a tape file, as its map line names them. */
+static const char *const label_names[] = {
+	[TAPE_LABEL_VOL1] = "VOL1",
+	[TAPE_LABEL_HDR1] = "HDR1", [TAPE_LABEL_HDR2] = "HDR2",
+	[TAPE_LABEL_HDR3] = "HDR3", [TAPE_LABEL_HDR4] = "HDR4",
+	[TAPE_LABEL_EOF1] = "EOF1", [TAPE_LABEL_EOF2] = "EOF2",
+	[TAPE_LABEL_EOF3] = "EOF3", [TAPE_LABEL_EOF4] = "EOF4",
+	[TAPE_LABEL_EOV1] = "EOV1", [TAPE_LABEL_EOV2] = "EOV2",
+	[TAPE_LABEL_EOV3] = "EOV3", [TAPE_LABEL_EOV4] = "EOV4",
+};
+
+/* Feeds one record to the label reader and notes, for the current tape
+ * file, which labels it holds or which labelled file's data it is. */
+static void label_record(struct reel_scan *s, const struct tape_event *ev)
+{
+	tape_label_scan_record(s->ls, ev->data, ev->len);
+	if (!tape_label_scan_labelled(s->ls))
+		return;
+	enum tape_label_kind k = tape_label_kind(ev->data, ev->len);
+	struct reel_file *f = &s->cur;
+	if (k == TAPE_LABEL_NONE) {
+		if (s->ls_after_hdr && !f->data_of) {
+			f->data_of = s->ls_index;
+			memcpy(f->data_name, s->ls_name, sizeof(f->data_name));
+		}
+		return;
+	}
+	const char *name = (size_t)k < sizeof(label_names) / sizeof(label_names[0]) &&
+			   label_names[k] ? label_names[k] : "other";
+	size_t used = strlen(f->labels);
+	if (used + strlen(name) + 5 < sizeof(f->labels))
+		snprintf(f->labels + used, sizeof(f->labels) - used, "%s%s",
+			 used ? " " : "", name);
+	else if (!strstr(f->labels, "..."))
+		snprintf(f->labels + used, sizeof(f->labels) - used, " ...");
+}
+
+/* A tape mark: a header group just ended means the next tape file is the
+ * data of the labelled file the reader has just added. */
+static void label_mark(struct reel_scan *s)
+{
+	tape_label_scan_mark(s->ls);
+	s->ls_after_hdr = false;
+	if (!tape_label_scan_labelled(s->ls) || !strstr(s->cur.labels, "HDR1"))
+		return;
+	size_t n = tape_label_scan_count(s->ls);
+	if (!n || tape_label_scan_total(s->ls) != n)
+		return;
+	const struct tape_label_file_info *fi = tape_label_scan_file(s->ls, n - 1);
+	if (!fi)
+		return;
+	s->ls_after_hdr = true;
+	s->ls_index = n;
+	snprintf(s->ls_name, sizeof(s->ls_name), "%s", fi->name);
+}
+
 static void file_start(struct reel_scan *s, uint64_t offset)
 {
 	memset(&s->cur, 0, sizeof(s->cur));
@@ -120,6 +176,8 @@ static int on_event(void *ctx, const struct tape_event *ev)
 		}
 		if (!s->cur.records)
 			s->cur.offset = ev->offset;
+		if (s->ls)
+			label_record(s, ev);
 		s->cur.records++;
 		s->cur.bytes += ev->len;
 		hist_add(&s->cur.hist, ev->len);
@@ -131,6 +189,8 @@ static int on_event(void *ctx, const struct tape_event *ev)
 			s->eod_offset = s->prev_mark_offset;
 		}
 		s->prev_mark_offset = ev->offset;
+		if (s->ls)
+			label_mark(s);
 		if (s->cur.records) {
 			s->cur.ended = true;
 			emit(s, &s->cur);
@@ -187,10 +247,13 @@ int reel_scan_run(struct reel_scan *s, struct reel_src *src)
 	int rc = 0;
 
 	file_start(s, 0);
-	if (!buf) {
+	if (s->labels)
+		s->ls = tape_label_scan_new(REEL_LABEL_FILES_MAX);
+	if (!buf || (s->labels && !s->ls)) {
 		snprintf(s->io_msg, sizeof(s->io_msg), "out of memory.");
 		s->io_failed = true;
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
 	ssize_t n = read_some(src, buf, REEL_SNIFF_BYTES);
 	if (n < 0)
@@ -288,6 +351,12 @@ io_error:
 		tape_dec_counts(d, &s->counts);
 	}
 out:
+	if (s->ls) {
+		/* What the labels said up to where reading stopped. */
+		reel_labels_from_scan(&s->lbl, s->ls);
+		tape_label_scan_free(s->ls);
+		s->ls = NULL;
+	}
 	tape_dec_free(d);
 	free(buf);
 	return rc;
