@@ -39,6 +39,10 @@ struct lrun {
 static int on_event(void *ctx, const struct tape_event *ev)
 {
 	struct lrun *r = ctx;
+	/* What comes after is not looked at, however the bytes were cut
+	 * into pieces: the picture of a head is the same over any transfer. */
+	if (r->stop)
+		return -ECANCELED;
 	if (ev->kind == TAPE_EV_MARK) {
 		tape_label_scan_mark(r->ls);
 		r->marks++;
@@ -63,6 +67,8 @@ static int push_cb(void *ctx, const void *p, size_t n)
 {
 	struct lrun *r = ctx;
 	int rc = tape_dec_push(r->dec, p, n);
+	if (rc == -ECANCELED)
+		return rc;
 	if (rc < 0 && rc != -EILSEQ)
 		return rc;
 	if (rc == -EILSEQ && !r->whole)
