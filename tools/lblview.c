@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void reel_labels_free(struct reel_labels *l)
 {
@@ -91,18 +90,11 @@ int reel_labels_from_scan(struct reel_labels *l, const struct tape_label_scan *s
 /* "2026-11-30" from a label's year and day of the year; "-" when blank. */
 static const char *date_text(int year, int yday, char *buf, size_t len)
 {
-	if (year <= 0 || yday <= 0 || yday > 366) {
+	char iso[16];
+	if (tape_label_date_iso(year, yday, iso) < 0)
 		snprintf(buf, len, "-");
-		return buf;
-	}
-	struct tm tm = { .tm_year = year - 1900, .tm_mday = yday };
-	time_t t = timegm(&tm);		/* normalises day 60 to 1 March... */
-	struct tm out;
-	if (t == (time_t)-1 || !gmtime_r(&t, &out)) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	strftime(buf, len, "%Y-%m-%d", &out);
+	else
+		snprintf(buf, len, "%s", iso);
 	return buf;
 }
 
