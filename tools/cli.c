@@ -95,6 +95,37 @@ int reel_cli_number(const struct reel_cli *c, const char *opt, const char *v,
 	return 0;
 }
 
+int reel_cli_label(const struct reel_cli *c, bool label, const char *v,
+		   char **name, char *volid, size_t volid_len, bool *on)
+{
+	const char *comma = label ? strchr(v, ',') : v - 1;
+	const char *vol = comma ? comma + 1 : NULL;
+	size_t nlen = label ? (comma ? (size_t)(comma - v) : strlen(v)) : 0;
+
+	if (nlen > TAPE_LABEL_NAME_MAX)
+		return reel_usage_error(c, "--label: the name is %zu characters; "
+					"labels hold at most %d", nlen,
+					TAPE_LABEL_NAME_MAX);
+	if (vol && (!*vol || strlen(vol) > TAPE_LABEL_VOLID))
+		return reel_usage_error(c, "--%s: a volume id is 1 to %d characters, "
+					"not \"%s\"", label ? "label" : "volume",
+					TAPE_LABEL_VOLID, vol);
+	if (label && nlen == 0 && !vol)
+		return reel_usage_error(c, "--label wants NAME or NAME,VOLID");
+	if (label) {
+		free(*name);
+		*name = nlen ? strndup(v, nlen) : NULL;
+		if (nlen && !*name) {
+			reel_error("out of memory.");
+			return REEL_EXIT_FAIL;
+		}
+	}
+	if (vol)
+		snprintf(volid, volid_len, "%s", vol);
+	*on = true;
+	return 0;
+}
+
 int reel_cli_format(const struct reel_cli *c, const char *v, bool allow_auto,
 		    const struct tape_format **out)
 {

@@ -23,8 +23,9 @@
 #include "volume.h"
 
 static const char cp_usage[] =
-"usage: reel cp [--format F] [--from-format F] [--het-level N]\n"
-"               [--chunk-size N] [transfer options] SRC DST\n"
+"usage: reel cp [--format F] [--from-format F] [--label NAME[,VOLID]]\n"
+"               [--volume VOLID] [--het-level N] [--chunk-size N]\n"
+"               [transfer options] SRC DST\n"
 "\n"
 "Copies the tape image SRC to DST, record for record and mark for mark,\n"
 "converting its format: SRC and DST are each '-' (stdin/stdout), a path,\n"
@@ -36,17 +37,24 @@ static const char cp_usage[] =
 "\n"
 "  --format F            DST's format (mtd, simh, e11, aws, het)\n"
 "  --from-format F       read SRC as F instead of sniffing it\n"
+"  --label NAME[,VOLID]  label an unlabelled SRC (ANSI, as VMS writes them):\n"
+"                        each of its tape files becomes a labelled file, the\n"
+"                        first called NAME, the next NAME_2, NAME_3...\n"
+"  --volume VOLID        the volume id (default: from DST's name); alone, the\n"
+"                        files are named by their saveset name or FILEnnnn\n"
 "  --het-level N         zlib level for het, 1..9 (default 4)\n"
 "  --chunk-size N        aws/het chunk size, 1..65535 (default 65535)\n"
 "  --help                this text\n";
 
-enum { O_FORMAT, O_FROM, O_HET_LEVEL, O_CHUNK };
+enum { O_FORMAT, O_FROM, O_HET_LEVEL, O_CHUNK, O_LABEL, O_VOLUME };
 
 static const struct reel_opt cp_opts[] = {
 	{ "format", 0, true, O_FORMAT },
 	{ "from-format", 0, true, O_FROM },
 	{ "het-level", 0, true, O_HET_LEVEL },
 	{ "chunk-size", 0, true, O_CHUNK },
+	{ "label", 0, true, O_LABEL },
+	{ "volume", 0, true, O_VOLUME },
 	{ NULL, 0, false, 0 },
 };
 
@@ -56,6 +64,11 @@ struct cp {
 	const struct tape_format *to, *from;
 	struct tape_enc_options enc_opt;
 	char *src_shown;
+	/* --label / --volume */
+	bool labelled, first_seen;
+	char *name;			/* NULL: saveset name or FILEnnnn */
+	char volid[TAPE_LABEL_VOLID + 8];
+	struct reel_lab lab;
 	/* the target: a volume, or an encoder writing to stdout */
 	struct vol *vol;
 	struct tape_enc *enc;
@@ -80,6 +93,10 @@ static int cp_opt(void *vctx, int id, const char *v)
 			return REEL_EXIT_USAGE;
 		c->enc_opt.chunk_size = (size_t)n;
 		return 0;
+	case O_LABEL:
+	case O_VOLUME:
+		return reel_cli_label(c->cli, id == O_LABEL, v, &c->name, c->volid,
+				      sizeof(c->volid), &c->labelled);
 	}
 	return 0;
 }
@@ -104,6 +121,25 @@ static void target_failed(struct cp *c, int rc)
 		reel_error("%s", vol_error(c->vol));
 }
 
+static int raw_record(void *ctx, const void *data, size_t len)
+{
+	struct cp *c = ctx;
+	int rc = c->enc ? tape_enc_record(c->enc, data, len)
+			: vol_record(c->vol, data, len);
+	if (rc < 0)
+		target_failed(c, rc);
+	return rc;
+}
+
+static int raw_mark(void *ctx)
+{
+	struct cp *c = ctx;
+	int rc = c->enc ? tape_enc_mark(c->enc) : vol_mark(c->vol);
+	if (rc < 0)
+		target_failed(c, rc);
+	return rc;
+}
+
 static int put_record(void *ctx, const void *data, size_t len, uint64_t off)
 {
 	struct cp *c = ctx;
@@ -115,10 +151,18 @@ static int put_record(void *ctx, const void *data, size_t len, uint64_t off)
 			   tape_format_name(c->to), max);
 		return -EFBIG;
 	}
-	int rc = c->enc ? tape_enc_record(c->enc, data, len)
-			: vol_record(c->vol, data, len);
-	if (rc < 0)
-		target_failed(c, rc);
+	if (!c->labelled)
+		return raw_record(c, data, len);
+	if (!c->first_seen && tape_label_kind(data, len) == TAPE_LABEL_VOL1) {
+		reel_error("%s is already labelled (its first record is a VOL1 "
+			   "label); copy it without --label and --volume.",
+			   c->src_shown);
+		return -EINVAL;
+	}
+	c->first_seen = true;
+	int rc = reel_lab_record(&c->lab, data, len);
+	if (rc < 0 && c->lab.err[0])
+		reel_error("%s: %s", c->src_shown, reel_lab_error(&c->lab));
 	return rc;
 }
 
@@ -126,9 +170,12 @@ static int put_mark(void *ctx, uint64_t off)
 {
 	struct cp *c = ctx;
 	(void)off;
-	int rc = c->enc ? tape_enc_mark(c->enc) : vol_mark(c->vol);
-	if (rc < 0)
-		target_failed(c, rc);
+	if (!c->labelled)
+		return raw_mark(c);
+	c->first_seen = true;
+	int rc = reel_lab_mark(&c->lab);
+	if (rc < 0 && c->lab.err[0])
+		reel_error("%s: %s", c->src_shown, reel_lab_error(&c->lab));
 	return rc;
 }
 
@@ -154,10 +201,14 @@ static void summary(struct cp *c, const char *dst, const struct reel_copy_in *in
 		  tape_format_name(in->used), shown ? shown : dst,
 		  tape_format_name(c->to), t.files, t.files == 1 ? "" : "s",
 		  t.records, t.marks, t.payload_bytes, t.image_bytes, t.payload_crc,
+		  c->labelled ? " (labels added)" :
 		  t.payload_crc == in->counts.payload_crc &&
 		  t.records == in->counts.records ? " (the same as the source's)" :
 		  " (the source's differs)");
-	if (t.marks > in->counts.marks)
+	if (c->labelled)
+		reel_note("labelled: volume %s, %u file%s.", c->volid, c->lab.files,
+			  c->lab.files == 1 ? "" : "s");
+	else if (t.marks > in->counts.marks)
 		reel_note("%s does not end with two tape marks (end of data); the "
 			  "copy ends with %" PRIu64 " more, as every image reel "
 			  "writes does.", c->src_shown, t.marks - in->counts.marks);
@@ -206,9 +257,26 @@ static int run(struct cp *c, const char *src_name, const char *dst)
 			goto out;
 		}
 	}
+	if (c->labelled) {
+		c->lab.name = c->name;
+		c->lab.record = raw_record;
+		c->lab.mark = raw_mark;
+		c->lab.ctx = c;
+		if (!c->volid[0])
+			reel_lab_default_volid(dst, c->volid, sizeof(c->volid));
+		if ((rc = reel_lab_open(&c->lab, c->volid, 0)) < 0) {
+			reel_error("%s", reel_lab_error(&c->lab));
+			goto fail;
+		}
+	}
 	rc = reel_copy_read(&in, src);
 	if (rc < 0)
 		goto fail;
+	if (c->labelled && (rc = reel_lab_finish(&c->lab)) < 0) {
+		if (c->lab.err[0])
+			reel_error("%s", reel_lab_error(&c->lab));
+		goto fail;
+	}
 	if (c->enc) {
 		if ((rc = tape_enc_finish(c->enc)) < 0 || (rc = reel_out_flush()) < 0) {
 			target_failed(c, rc);
@@ -285,6 +353,8 @@ out:
 		vol_free(c.vol);
 	if (c.enc)
 		tape_enc_free(c.enc);
+	reel_lab_free(&c.lab);
+	free(c.name);
 	free(c.src_shown);
 	free(dst);
 	free(cli.pos);

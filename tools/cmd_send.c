@@ -9,6 +9,13 @@
  * It must never leave a truncated image under the final name: any failure
  * aborts the volume, which leaves NAME.part, and says so.
  *
+ * Labels (--label, --volume, --vms-saveset): the records go through the
+ * label writer (label.c) before they reach the volume, each tape file a
+ * labelled file. A VMS BACKUP saveset on stdin is recognised by its first
+ * block header: its block size is the record size and its name the
+ * default label name. --append copies the tape already at the target
+ * into the new upload first (append.c) and publishes both over it.
+ *
  * Storeset continuity: a reader (`reel cat`) joins reels by dropping the
  * two end-of-data marks that finish adds to each reel but the last. So a
  * reel must never end with a tape mark the user wrote: when the last thing
@@ -24,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -32,6 +40,8 @@
 
 static const char send_usage[] =
 "usage: reel send [--format F] [--block-size N] [--tapemark-every BYTES]\n"
+"                 [--label NAME[,VOLID]] [--volume VOLID] [--append]\n"
+"                 [--vms-saveset FILE]\n"
 "                 [--capacity SIZE --next URL [--next URL ...]]\n"
 "                 [--het-level N] [--chunk-size N] [--pad-last]\n"
 "                 [transfer options] TARGET\n"
@@ -53,13 +63,26 @@ static const char send_usage[] =
 "  --het-level N         zlib level for het, 1..9 (default 4)\n"
 "  --chunk-size N        aws/het chunk size, 1..65535 (default 65535)\n"
 "  --pad-last            pad the last record to the block size with zeros\n"
+"  --label NAME[,VOLID]  write an ANSI labelled tape (VOL1, HDR1-4, EOF1-4\n"
+"                        as VMS writes them): stdin is the file NAME\n"
+"  --volume VOLID        the volume id (default: from TARGET's name, at\n"
+"                        most 6 letters and digits before its first '.')\n"
+"  --append              keep the tape already at TARGET and add this file\n"
+"                        after its files (the new image replaces the old\n"
+"                        one when complete)\n"
+"  --vms-saveset FILE    read the VMS BACKUP saveset FILE instead of stdin\n"
+"                        and write it labelled: its block size, its name\n"
+"\n"
+"A VMS BACKUP saveset on stdin (each block begins with BACKUP's 256-byte\n"
+"block header) is written in records of the block size its header names;\n"
+"a --block-size that disagrees is refused; its name is the default label.\n"
 "  --help                this text\n"
 "\n"
 "A one-line summary goes to stderr: files, records, bytes, CRC32s; for a\n"
 "server also the bytes sent and the bytes the server holds.\n";
 
 enum { O_FORMAT, O_BLOCK, O_MARK_EVERY, O_CAPACITY, O_NEXT, O_HET_LEVEL,
-       O_CHUNK, O_PAD };
+       O_CHUNK, O_PAD, O_LABEL, O_VOLUME, O_APPEND_TAPE, O_VMS };
 
 static const struct reel_opt send_opts[] = {
 	{ "format", 0, true, O_FORMAT },
@@ -70,6 +93,10 @@ static const struct reel_opt send_opts[] = {
 	{ "het-level", 0, true, O_HET_LEVEL },
 	{ "chunk-size", 0, true, O_CHUNK },
 	{ "pad-last", 0, false, O_PAD },
+	{ "label", 0, true, O_LABEL },
+	{ "volume", 0, true, O_VOLUME },
+	{ "append", 0, false, O_APPEND_TAPE },
+	{ "vms-saveset", 0, true, O_VMS },
 	{ NULL, 0, false, 0 },
 };
 
@@ -83,6 +110,23 @@ struct send {
 	int nurls;
 	struct tape_enc_options enc_opt;
 	bool pad_last;
+	bool block_given, volid_given;
+	/* labels */
+	bool labelled, append;
+	char *name;			/* --label's NAME; NULL: saveset name */
+	char volid[TAPE_LABEL_VOLID + 8];
+	const char *vms_file;		/* --vms-saveset */
+	int in_fd;			/* stdin, or the saveset file */
+	unsigned char head[256];	/* the first bytes, read to probe */
+	size_t head_len;
+	bool head_eof;
+	uint64_t in_size;		/* --vms-saveset: the file's size */			/* the input ended within the head */
+	const char *in_name;		/* "stdin" or the saveset file */
+	bool saveset;
+	struct tape_saveset_info ss;
+	struct reel_lab lab;
+	struct reel_append app;
+	char lab_first[TAPE_LABEL_NAME_MAX + 1];	/* converted name, for the summary */
 	/* stdout target */
 	struct tape_enc *enc;
 	/* volume targets */
@@ -108,6 +152,7 @@ static int send_opt(void *vctx, int id, const char *v)
 			return REEL_EXIT_USAGE;
 		if (s->block == 0)
 			return reel_usage_error(s->cli, "--block-size must be at least 1");
+		s->block_given = true;
 		return 0;
 	case O_MARK_EVERY:
 		return reel_cli_size(s->cli, "tapemark-every", v, &s->mark_every);
@@ -128,6 +173,17 @@ static int send_opt(void *vctx, int id, const char *v)
 		return 0;
 	case O_PAD:
 		s->pad_last = true;
+		return 0;
+	case O_LABEL:
+	case O_VOLUME:
+		return reel_cli_label(s->cli, id == O_LABEL, v, &s->name, s->volid,
+				      sizeof(s->volid), &s->labelled);
+	case O_APPEND_TAPE:
+		s->append = true;
+		return 0;
+	case O_VMS:
+		s->vms_file = v;
+		s->labelled = true;
 		return 0;
 	}
 	return 0;
@@ -207,11 +263,21 @@ static void reel_summary(struct send *s, struct vol *v, const char *url)
 		  st.counts.files == 1 ? "" : "s", st.counts.records,
 		  st.counts.payload_bytes, st.counts.image_bytes,
 		  st.counts.payload_crc, st.counts.image_crc);
+	if (s->labelled)
+		reel_note("labelled: volume %s, file%s %s%s (%u in all), block length "
+			  "%" PRIu64 "%s.", s->volid, s->lab.files > 1 ? "s from" : "",
+			  s->lab_first, s->app.existed ? " appended" : "",
+			  s->lab.files + s->lab.seq_base, s->block,
+			  s->saveset ? ", a VMS BACKUP saveset" : "");
 	if (reel_is_remote(url)) {
 		char line[256];
 		xfer_summary(&st.xfer, line, sizeof(line));
-		reel_note("%s%s.", line, st.xfer.verified ?
+		reel_note("%s; %.2f s elapsed, %.2f s CPU%s.", line, st.xfer.elapsed,
+			  st.xfer.cpu, st.xfer.verified ?
 			  "; read back, CRC32 verified" : "");
+	} else if (s->vms_file) {
+		reel_note("wrote %" PRIu64 " bytes; %.2f s elapsed, %.2f s CPU.",
+			  st.counts.image_bytes, st.xfer.elapsed, st.xfer.cpu);
 	}
 	free(shown);
 }
@@ -366,6 +432,41 @@ static int put_mark(struct send *s)
 	return 0;
 }
 
+/* The label writer's way down to the volume (or stdout). */
+static int lab_mark(void *ctx)
+{
+	return put_mark(ctx);
+}
+
+static void lab_failed(struct send *s)
+{
+	if (s->lab.err[0])
+		reel_error("%s", reel_lab_error(&s->lab));
+}
+
+/* What the reblocker emits: a data record, labelled when asked. */
+static int emit_record(void *ctx, const void *rec, size_t len)
+{
+	struct send *s = ctx;
+	if (!s->labelled)
+		return put_record(s, rec, len);
+	int rc = reel_lab_record(&s->lab, rec, len);
+	if (rc < 0)
+		lab_failed(s);
+	return rc;
+}
+
+/* The end of a tape file (--tapemark-every). */
+static int file_mark(struct send *s)
+{
+	if (!s->labelled)
+		return put_mark(s);
+	int rc = reel_lab_mark(&s->lab);
+	if (rc < 0)
+		lab_failed(s);
+	return rc;
+}
+
 /* Feeds the input to the reblocker, ending a tape file after each
  * mark_every bytes, so file boundaries fall exactly there. */
 static int feed(struct send *s, struct tape_reblock *rb, const char *p, size_t n,
@@ -382,11 +483,136 @@ static int feed(struct send *s, struct tape_reblock *rb, const char *p, size_t n
 		n -= take;
 		*in_file += take;
 		if (s->mark_every && *in_file == s->mark_every) {
-			if ((rc = tape_reblock_flush(rb)) < 0 || (rc = put_mark(s)) < 0)
+			if ((rc = tape_reblock_flush(rb)) < 0 || (rc = file_mark(s)) < 0)
 				return rc;
 			*in_file = 0;
 		}
 	}
+	return 0;
+}
+
+/* --append: what is on the tape decides what may follow it. */
+static int check_append(struct send *s)
+{
+	char *shown = reel_display(s->urls[0]);
+	int rc = -EINVAL;
+
+	if (!s->app.existed) {
+		reel_note("%s does not exist yet; --append starts a new tape.",
+			  shown ? shown : s->urls[0]);
+		rc = 0;
+	} else if (s->app.labelled && !s->labelled) {
+		reel_error("%s is a labelled tape (volume %s); add to it with "
+			   "--label NAME.", shown ? shown : s->urls[0], s->app.volid);
+	} else if (!s->app.labelled && s->labelled && s->app.records) {
+		reel_error("%s is not labelled; --label adds a labelled file only to "
+			   "a labelled tape (label it first: reel cp --volume VOLID).",
+			   shown ? shown : s->urls[0]);
+	} else if (s->app.labelled && s->volid_given &&
+		   strcmp(s->volid, s->app.volid) != 0) {
+		reel_error("%s is volume %s, not %s; leave --volume out to append "
+			   "to it.", shown ? shown : s->urls[0], s->app.volid, s->volid);
+	} else {
+		if (s->app.labelled)
+			snprintf(s->volid, sizeof(s->volid), "%s", s->app.volid);
+		rc = 0;
+	}
+	free(shown);
+	return rc;
+}
+
+/* Starts the label writer and the file stdin becomes (its labels wait
+ * for nothing: the block length is known). */
+static int open_labels(struct send *s)
+{
+	s->lab.name = s->name ? s->name : s->saveset ? s->ss.name : NULL;
+	s->lab.block_len = (uint32_t)s->block;
+	s->lab.record = put_record;
+	s->lab.mark = lab_mark;
+	s->lab.ctx = s;
+	uint32_t base = s->app.labelled ? s->app.files : 0;
+	int rc = reel_lab_open(&s->lab, s->volid, base);
+	if (rc == 0)
+		rc = reel_lab_begin(&s->lab, s->lab.name, (uint32_t)s->block,
+				    s->head, s->head_len);
+	if (rc < 0) {
+		lab_failed(s);
+		return rc;
+	}
+	if (s->lab.name)
+		tape_label_name_convert(s->lab.name, s->lab_first);
+	else
+		snprintf(s->lab_first, sizeof(s->lab_first), "FILE%04u", base + 1);
+	return 0;
+}
+
+/* --vms-saveset FILE: the input is FILE. -1 to go on, or an exit status. */
+static int open_saveset(struct send *s)
+{
+	struct stat st;
+	s->in_name = s->vms_file;
+	s->in_fd = open(s->vms_file, O_RDONLY | O_CLOEXEC);
+	if (s->in_fd < 0) {
+		reel_error("%s: %s.", s->vms_file, errno == ENOENT ? "no such file" :
+			   strerror(errno));
+		return REEL_EXIT_FAIL;
+	}
+	if (fstat(s->in_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		reel_error("%s is not a regular file.", s->vms_file);
+		return REEL_EXIT_FAIL;
+	}
+	s->in_size = (uint64_t)st.st_size;
+	return -1;
+}
+
+/* The first bytes of the input, to recognise a saveset: what a VMS
+ * BACKUP saveset names (block size, name) becomes the record size and
+ * the default label, and a --block-size that disagrees is refused. */
+static int probe_input(struct send *s)
+{
+	while (s->head_len < sizeof(s->head)) {
+		ssize_t n = read(s->in_fd, s->head + s->head_len,
+				 sizeof(s->head) - s->head_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			reel_error("reading %s failed: %s.", s->in_name, strerror(errno));
+			return REEL_EXIT_FAIL;
+		}
+		if (n == 0) {
+			s->head_eof = true;
+			break;
+		}
+		s->head_len += (size_t)n;
+	}
+	s->saveset = tape_saveset_probe(s->head, s->head_len, &s->ss) == 0;
+	if (!s->saveset) {
+		if (s->vms_file) {
+			reel_error("%s is not a VMS BACKUP saveset: its first block "
+				   "does not begin with BACKUP's block header (256 at "
+				   "offset 0, a block size of 2048 to 65535 at offset "
+				   "40). Send other data with --label.", s->in_name);
+			return REEL_EXIT_FAIL;
+		}
+		return 0;
+	}
+	if (s->block_given && s->block != s->ss.block_size) {
+		return reel_usage_error(s->cli, "%s is a VMS BACKUP saveset \"%s\" "
+					"written with /BLOCK_SIZE=%" PRIu32 "; --block-size "
+					"%" PRIu64 " would cut its blocks apart: leave "
+					"--block-size out", s->in_name, s->ss.name,
+					s->ss.block_size, s->block);
+	}
+	s->block = s->ss.block_size;
+	if (s->vms_file && s->in_size % s->block)
+		reel_note("%s is %" PRIu64 " bytes, not a whole number of %" PRIu64
+			  "-byte blocks: its last record is short (was it copied "
+			  "in binary?).", s->in_name, s->in_size, s->block);
+	if (!s->labelled)
+		reel_note("%s is a VMS BACKUP saveset \"%s\" (block size %" PRIu32
+			  "); without --label or --volume the tape is unlabelled, "
+			  "and VMS BACKUP restores only from a labelled one.",
+			  s->in_name, s->ss.name, s->ss.block_size);
 	return 0;
 }
 
@@ -416,11 +642,29 @@ static int run(struct send *s, const char *target)
 		s->enc = tape_enc_new(s->format, &s->enc_opt, stdout_sink, NULL);
 		if (!s->enc)
 			goto oom;
-	} else if ((rc = open_reel(s, 0)) < 0) {
-		return rc;
+	} else {
+		if (s->append) {
+			/* What is there decides what may follow, before
+			 * anything is uploaded. */
+			s->app.url = target;
+			s->app.xo = s->xo;
+			s->app.record = put_record;
+			s->app.mark = lab_mark;
+			s->app.ctx = s;
+			if ((rc = reel_append_copy(&s->app, true)) < 0 ||
+			    (rc = check_append(s)) < 0)
+				return rc;
+		}
+		if ((rc = open_reel(s, 0)) < 0)
+			return rc;
 	}
+	if (s->append && s->app.existed &&
+	    (rc = reel_append_copy(&s->app, false)) < 0)
+		goto fail;
+	if (s->labelled && (rc = open_labels(s)) < 0)
+		goto fail;
 	rc = -ENOMEM;
-	rb = tape_reblock_new((size_t)s->block, s->pad_last, put_record, s);
+	rb = tape_reblock_new((size_t)s->block, s->pad_last, emit_record, s);
 	/* A whole number of blocks, filled before it is fed: then every full
 	 * block leaves the reblocker straight from this buffer, uncopied,
 	 * however the pipe happens to cut the stream. */
@@ -428,16 +672,18 @@ static int run(struct send *s, const char *target)
 	buf = malloc(bufsize);
 	if (!rb || !buf)
 		goto oom;
-	(void)fcntl(0, F_SETPIPE_SZ, (int)REEL_CHUNK);	/* fewer wake-ups; a hint */
-	for (bool eof = false; !eof;) {
-		size_t have = 0;
-		while (have < bufsize) {
-			ssize_t n = read(0, buf + have, bufsize - have);
+	(void)fcntl(s->in_fd, F_SETPIPE_SZ, (int)REEL_CHUNK);	/* fewer wake-ups; a hint */
+	memcpy(buf, s->head, s->head_len);	/* bufsize >= 256 or the head is all */
+	for (bool eof = s->head_eof; !eof || s->head_len;) {
+		size_t have = s->head_len;
+		s->head_len = 0;
+		while (!eof && have < bufsize) {
+			ssize_t n = read(s->in_fd, buf + have, bufsize - have);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
 				rc = -errno;
-				reel_error("reading stdin failed: %s.", strerror(errno));
+				reel_error("reading %s failed: %s.", s->in_name, strerror(errno));
 				goto fail;
 			}
 			if (n == 0) {
@@ -451,6 +697,10 @@ static int run(struct send *s, const char *target)
 	}
 	if ((rc = tape_reblock_flush(rb)) < 0)
 		goto fail;
+	if (s->labelled && (rc = reel_lab_finish(&s->lab)) < 0) {
+		lab_failed(s);
+		goto fail;
+	}
 	if (s->enc) {
 		if ((rc = tape_enc_finish(s->enc)) < 0) {
 			stdout_failed(s, rc);
@@ -505,7 +755,7 @@ out:
 int cmd_send(int argc, char **argv)
 {
 	struct xfer_opts xo;
-	struct send s = { .block = 10240 };
+	struct send s = { .block = 10240, .in_fd = 0, .in_name = "stdin" };
 	struct reel_cli cli = {
 		.cmd = "send", .usage = send_usage, .transfer = true,
 		.opts = send_opts, .fn = send_opt, .ctx = &s, .xo = &xo,
@@ -543,6 +793,30 @@ int cmd_send(int argc, char **argv)
 		rc = reel_usage_error(&cli, "--next needs --capacity, the size of each reel");
 		goto out;
 	}
+	if (s.labelled && (s.capacity || s.nurls > 1)) {
+		rc = reel_usage_error(&cli, "--label with --capacity is not supported "
+				      "by reel send: a labelled file continued on the "
+				      "next reel needs EOV labels, which the drive "
+				      "writes (reelfs --label)");
+		goto out;
+	}
+	if (s.append && (!strcmp(target, "-") || s.capacity)) {
+		rc = reel_usage_error(&cli, "--append needs a TARGET that is one file "
+				      "or URL (not stdout, not a storeset)");
+		goto out;
+	}
+	/* The new image, old files and new, replaces the old one: that is
+	 * what --append asks for, whatever --overwrite said. */
+	if (s.append)
+		xo.overwrite = XFER_OVERWRITE_ALWAYS;
+	s.volid_given = s.volid[0] != '\0';
+	if (s.vms_file && (rc = open_saveset(&s)) >= 0)
+		goto out;
+	if ((rc = probe_input(&s)) != 0)
+		goto out;
+	rc = -1;
+	if (s.labelled && !s.volid[0])
+		reel_lab_default_volid(target, s.volid, sizeof(s.volid));
 	if (!s.format)
 		s.format = strcmp(target, "-") ? tape_format_from_path(target) : NULL;
 	if (!s.format)
@@ -575,6 +849,10 @@ out:
 		vol_free(s.vol);
 	if (s.enc)
 		tape_enc_free(s.enc);
+	reel_lab_free(&s.lab);
+	free(s.name);
+	if (s.in_fd > 0)
+		close(s.in_fd);
 	free(s.urls);
 	free(cli.pos);
 	xfer_opts_free(&xo);

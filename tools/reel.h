@@ -86,6 +86,11 @@ int reel_cli_one(const struct reel_cli *c, const char *noun, const char *missing
  * allow_auto; 0, or a usage error naming the known formats. */
 int reel_cli_format(const struct reel_cli *c, const char *v, bool allow_auto,
 		    const struct tape_format **out);
+/* --label NAME[,VOLID] (label true) or --volume VOLID: *name (malloc'd;
+ * NULL when NAME is empty) and volid filled, *on set; 0 or a usage error
+ * (a name longer than labels hold, a volume id of more than 6). */
+int reel_cli_label(const struct reel_cli *c, bool label, const char *v,
+		   char **name, char *volid, size_t volid_len, bool *on);
 /* One clear sentence on stderr: "reel: ...". */
 void reel_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void reel_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -252,6 +257,71 @@ void reel_labels_free(struct reel_labels *l);
 int reel_ls_labels(struct xfer_session *ses, const char *name,
 		   const struct tape_format *f, uint64_t size, const void *whole,
 		   struct reel_labels *out, char *err, size_t errlen);
+
+/* ---- labelled output (label.c) ------------------------------------------- */
+
+/* An unlabelled stream of records and marks written as ANSI labelled files
+ * (encoder/labels.h) to record/mark: each tape file one labelled file. */
+struct reel_lab {
+	/* in: set before reel_lab_open */
+	const char *name;		/* first file's name; NULL: saveset name
+					 * or FILEnnnn */
+	uint32_t block_len;		/* HDR2 block length of the files begun
+					 * by a record; 0: that record's length */
+	int (*record)(void *ctx, const void *data, size_t len);
+	int (*mark)(void *ctx);
+	void *ctx;
+	/* private */
+	struct tape_lbl *l;
+	unsigned files, pending;
+	bool in_file, drop_vol1, sink_failed;
+	uint32_t seq_base;
+	char err[256];
+};
+/* seq_base: 0 for a new tape; for an append, the files already on it
+ * (the writer's VOL1 is then dropped). 0, or -EINVAL (a bad volume id)
+ * with reel_lab_error saying why. */
+int reel_lab_open(struct reel_lab *b, const char *volid, uint32_t seq_base);
+/* Starts a file now (its labels wait for the first record when block_len
+ * is 0); name NULL: named from first (a saveset block) or FILEnnnn. */
+int reel_lab_begin(struct reel_lab *b, const char *name, uint32_t block_len,
+		   const void *first, size_t first_len);
+/* A record (starting a file when none is open), a mark (ending it). */
+int reel_lab_record(struct reel_lab *b, const void *data, size_t len);
+int reel_lab_mark(struct reel_lab *b);
+/* Ends the file in progress and the volume. Failures: reel_lab_error
+ * says why when the writer failed (empty when record/mark failed: they
+ * told their own). */
+int reel_lab_finish(struct reel_lab *b);
+const char *reel_lab_error(struct reel_lab *b);
+void reel_lab_free(struct reel_lab *b);
+/* A volume id from a target's name: its letters and digits before the
+ * first '.', upper case, at most 6; "REEL01" when none. */
+void reel_lab_default_volid(const char *target, char *out, size_t len);
+
+/* ---- appending to a tape (append.c) ---------------------------------------- */
+
+/* Copies the tape at url, when it exists, to record/mark, less its end of
+ * data (its last file keeps its own mark). */
+struct reel_append {
+	const char *url;
+	const struct xfer_opts *xo;
+	int (*record)(void *ctx, const void *data, size_t len);
+	int (*mark)(void *ctx);
+	void *ctx;
+	/* out */
+	bool existed;			/* false: no tape there, nothing copied */
+	bool labelled;			/* it starts with VOL1 */
+	char volid[TAPE_LABEL_VOLID + 1];
+	uint32_t files;			/* labelled: highest HDR1 sequence number */
+	uint64_t records, marks;
+	unsigned pending;
+	bool probe;
+};
+/* 0, or a negative errno after a sentence (damaged, unreadable). With
+ * probe, only the first record is read (to fill labelled and volid; no
+ * record or mark is handed on). */
+int reel_append_copy(struct reel_append *a, bool probe);
 
 /* ---- decoding scan (scan.c) --------------------------------------------- */
 
