@@ -49,6 +49,13 @@ int drv_chain_open(struct drv *d)
  * written to already) must not take our records. */
 static int drv_chain_hello(struct drv *d)
 {
+	if (d->next_vol) {
+		/* A magazine's next slot was opened with the storeset facts. */
+		if (vol_set_next_url(d->vol, vol_url(d->next_vol)) < 0)
+			rlog(RLOG_WARN, "out of memory: the manifest of %s will "
+			     "not name its next reel.", vol_url(d->vol));
+		return 0;
+	}
 	struct rfs_chain_hello *h = calloc(1, sizeof(*h));
 	if (!h) {
 		drv_fail(d, -EIO, "out of memory handing over to the next reel "
@@ -85,6 +92,8 @@ static int drv_chain_hello(struct drv *d)
  * one at once (its manifest names the next reel). io held. */
 int drv_chain_spill(struct drv *d)
 {
+	if (d->mag)
+		return drv_mag_spill(d);
 	int rc = drv_chain_open(d);
 	if (rc < 0)
 		return rc;
@@ -109,6 +118,9 @@ int drv_chain_spill(struct drv *d)
 static int drv_salvage_one(void *ctx, bool mark, const void *rec, size_t len)
 {
 	struct drv *d = ctx;
+	if (d->next_vol)	/* a magazine's next slot */
+		return mark ? vol_mark(d->next_vol) :
+		       vol_record(d->next_vol, rec, len);
 	if (mark) {
 		struct mtop op = { .mt_op = MTWEOF, .mt_count = 1 };
 		return ioctl(d->chain_fd, MTIOCTOP, &op) < 0 ? -errno : 0;
@@ -117,6 +129,14 @@ static int drv_salvage_one(void *ctx, bool mark, const void *rec, size_t len)
 	if (n == (ssize_t)len)
 		return 0;
 	return n < 0 ? -errno : -EIO;
+}
+
+/* Where the records go on: the --next tape or the magazine's next slot. */
+static const char *drv_next_name(struct drv *d)
+{
+	if (d->next_vol)
+		return vol_url(d->next_vol);
+	return d->next_path ? d->next_path : "the next reel";
 }
 
 /* Carrying over failed (the next reel refused a record, a mark, or this
@@ -130,18 +150,18 @@ static void drv_salvage_failed(struct drv *d,
 	if (!drv_sticky(d))
 		drv_fail(d, -EIO, "the storeset cannot go on to the next reel "
 			 "%s: carrying over the records the full server did not "
-			 "keep failed (%s); writing fails.", d->next_path, err);
+			 "keep failed (%s); writing fails.", drv_next_name(d), err);
 	if (in->records || in->marks)
 		rlog(RLOG_ERR, "%s: %" PRIu64 " records and %" PRIu64 " tape "
 		     "marks (%" PRIu64 " bytes of data) of what the full server "
 		     "did not keep went onto the next reel %s, which keeps them, "
 		     "before carrying over failed; the storeset is incomplete.",
 		     vol_url(d->vol), in->records, in->marks, in->payload,
-		     d->next_path);
+		     drv_next_name(d));
 	else
 		rlog(RLOG_ERR, "%s: none of the records the full server did not "
 		     "keep reached the next reel %s.", vol_url(d->vol),
-		     d->next_path);
+		     drv_next_name(d));
 }
 
 /* The server under this reel ran out of space after the drive accepted
@@ -158,7 +178,7 @@ int drv_chain_salvage(struct drv *d)
 	char err[XFER_ERRLEN] = "";
 	struct vol_salvage_info in;
 	memset(&in, 0, sizeof(in));
-	int rc = drv_chain_open(d);
+	int rc = d->mag ? drv_mag_open_next(d) : drv_chain_open(d);
 	if (rc == 0)
 		rc = drv_chain_hello(d);
 	if (rc == 0) {
@@ -174,6 +194,7 @@ int drv_chain_salvage(struct drv *d)
 			close(d->chain_fd);
 			d->chain_fd = -1;
 		}
+		drv_mag_drop_next(d);
 		pthread_mutex_lock(&d->snap);
 		d->st.chained = false;
 		pthread_mutex_unlock(&d->snap);
@@ -185,7 +206,10 @@ int drv_chain_salvage(struct drv *d)
 	     PRIu64 " image bytes) after its last whole record were carried "
 	     "onto the next reel %s, and this reel is published ending at byte "
 	     "%" PRIu64 " (its manifest's truncated_at).", vol_url(d->vol),
-	     in.held, in.records, in.marks, in.carried, d->next_path, in.valid);
+	     in.held, in.records, in.marks, in.carried, drv_next_name(d),
+	     in.valid);
+	if (d->next_vol)
+		drv_mag_swap(d, false);	/* the tape goes on in the next slot */
 	return 0;
 }
 

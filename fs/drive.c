@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "magazine.h"
 #include "reclimit.h"
 
 
@@ -87,6 +88,7 @@ struct drv *drv_new(const struct drv_config *c)
 	if (!d)
 		return NULL;
 	d->vol = c->vol;
+	d->mag = c->mag;
 	d->max_request = c->max_request ? c->max_request : 1 << 20;
 	d->chain_fd = -1;
 	d->chain_ok = true;
@@ -107,6 +109,7 @@ struct drv *drv_new(const struct drv_config *c)
 	pthread_mutex_init(&d->io, NULL);
 	pthread_mutex_init(&d->snap, NULL);
 	pthread_mutex_init(&d->wlock, NULL);
+	pthread_rwlock_init(&d->vswap, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -138,6 +141,7 @@ void drv_free(struct drv *d)
 	pthread_mutex_destroy(&d->io);
 	pthread_mutex_destroy(&d->snap);
 	pthread_mutex_destroy(&d->wlock);
+	pthread_rwlock_destroy(&d->vswap);
 	pthread_cond_destroy(&d->wcond);
 	free(d);
 }
@@ -176,7 +180,7 @@ static int drv_put(struct drv *d, const void *rec, size_t len)
 		/* This reel is full. At the capacity's early warning the
 		 * volume has no error and can be published; when the server
 		 * ran out of space it holds only a prefix of the image. */
-		if (!d->next_path) {
+		if (!drv_has_next(d)) {
 			drv_server_full(d, true);
 			goto out;
 		}
@@ -188,6 +192,11 @@ static int drv_put(struct drv *d, const void *rec, size_t len)
 			rc = drv_chain_spill(d);
 		if (rc < 0)
 			goto out;
+		if (d->chain_fd < 0) {
+			/* A magazine loaded the next slot: on there. */
+			rc = vol_record(d->vol, rec, len);
+			goto out;
+		}
 	}
 	rc = drv_chain_record(d, rec, len);
 out:
@@ -233,9 +242,10 @@ int drv_put_mark(struct drv *d)
 				   vol_url(d->vol));
 			return -ENOSPC;
 		}
-		if (rc == -ENOSPC && d->next_path &&
+		if (rc == -ENOSPC && drv_has_next(d) &&
 		    (rc = drv_chain_salvage(d)) == 0)
-			rc = drv_chain_mark(d);	/* carried over; goes on there */
+			/* carried over; goes on there */
+			rc = d->chain_fd >= 0 ? drv_chain_mark(d) : vol_mark(d->vol);
 		if (rc == -ENOSPC) {
 			/* The server is out of space. If the tool already got
 			 * ENOSPC for a record it is closing its volume, and
@@ -483,6 +493,8 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 	d->owner = owner;
 	int rc = drv_settle_rewind(d);
 	if (!rc)
+		rc = drv_mag_load(d);
+	if (!rc)
 		rc = drv_gate(d);
 	if (rc)
 		goto out;
@@ -528,7 +540,7 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 			 * could add up to: once the first piece is taken, the
 			 * rest can no longer be refused cleanly. */
 			rc = vol_check_room(d->vol, drv_max_record(d));
-			if (rc == -ENOSPC && !d->next_path)
+			if (rc == -ENOSPC && !drv_has_next(d))
 				goto out;
 			if (rc < 0 && rc != -ENOSPC) {
 				rc = -EIO;
@@ -680,13 +692,21 @@ int drv_finish_locked(struct drv *d, const char *why)
 	int rc = drv_sticky(d);
 	if (!rc)
 		rc = drv_drain(d);
+	if (!rc && d->mag)
+		drv_mag_pad(d);
 	int vrc = vol_finish(d->vol);	/* idempotent: a full reel is done */
-	if (vrc == -ENOSPC && d->next_path && d->chain_fd < 0 &&
-	    drv_server_full(d, false))
+	while (vrc == -ENOSPC && drv_has_next(d) && d->chain_fd < 0 &&
+	       drv_server_full(d, false)) {
 		/* The upload's end met the full server: carry what it did not
-		 * keep onto the next reel, which the chain then finishes. */
+		 * keep onto the next reel, which the chain then finishes; a
+		 * magazine loaded it here, so it is finished here. */
 		vrc = drv_chain_salvage(d);
-	else if (vrc == -ENOSPC && drv_server_full(d, true))
+		if (vrc < 0 || d->chain_fd >= 0)
+			break;
+		vrc = vol_finish(d->vol);
+	}
+	/* A failed carrying over said so already (drv_fail keeps the first). */
+	if (vrc == -ENOSPC && drv_server_full(d, true))
 		drv_fail_quiet(d, -EIO, "%s.", d->fullmsg);
 	else if (vrc < 0)
 		drv_fail(d, -EIO, "%s", vol_error(d->vol));
@@ -714,7 +734,8 @@ int drv_finish(struct drv *d, const char *why)
 bool drv_all_published(struct drv *d)
 {
 	pthread_mutex_lock(&d->io);
-	bool ok = d->finish_done && d->finish_rc == 0;
+	bool ok = d->finish_done && d->finish_rc == 0 &&
+		  (!d->mag || mag_all_published(d->mag));
 	pthread_mutex_unlock(&d->io);
 	return ok;
 }

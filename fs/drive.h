@@ -21,6 +21,7 @@ struct drv_config {
 	const char *next_path;	/* --next: the next reel's tape file, or NULL */
 	size_t block_size;	/* 0 = variable: one write() is one record */
 	size_t max_request;	/* largest write the kernel hands over whole */
+	struct mag *mag;	/* --magazine: loads the next slots, or NULL */
 };
 
 struct drv_state {
@@ -97,5 +98,18 @@ bool drv_writer_unmarked(struct drv *d, uint64_t *records);
 /* Ends the drive without publishing (the reel stays NAME.part); the
  * volume was aborted by the caller. Workers must be stopped. */
 void drv_abandon(struct drv *d);
+
+/* ---- the magazine (drive_mag.c) ---- */
+/* The loaded volume for a reader outside the drive's calls (status,
+ * stat): it stays valid until drv_vol_unhold. A magazine changes it. */
+struct vol *drv_vol_hold(struct drv *d);
+void drv_vol_unhold(struct drv *d);
+/* The loaded volume when no FUSE worker runs (main, after the loop). */
+struct vol *drv_vol(struct drv *d);
+bool drv_has_magazine(struct drv *d);
+/* MOUNT/changer's text (malloc'd), and status's line; NULL / false
+ * without a magazine. */
+char *drv_changer_render(struct drv *d, size_t *len);
+bool drv_changer_line(struct drv *d, char *buf, size_t len);
 
 #endif

@@ -74,6 +74,16 @@ struct drv {
 	bool loss_pending;	/* io: accepted records were lost */
 	char fullmsg[XFER_ERRLEN];	/* io: the sentence, no final period */
 
+	/* --magazine (drive_mag.c): instead of a --next tape, the drive
+	 * loads the next slot's volume itself and d->vol changes. Readers
+	 * outside io (status, stat) take vswap to read d->vol; the swap
+	 * holds io and vswap for writing. */
+	struct mag *mag;	/* set at new, or NULL */
+	struct vol *next_vol;	/* io: the next slot while carrying over */
+	bool unloaded;		/* io: mt offline: the next record or mark
+				 * loads the next slot */
+	pthread_rwlock_t vswap;
+
 	pthread_mutex_t snap;
 	int err;		/* snap: sticky drive error (0 none) */
 	char errmsg[512];	/* snap */
@@ -111,5 +121,15 @@ int drv_chain_record(struct drv *d, const void *rec, size_t len);
 int drv_chain_mark(struct drv *d);
 void drv_chain_finish(struct drv *d);
 int drv_chain_sync(struct drv *d);
+
+/* drive_mag.c, io held */
+bool drv_has_next(struct drv *d);	/* --next, or an auto magazine */
+int drv_mag_open_next(struct drv *d);	/* into next_vol */
+void drv_mag_swap(struct drv *d, bool new_tape);	/* next_vol is loaded */
+void drv_mag_drop_next(struct drv *d);	/* carrying over failed */
+int drv_mag_spill(struct drv *d);	/* full at the capacity: next slot */
+int drv_mag_load(struct drv *d);	/* after mt offline: next slot */
+void drv_mag_unload(struct drv *d);	/* mt offline finished the reel */
+void drv_mag_pad(struct drv *d);	/* before a magazine reel's finish */
 
 #endif

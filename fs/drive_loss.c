@@ -83,8 +83,8 @@ static int drv_upload_state(struct drv *d, bool wait)
 	int rc = wait ? vol_sync(d->vol) : vol_poll(d->vol);
 	if (rc == 0)
 		return 0;
-	if (rc == -ENOSPC && drv_server_full(d, !d->next_path))
-		return d->next_path ? drv_chain_salvage(d) : -ENOSPC;
+	if (rc == -ENOSPC && drv_server_full(d, !drv_has_next(d)))
+		return drv_has_next(d) ? drv_chain_salvage(d) : -ENOSPC;
 	if (rc != -ENOSPC && !drv_sticky(d))
 		/* Say it once, now, not only at unmount: the writer's close
 		 * or write is about to fail with EIO. */

@@ -125,7 +125,8 @@ int drv_mtop(struct drv *d, const struct mtop *op, uint64_t id, bool writer)
 			rc = -EINVAL;
 			break;
 		}
-		if ((rc = drv_gate(d)) || (rc = drv_drain(d)))
+		if ((op->mt_count && (rc = drv_mag_load(d))) ||
+		    (rc = drv_gate(d)) || (rc = drv_drain(d)))
 			break;
 		for (int i = 0; i < op->mt_count && !rc; i++) {
 			if (atomic_load(&d->stop)) {
@@ -173,6 +174,8 @@ int drv_mtop(struct drv *d, const struct mtop *op, uint64_t id, bool writer)
 	case MTOFFL:
 	case MTUNLOAD:
 		rc = drv_finish_locked(d, "unload");
+		if (!rc && d->mag && !d->unloaded)
+			drv_mag_unload(d);	/* a magazine loads the next */
 		break;
 	default:
 		drv_refuse(d, "mt %s (operation %d) is not supported by a "

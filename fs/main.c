@@ -32,6 +32,7 @@
 #include "fuseio.h"
 #include "loop.h"
 #include "log.h"
+#include "magazine.h"
 #include "ops.h"
 #include "options.h"
 
@@ -108,7 +109,6 @@ static int rfs_set_signals(void)
 }
 
 struct rfs_stop {
-	struct vol *vol;
 	struct drv *drv;
 	bool abandoned;		/* interrupted: the reel stays NAME.part */
 };
@@ -127,13 +127,15 @@ static void rfs_before_stop(void *arg)
 	uint64_t n;
 	if (!drv_writer_unmarked(s->drv, &n))
 		return;
-	char *base = xfer_url_basename(vol_url(s->vol));
+	struct vol *v = drv_vol_hold(s->drv);	/* a magazine changes it */
+	char *base = xfer_url_basename(vol_url(v));
 	rlog(RLOG_ERR, "%s: interrupted (%s) while a writer had the tape open "
 	     "with %" PRIu64 " record%s since the last tape mark; the reel "
-	     "stays %s.part and is not published.", vol_url(s->vol),
+	     "stays %s.part and is not published.", vol_url(v),
 	     strsignal(sig), n, n == 1 ? "" : "s", base ? base : "NAME");
 	free(base);
-	vol_abort(s->vol);
+	vol_abort(v);
+	drv_vol_unhold(s->drv);
 	s->abandoned = true;
 }
 
@@ -268,6 +270,7 @@ int main(int argc, char **argv)
 	struct fuse_session *se = NULL;
 	struct vol *vol = NULL;
 	struct drv *drv = NULL;
+	struct mag *mag = NULL;
 	int ready_fd = -1, ret = 1;
 	bool mounted = false;	/* served: finish the volume on the way out */
 	char err[XFER_ERRLEN] = "";
@@ -333,7 +336,18 @@ int main(int argc, char **argv)
 		.prev_url = o.prev,
 		.next_url = o.next_url,
 	};
-	vol = vol_open(&vc, err, sizeof(err));
+	if (o.magazine) {
+		/* The URL is a template: the magazine picks the slot. */
+		struct mag_config mc = {
+			.template = o.url, .vol = &vc, .append = o.append,
+			.mode = o.changer_manual ? MAG_MANUAL : MAG_AUTO,
+			.storeset = o.storeset,
+		};
+		mag = mag_open(&mc, err, sizeof(err));
+		vol = mag ? mag_open_first(mag, err, sizeof(err)) : NULL;
+	} else {
+		vol = vol_open(&vc, err, sizeof(err));
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!vol) {
 		rlog(RLOG_ERR, "%s", err);
@@ -344,6 +358,7 @@ int main(int argc, char **argv)
 		.next_path = o.next,
 		.block_size = o.block_size,
 		.max_request = 1u << 20,
+		.mag = mag,
 	};
 	drv = drv_new(&dc);
 	if (!drv) {
@@ -383,7 +398,7 @@ int main(int argc, char **argv)
 		rfs_detach();
 
 	int lrc;
-	struct rfs_stop stop = { .vol = vol, .drv = drv };
+	struct rfs_stop stop = { .drv = drv };
 	if (fo.singlethread) {
 		lrc = fuse_session_loop(se);
 		rfs_before_stop(&stop);
@@ -407,8 +422,14 @@ out_session:
 		/* Served: finish as offline would, if nothing did yet. */
 		drv_finish(drv, "unmount");
 		ret = drv_all_published(drv) ? 0 : 1;
+		vol = drv_vol(drv);	/* a magazine loaded others */
 		if (fo.foreground)
 			rfs_summary(vol, ret == 0);
+		if (fo.foreground && mag) {
+			char line[1024];
+			mag_summary(mag, line, sizeof(line));
+			fprintf(stderr, "reelfs: %s.\n", line);
+		}
 		if (ret)
 			rlog(RLOG_ERR, "%s was not completely published; see the "
 			     "messages above.", vol_url(vol));
@@ -421,6 +442,7 @@ out_drv:
 out_vol:
 	vol_free(vol);
 out_ready:
+	mag_free(mag);
 	rfs_ready(&ready_fd, READY_FAIL);
 out_cmdline:
 	free(fo.mountpoint);

@@ -25,7 +25,7 @@
 #include "log.h"
 #include "status.h"
 
-enum { INO_ROOT = FUSE_ROOT_ID, INO_TAPE, INO_STATUS };
+enum { INO_ROOT = FUSE_ROOT_ID, INO_TAPE, INO_STATUS, INO_CHANGER };
 
 /* The drive is its owner's: only the mount owner (and root) may write to
  * it or read it; anyone who may see the mount reads `status`. The kernel
@@ -113,7 +113,8 @@ static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 		 * write or mark: `ls -l` and `watch` show progress. */
 		struct vol_status vs;
 		struct drv_state ds;
-		vol_get_status(c->vol, &vs);
+		vol_get_status(drv_vol_hold(c->drv), &vs);
+		drv_vol_unhold(c->drv);
 		drv_get_state(c->drv, &ds);
 		st->st_mode = S_IFREG | TAPE_MODE;
 		st->st_nlink = 1;
@@ -123,6 +124,10 @@ static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 		st->st_ctim = ds.mtime;
 		return 0;
 	}
+	case INO_CHANGER:	/* --magazine's slots */
+		if (!drv_has_magazine(c->drv))
+			return -ENOENT;
+		/* fall through */
 	case INO_STATUS:
 		st->st_mode = S_IFREG | STATUS_MODE;
 		st->st_nlink = 1;
@@ -176,6 +181,9 @@ static void rfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		e.ino = INO_TAPE;
 	else if (strcmp(name, "status") == 0)
 		e.ino = INO_STATUS;
+	else if (strcmp(name, "changer") == 0 &&
+		 drv_has_magazine(ctx_of(req)->drv))
+		e.ino = INO_CHANGER;
 	else {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -231,12 +239,16 @@ static void rfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	static const struct { const char *name; fuse_ino_t ino; mode_t mode; } ents[] = {
 		{ ".", INO_ROOT, S_IFDIR }, { "..", INO_ROOT, S_IFDIR },
 		{ "tape", INO_TAPE, S_IFREG }, { "status", INO_STATUS, S_IFREG },
+		{ "changer", INO_CHANGER, S_IFREG },
 	};
 	char buf[512];
 	size_t used = 0;
 	if (size > sizeof(buf))
 		size = sizeof(buf);
-	for (off_t i = off; i < (off_t)(sizeof(ents) / sizeof(ents[0])); i++) {
+	off_t nents = (off_t)(sizeof(ents) / sizeof(ents[0]));
+	if (!drv_has_magazine(ctx_of(req)->drv))
+		nents--;	/* changer is last */
+	for (off_t i = off; i < nents; i++) {
 		struct stat st = { .st_ino = ents[i].ino, .st_mode = ents[i].mode };
 		size_t n = fuse_add_direntry(req, buf + used, size - used,
 					     ents[i].name, &st, i + 1);
@@ -251,13 +263,20 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct rfs_ctx *c = ctx_of(req);
 	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
-	if (ino == INO_STATUS) {
+	if (ino == INO_STATUS || ino == INO_CHANGER) {
 		if (writing || may(req, STATUS_MODE, RFS_MAY_READ, "read status")) {
 			fuse_reply_err(req, EACCES);
 			return;
 		}
 		size_t len = 0;
-		char *text = rfs_status_render(c->vol, c->drv, &len);
+		char *text;
+		if (ino == INO_CHANGER) {
+			text = drv_changer_render(c->drv, &len);
+		} else {
+			text = rfs_status_render(drv_vol_hold(c->drv), c->drv,
+						 &len);
+			drv_vol_unhold(c->drv);
+		}
 		if (!text) {
 			fuse_reply_err(req, ENOMEM);
 			return;
@@ -304,11 +323,12 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void rfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	if (ino != INO_STATUS) {
+	if (ino != INO_STATUS && ino != INO_CHANGER) {
 		struct rfs_ctx *c = ctx_of(req);
 		drv_refuse(c->drv, "reading the tape is not supported yet by "
 			   "this drive, which only writes; read the image back "
-			   "with `reel cat %s`.", vol_url(c->vol));
+			   "with `reel cat %s`.", vol_url(drv_vol_hold(c->drv)));
+		drv_vol_unhold(c->drv);
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
@@ -372,7 +392,7 @@ static void rfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void rfs_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
-	if (ino == INO_STATUS)
+	if (ino == INO_STATUS || ino == INO_CHANGER)
 		snap_free((struct rfs_snap *)(uintptr_t)fi->fh);
 	else if (ino == INO_TAPE)
 		drv_release(ctx_of(req)->drv, fh_id(fi), fh_writer(fi));

@@ -15,7 +15,7 @@
 #include "volume.h"
 
 struct rfs_ctx {
-	struct vol *vol;
+	struct vol *vol;	/* the first reel; a magazine changes it: drv_vol_hold */
 	struct drv *drv;
 	uid_t uid;		/* the user who mounted: owns tape */
 	gid_t gid;

@@ -19,6 +19,7 @@
 #include <sys/vfs.h>
 
 #include "log.h"
+#include "magazine.h"
 #include "manifest.h"
 #include "reclimit.h"
 #include "safetext.h"
@@ -37,6 +38,9 @@ static const struct fuse_opt rfs_opt_table[] = {
 	RFS_BOTH("prev", prev),
 	RFS_BOTH("next-url", next_url),
 	RFS_BOTH("reel", reel_str),
+	RFS_BOTH("changer", changer),
+	RFS_OPT("magazine", magazine), RFS_OPT("--magazine", magazine),
+	RFS_OPT("append", append), RFS_OPT("--append", append),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -110,7 +114,7 @@ static int rfs_opt_proc(void *data, const char *arg, int key,
 static bool rfs_takes_value(const char *key)
 {
 	static const char *const keys[] = { "format", "block-size", "capacity",
-		"next", "storeset", "prev", "next-url", "reel" };
+		"next", "storeset", "prev", "next-url", "reel", "changer" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp(key, keys[i]) == 0)
 			return true;
@@ -280,6 +284,43 @@ static int rfs_check_next(const char *path)
 	return 0;
 }
 
+/* --magazine makes the URL a template; the magazine names its reels, so
+ * the storeset facts of single reels do not go with it. */
+static int rfs_check_magazine(struct rfs_opts *o)
+{
+	if (!o->magazine) {
+		if (o->append || o->changer) {
+			rlog(RLOG_ERR, "--%s needs --magazine (a URL template "
+			     "with %%d for the slot number).",
+			     o->append ? "append" : "changer");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	char err[XFER_ERRLEN];
+	if (mag_template_check(o->url, err, sizeof(err)) < 0) {
+		rlog(RLOG_ERR, "%s; nothing was mounted.", err);
+		return -EINVAL;
+	}
+	const char *bad = o->next ? "--next" : o->reel_str ? "--reel" :
+			  o->prev ? "--prev" : o->next_url ? "--next-url" : NULL;
+	if (bad) {
+		rlog(RLOG_ERR, "--magazine loads its reels itself (slot N holds "
+		     "reel N, linked to the slots beside it), so %s cannot be "
+		     "given with it.", bad);
+		return -EINVAL;
+	}
+	if (o->changer && strcmp(o->changer, "auto") != 0 &&
+	    strcmp(o->changer, "manual") != 0) {
+		rlog(RLOG_ERR, "--changer=%.40s: give auto (a full reel loads "
+		     "the next by itself) or manual (a full reel is the end of "
+		     "the tape; mt offline loads the next).", o->changer);
+		return -EINVAL;
+	}
+	o->changer_manual = o->changer && strcmp(o->changer, "manual") == 0;
+	return 0;
+}
+
 int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 {
 	xfer_opts_init(&o->xfer);
@@ -348,6 +389,8 @@ int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 		     "--buffer.", o->xfer.replay_size, o->xfer.buffer_size);
 		return -EINVAL;
 	}
+	if (rfs_check_magazine(o) < 0)
+		return -EINVAL;
 	if (o->next && rfs_check_next(o->next) < 0)
 		return -EINVAL;
 	return 0;
@@ -364,6 +407,7 @@ void rfs_opts_free(struct rfs_opts *o)
 	free(o->prev);
 	free(o->next_url);
 	free(o->reel_str);
+	free(o->changer);
 	xfer_opts_free(&o->xfer);
 }
 
@@ -384,6 +428,12 @@ void rfs_opts_help(const char *prog)
 	       "                      reel's tape file)\n"
 	       "  --storeset=ID --reel=N --prev=URL --next-url=URL\n"
 	       "                      storeset facts recorded in the manifest\n"
+	       "  --magazine          URL is a template with %%d (or %%03d): one\n"
+	       "                      mount, a magazine of reels in slots 1, 2...\n"
+	       "  --changer=MODE      auto: a full reel loads the next (default);\n"
+	       "                      manual: a full reel is end of tape, and\n"
+	       "                      `mt offline` loads the next\n"
+	       "  --append            go on after the magazine's last reel\n"
 	       "  -f                  stay in the foreground (summary at the end)\n"
 	       "  -d                  FUSE debug output (implies -f)\n"
 	       "Transfer options:\n%s\n",

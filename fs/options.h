@@ -23,11 +23,15 @@ struct rfs_opts {
 	char *prev;
 	char *next_url;
 	char *reel_str;
+	int magazine;		/* --magazine: url is a template (magazine.h) */
+	int append;		/* --append: after the magazine's last reel */
+	char *changer;		/* --changer=auto|manual */
 	int help;
 	int version;
 
 	/* Derived by rfs_opts_parse. */
 	unsigned reel;		/* 0 when not given */
+	int changer_manual;	/* --changer=manual */
 	int replay_given;	/* --replay was given (not the default) */
 	const struct tape_format *format;
 	size_t block_size;

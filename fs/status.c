@@ -57,6 +57,9 @@ char *rfs_status_render(struct vol *v, struct drv *d, size_t *len)
 		vs.counts.files, vs.counts.records, vs.counts.payload_bytes,
 		vs.counts.image_bytes, vs.xfer.sent, vs.xfer.confirmed,
 		vs.xfer.rate_now, cap, rem, vs.xfer.reconnects, err_safe);
+	char changer[256];
+	if (drv_changer_line(d, changer, sizeof(changer)))
+		fprintf(f, "changer: %s\n", changer);	/* --magazine */
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;
