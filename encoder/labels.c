@@ -408,7 +408,17 @@ struct tape_lbl *tape_lbl_new(const char *volid, const char *owner,
 			snprintf(l->set_id, sizeof(l->set_id), "%.6s", cont->set_id);
 		l->sequence = cont->sequence;
 		if (cont->in_file) {
-			l->f.namelen = tape_label_name_convert(cont->name, l->f.name);
+			/* Plain data from elsewhere: bounded, terminated here. */
+			char name[sizeof(cont->name) + 1];
+			memcpy(name, cont->name, sizeof(cont->name));
+			name[sizeof(cont->name)] = '\0';
+			l->f.namelen = tape_label_name_convert(name, l->f.name);
+			if (l->f.namelen == 0) {
+				snprintf(err, errlen, "the continuation state of the reel before "
+					 "names no file.");
+				free(l);
+				return NULL;
+			}
 			l->f.format = cont->record_format ? cont->record_format : 'F';
 			l->f.block_len = cont->block_len;
 			l->f.record_len = cont->record_len;

@@ -597,6 +597,20 @@ static void names(void)
 	bad.record_format = 'U';
 	CHECK(tape_lbl_begin_file(l, &bad) == -EINVAL, "format U");
 	CHECK(tape_lbl_record(l, "x", 1) == -EINVAL, "record outside a file");
+	struct tape_lbl_cont bc;
+	memset(&bc, 'A', sizeof(bc));		/* nothing terminated */
+	bc.magic = TAPE_LBL_CONT_MAGIC;
+	bc.in_file = true;
+	struct tape_lbl *l2 = tape_lbl_new("ok", NULL, &sink, &bc, err, sizeof(err));
+	CHECK(l2 != NULL, "an unterminated continuation state: %s", err);
+	tape_lbl_free(l2);
+	memset(&bc, 0, sizeof(bc));
+	bc.magic = TAPE_LBL_CONT_MAGIC;
+	bc.in_file = true;
+	CHECK(tape_lbl_new("ok", NULL, &sink, &bc, err, sizeof(err)) == NULL, "cont without a name");
+	bc.magic = 0;
+	bc.in_file = false;
+	CHECK(tape_lbl_new("ok", NULL, &sink, &bc, err, sizeof(err)) == NULL, "cont without magic");
 	tape_lbl_free(l);
 	tape_enc_free(e);
 	mb_free(&m);
