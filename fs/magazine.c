@@ -563,7 +563,9 @@ static void mag_record(struct mag *m, unsigned n, struct vol *v)
 	bool ok = vs.state == VOL_PUBLISHED;
 	if (s) {
 		s->state = ok ? SLOT_PUBLISHED : SLOT_FAILED;
-		s->bytes = vs.counts.image_bytes;
+		/* What the server holds: a reel cut by a full server holds
+		 * less than was accepted (its manifest's truncated_at). */
+		s->bytes = vs.xfer.confirmed;
 		s->files = vs.counts.files;
 	}
 	if (!ok)

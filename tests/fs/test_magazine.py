@@ -264,3 +264,52 @@ def test_magazine_options_that_do_not_go_together(tmp_path):
             with Mount(url, tmp_path / "mnt", args):
                 pass
         assert say in e.value.stderr, (args, e.value.stderr)
+
+
+def test_full_servers_carry_on_into_the_next_slots(tmp_path):
+    """A magazine without --capacity on a server that keeps at most 8 MB
+    per file: each reel's server fills up (552) after the drive accepted
+    records it could not store; those records, still in the upload queue,
+    go into the next slot's reel ahead of new ones (the --next chain's
+    carrying over, into a volume this mount loads), each full reel is
+    published cut at its last whole record (truncated_at), and `reel cat`
+    of reel 1 piped to tar -x restores the whole tree."""
+    import servers
+    need_mount_env("tar", "bash")
+    need.need_binary(reel_binary())
+    tree = make_tree(tmp_path / "data", nfiles=12, size=2 * MB)
+    with servers.FaultFtpd(tmp_path / "fault", full_at=8 * MB) as srv:
+        with Mount(srv.url + "full-%d.mtd", tmp_path / "mnt",
+                   ["--magazine", "--buffer=16M", "--replay=12M"], env=srv.env(),
+                   allow_errors=[r"carried onto the next reel"]) as m:
+            r = run(["tar", "-b", "64", "-cf", str(m.tape), "-C", str(tmp_path), "data"])
+            assert r.returncode == 0, r.stderr + m.status_path.read_text()
+            head, slots = _changer(m)
+        assert m.stderr.count("carried onto the next reel") >= 2, m.stderr
+        # While mounted: the full reels were published as the server held
+        # them (8 MB), the last one loaded.
+        loaded = int(head["loaded"])
+        assert loaded >= 3, slots
+        for i in range(1, loaded):
+            assert slots[i] == "published full-%d.mtd %d bytes 0 files" % (i, 8 * MB), slots
+        # The last one may fill its server at unmount too: carried on again.
+        names = sorted(p.name for p in srv.root.glob("full-*.mtd"))
+        assert len(names) in (loaded, loaded + 1), (names, slots)
+        names = ["full-%d.mtd" % i for i in range(1, len(names) + 1)]
+        mans = _check_links(srv, names)
+        for man, n in zip(mans[:-1], names):
+            assert (srv.root / n).stat().st_size == 8 * MB
+            assert 0 < man["truncated_at"] <= 8 * MB
+        out = tmp_path / "restore"
+        out.mkdir()
+        r = run(["bash", "-o", "pipefail", "-c",
+                 'cd "$3" && "$1" cat "$2" | tar -xf -', "restore",
+                 reel_binary(), srv.url + names[0], str(out)], env=srv.env())
+        assert r.returncode == 0, r.stderr
+        n = 0
+        for p in tree.rglob("*"):
+            if p.is_file():
+                q = out / p.relative_to(tmp_path)
+                assert q.read_bytes() == p.read_bytes(), "%s differs" % q
+                n += 1
+        assert n == 13
