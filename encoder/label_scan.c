@@ -42,6 +42,7 @@ struct tape_label_scan {
 	struct scan_file *cur;
 	uint64_t records;	/* data records of cur */
 	uint64_t element;	/* records and marks seen, for messages */
+	uint64_t marks_seen, records_seen;
 	unsigned trailer_labels;
 	bool trailer_eov;
 	char problem[240];
@@ -160,6 +161,7 @@ int tape_label_scan_record(struct tape_label_scan *s, const void *rec, size_t le
 	enum tape_label_kind k = tape_label_kind(rec, len);
 
 	s->element++;
+	s->records_seen++;
 	switch (s->st) {
 	case SC_START:
 		if (k == TAPE_LABEL_VOL1 && tape_label_parse_vol1(rec, len, &s->vol) == 0)
@@ -202,6 +204,7 @@ int tape_label_scan_record(struct tape_label_scan *s, const void *rec, size_t le
 int tape_label_scan_mark(struct tape_label_scan *s)
 {
 	s->element++;
+	s->marks_seen++;
 	switch (s->st) {
 	case SC_START:
 		s->st = SC_UNLABELLED;
@@ -211,6 +214,8 @@ int tape_label_scan_mark(struct tape_label_scan *s)
 		break;
 	case SC_HEADERS:
 		s->st = SC_DATA;
+		s->cur->info.data_file = s->marks_seen;
+		s->cur->info.data_record = s->records_seen;
 		break;
 	case SC_DATA:
 		s->st = SC_TRAILER;

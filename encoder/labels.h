@@ -165,6 +165,10 @@ struct tape_label_file_info {
 	uint8_t rms_rtype;	/* RMS record type: 1 fixed, 2 variable */
 	uint8_t rms_rattrib;	/* RMS record attributes */
 	uint16_t rms_rsize, rms_maxrec;	/* RMS record size, maximum */
+	/* Set by the scan: where the section's data is on this tape. */
+	uint64_t data_file;	/* tape marks before its data (the tape file
+				 * number of the data, counting from 0) */
+	uint64_t data_record;	/* records (labels too) before its data */
 };
 /* Fills the fields a HDR1/EOF1/EOV1, HDR2/EOF2/EOV2, HDR3/EOF3/EOV3 or
  * HDR4/EOF4/EOV4 label holds into out (others untouched). 0, or -EINVAL when rec is not

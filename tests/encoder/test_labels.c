@@ -319,6 +319,23 @@ static void several_files(const struct tape_format *f)
 	CHECK(strcmp(r.layout, "VHhh|ddd|Eee|Hhhh|ddddddd|Eeee|Hhh||Eee|Hhh|dd|Eee||") == 0,
 	      "%s: layout %s", fn, r.layout);
 	CHECK(tape_label_scan_count(r.s) == 4, "%s: count %zu", fn, tape_label_scan_count(r.s));
+	/* Where each file's data is: from the layout string. */
+	for (size_t i = 0, marks = 0, recs = 0, hdr = 0; r.layout[i]; i++) {
+		char c = r.layout[i];
+		if (c == '|') {
+			marks++;
+		} else {
+			if (c == 'H')
+				hdr++;
+			recs++;
+		}
+		if (c == '|' && hdr && i > 0 && strchr("Hh", r.layout[i - 1])) {
+			const struct tape_label_file_info *fi = tape_label_scan_file(r.s, hdr - 1);
+			CHECK(fi && fi->data_file == marks && fi->data_record == recs,
+			      "%s: file %zu data at file %" PRIu64 " record %" PRIu64 ", want %zu %zu",
+			      fn, hdr - 1, fi ? fi->data_file : 0, fi ? fi->data_record : 0, marks, recs);
+		}
+	}
 	for (int i = 0; i < 4; i++) {
 		struct want w = { conv[i], "TAPE1", 1, (uint32_t)i + 1, nrec[i], (uint32_t)rlen[i],
 				  false, i == 3 ? t_1999 : t_2026 };
