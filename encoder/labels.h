@@ -93,12 +93,21 @@ int tape_lbl_end_file(struct tape_lbl *l);
  * tape_lbl_end_file, then the last TM. Idempotent. */
 int tape_lbl_end_volume(struct tape_lbl *l);
 /* The reel is full: ends the file in progress with EOV labels and two TMs
- * (or, between files, writes the volume's end as EOV is not needed: TM)
- * and fills *cont for the next reel. After it only tape_lbl_free. */
+ * (or, between files, writes the volume's end as EOV is not needed: the
+ * TMs that make a double TM, after a VOL1 if nothing was written) and
+ * fills *cont for the next reel. A file begun whose header labels did not
+ * reach this reel continues with the same section number. After it only
+ * tape_lbl_free. */
 int tape_lbl_end_reel(struct tape_lbl *l, struct tape_lbl_cont *cont);
 /* The most a host must keep free on a reel to end it properly at any
  * moment: label records (80 bytes each) and tape marks that
- * tape_lbl_end_reel or tape_lbl_end_volume may still write. */
+ * tape_lbl_end_reel may still write. Called from inside the host's sink,
+ * it tells what must still follow the element being written; a host that
+ * refuses (-ENOSPC) an element for which used + element + reserve passes
+ * its capacity only ever refuses the first element of a label group (or a
+ * data record): nothing is written, the call returns -ENOSPC, and
+ * tape_lbl_end_reel then fits. At most 7 labels and 4 marks
+ * (docs/labels.md, "Room to end a reel"). */
 void tape_lbl_reserve(const struct tape_lbl *l, unsigned *labels,
 		      unsigned *marks);
 /* The same in image bytes of encoder e (labels * record cost of 80 bytes
