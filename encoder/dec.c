@@ -208,6 +208,15 @@ static int sniff_push(struct tape_dec *d, const uint8_t **pp, size_t *pn,
 	return adopt(d, f);
 }
 
+int tape_dec_start_at(struct tape_dec *d, uint64_t offset)
+{
+	if (!d->fmt || d->pos != 0)
+		return -EINVAL;
+	d->pos = offset;
+	d->chain_free = offset != 0;
+	return 0;
+}
+
 int tape_dec_push(struct tape_dec *d, const void *data, size_t len)
 {
 	const uint8_t *p = data;

@@ -68,6 +68,10 @@ static int on_header(struct tape_dec *d, const uint8_t *h)
 	uint8_t f1 = h[4];
 	uint64_t off = d->el_off;
 
+	if (d->chain_free) {
+		d->chain_free = false;
+		d->last_cur = prev;
+	}
 	if (prev != d->last_cur)
 		return tape_dec_fail(d, TAPE_ERR_CHAIN, off,
 				     "previous-length field is %u but the previous chunk held %u bytes",

@@ -38,6 +38,8 @@ struct tape_dec {
 
 	/* AWS family. */
 	uint16_t last_cur;		/* length of the previous chunk */
+	bool chain_free;		/* started mid-image: trust the first
+					 * header's previous length */
 	bool in_rec;
 	uint64_t rec_off;		/* first chunk of the record in progress */
 	uint8_t rec_comp;

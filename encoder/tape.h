@@ -146,6 +146,12 @@ struct tape_dec;
 /* f == NULL sniffs the format from the first bytes ("auto"). */
 struct tape_dec *tape_dec_new(const struct tape_format *f,
 			      tape_event_fn cb, void *ctx);
+/* Decoding starts at image offset `offset` of an image in a known format
+ * (a positioned read that begins at an element boundary): event offsets
+ * count from there, and for AWS/HET the first header's previous-length
+ * field is taken as it stands. Call before the first push; the counts
+ * cover what is pushed from there on. -EINVAL in auto mode. */
+int tape_dec_start_at(struct tape_dec *d, uint64_t offset);
 /* Bytes in, split anywhere. Returns 0, -EILSEQ after an ERROR event (sticky),
  * or the callback's negative value. */
 int tape_dec_push(struct tape_dec *d, const void *data, size_t len);

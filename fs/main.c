@@ -35,6 +35,8 @@
 #include "magazine.h"
 #include "ops.h"
 #include "options.h"
+#include "rdrive.h"
+#include "readmode.h"
 
 /* Descriptors inherited from whoever started us (tar's TAR_FD pipe, a
  * script's) are closed first thing, before any thread: a daemon that kept
@@ -120,8 +122,8 @@ static void rfs_before_stop(void *arg)
 {
 	struct rfs_stop *s = arg;
 	int sig = rfs_signalled;
-	if (!sig)
-		return;		/* unmounted */
+	if (!sig || !s->drv)
+		return;		/* unmounted, or a read mount */
 	drv_request_stop(s->drv);
 	drv_wait_release(s->drv, 2000);
 	uint64_t n;
@@ -271,6 +273,7 @@ int main(int argc, char **argv)
 	struct vol *vol = NULL;
 	struct drv *drv = NULL;
 	struct mag *mag = NULL;
+	struct rfs_ctx ctx;
 	int ready_fd = -1, ret = 1;
 	bool mounted = false;	/* served: finish the volume on the way out */
 	char err[XFER_ERRLEN] = "";
@@ -282,6 +285,7 @@ int main(int argc, char **argv)
 	xfer_secrets_init();
 	memset(&o, 0, sizeof(o));
 	memset(&fo, 0, sizeof(fo));
+	memset(&ctx, 0, sizeof(ctx));
 	rlog_set_program("reelfs");
 	rlog_set_sink(rfs_stderr_sink, NULL);
 	if (rfs_opts_parse(&o, &args) < 0)
@@ -323,6 +327,22 @@ int main(int argc, char **argv)
 	/* Upload threads must not take SIGINT/SIGTERM: the FUSE loop does. */
 	sigset_t all, old;
 	sigfillset(&all);
+	if (o.read) {
+		/* A read mount: the loaded tape, no volume, no writing drive. */
+		struct rdrive_config rc = {
+			.url = o.url, .xo = &o.xfer,
+			.format = o.format_name ? o.format : NULL,
+			.block_size = o.block_size, .max_request = 1u << 20,
+		};
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		ctx.rd = rdrive_open(&rc, err, sizeof(err));
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (!ctx.rd) {
+			rlog(RLOG_ERR, "%s; nothing was mounted.", err);
+			goto out_ready;
+		}
+		goto have_drive;
+	}
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* With --next, the manifest names the next reel only once this reel
 	 * spills into it (chain.c learns its URL then), unless --next-url. */
@@ -365,14 +385,24 @@ int main(int argc, char **argv)
 		rlog(RLOG_ERR, "out of memory setting up the tape drive.");
 		goto out_vol;
 	}
-	struct rfs_ctx ctx = {
-		.vol = vol, .drv = drv, .uid = getuid(), .gid = getgid(),
-		.mtime = time(NULL), .max_write = 1u << 20,
-	};
+have_drive:
+	ctx.vol = vol;
+	ctx.drv = drv;
+	ctx.url = o.url;
+	ctx.xo = &o.xfer;
+	ctx.uid = getuid();
+	ctx.gid = getgid();
+	ctx.mtime = time(NULL);
+	ctx.max_write = 1u << 20;
 	se = fuse_session_new(&args, &rfs_ops, sizeof(rfs_ops), &ctx);
 	if (!se) {
-		rlog(RLOG_ERR, "the FUSE options could not be used; nothing was "
-		     "mounted, and %s.part may hold an empty start.", vol_url(vol));
+		if (vol)
+			rlog(RLOG_ERR, "the FUSE options could not be used; nothing "
+			     "was mounted, and %s.part may hold an empty start.",
+			     vol_url(vol));
+		else
+			rlog(RLOG_ERR, "the FUSE options could not be used; nothing "
+			     "was mounted.");
 		goto out_drv;
 	}
 	if (fuse_set_signal_handlers(se) != 0)
@@ -407,7 +437,7 @@ int main(int argc, char **argv)
 		 * writer, plus status and mt while it waits on the upload. */
 		lrc = rfs_loop(se, 4, rfs_before_stop, &stop);
 	}
-	if (stop.abandoned)
+	if (stop.abandoned && drv)
 		drv_abandon(drv);
 	if (lrc < 0)
 		rlog(RLOG_WARN, "the FUSE loop ended with an error (%s).",
@@ -418,7 +448,10 @@ out_unmount:
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_session:
-	if (mounted) {
+	if (mounted && !drv) {
+		/* A read mount: fine unless a read failed (the log says where). */
+		ret = rdrive_failed(ctx.rd) ? 1 : 0;
+	} else if (mounted) {
 		/* Served: finish as offline would, if nothing did yet. */
 		drv_finish(drv, "unmount");
 		ret = drv_all_published(drv) ? 0 : 1;
@@ -436,9 +469,10 @@ out_session:
 	}
 	fuse_session_destroy(se);
 out_drv:
-	if (!mounted)
+	if (!mounted && vol)
 		vol_abort(vol);	/* nothing was served: leave no image */
 	drv_free(drv);
+	rfs_reader_free(&ctx);
 out_vol:
 	vol_free(vol);
 out_ready:

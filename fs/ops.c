@@ -23,6 +23,7 @@
 #include "chain.h"
 #include "fuseio.h"
 #include "log.h"
+#include "readmode.h"
 #include "status.h"
 
 enum { INO_ROOT = FUSE_ROOT_ID, INO_TAPE, INO_STATUS, INO_CHANGER };
@@ -109,6 +110,13 @@ static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 		st->st_nlink = 2;
 		return 0;
 	case INO_TAPE: {
+		if (!c->drv) {	/* a read mount: the loaded image's size */
+			st->st_mode = S_IFREG | TAPE_MODE;
+			st->st_nlink = 1;
+			st->st_size = (off_t)rdrive_image_bytes(c->rd);
+			st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
+			return 0;
+		}
 		/* The image bytes written so far, and the time of the last
 		 * write or mark: `ls -l` and `watch` show progress. */
 		struct vol_status vs;
@@ -153,7 +161,10 @@ static void rfs_init(void *ud, struct fuse_conn_info *conn)
 	if (conn->max_write > want)
 		conn->max_write = (unsigned)want;
 	c->max_write = conn->max_write;
-	drv_set_max_request(c->drv, c->max_write);
+	if (c->drv)
+		drv_set_max_request(c->drv, c->max_write);
+	if (c->rd)
+		rdrive_set_max_request(c->rd, c->max_write);
 	/* Records must arrive in order and whole: no splice, no async DIO. */
 	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_MOVE |
 			FUSE_CAP_ASYNC_DIO | FUSE_CAP_WRITEBACK_CACHE);
@@ -164,7 +175,8 @@ static void rfs_init(void *ud, struct fuse_conn_info *conn)
 static void rfs_destroy(void *ud)
 {
 	struct rfs_ctx *c = ud;
-	drv_finish(c->drv, "unmount");
+	if (c->drv)
+		drv_finish(c->drv, "unmount");
 	while (rfs_snaps.next != &rfs_snaps)
 		snap_free(rfs_snaps.next);
 }
@@ -272,6 +284,8 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		char *text;
 		if (ino == INO_CHANGER) {
 			text = drv_changer_render(c->drv, &len);
+		} else if (c->rd) {
+			text = rdrive_status(c->rd, &len);
 		} else {
 			text = rfs_status_render(drv_vol_hold(c->drv), c->drv,
 						 &len);
@@ -306,6 +320,12 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EACCES);
 		return;
 	}
+	if (writing && !c->drv) {
+		rdrive_refuse(c->rd, "the tape is loaded for reading only "
+			      "(reelfs --read); mount it without --read to write.");
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (writing) {
 		int rc = drv_open_writer(c->drv);
 		if (rc) {
@@ -320,16 +340,27 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		drv_close_writer(c->drv);	/* the opener was interrupted */
 }
 
+static int rfs_reply_read(void *ctx, const void *p, size_t n);
+
 static void rfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	if (ino != INO_STATUS && ino != INO_CHANGER) {
 		struct rfs_ctx *c = ctx_of(req);
-		drv_refuse(c->drv, "reading the tape is not supported yet by "
-			   "this drive, which only writes; read the image back "
-			   "with `reel cat %s`.", vol_url(drv_vol_hold(c->drv)));
-		drv_vol_unhold(c->drv);
-		fuse_reply_err(req, EOPNOTSUPP);
+		struct rdrive *rd = rfs_reader(c);
+		if (!rd) {
+			drv_refuse(c->drv, "reading the tape is not supported "
+				   "while it is being written: `mt rewind` (or "
+				   "offline) publishes the reel and loads it for "
+				   "reading; or read the image back with `reel cat "
+				   "%s`.", vol_url(drv_vol_hold(c->drv)));
+			drv_vol_unhold(c->drv);
+			fuse_reply_err(req, EOPNOTSUPP);
+			return;
+		}
+		int rc = rdrive_read(rd, fh_id(fi), size, off, rfs_reply_read, req);
+		if (rc)
+			fuse_reply_err(req, -rc);
 		return;
 	}
 	const char *text = ((struct rfs_snap *)(uintptr_t)fi->fh)->text;
@@ -351,6 +382,15 @@ static void rfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	memcpy(copy, text + off, n);
 	fuse_reply_buf(req, copy, n);
 	free(copy);
+}
+
+static int rfs_errno(int rc);
+
+/* The only reply to a tape read (rdrive_read calls it once). */
+static int rfs_reply_read(void *ctx, const void *p, size_t n)
+{
+	fuse_reply_buf(ctx, p, n);
+	return 0;
 }
 
 static int rfs_errno(int rc)
@@ -383,7 +423,10 @@ static void rfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 static void rfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	int rc = 0;
-	if (ino == INO_TAPE)
+	struct rdrive *rd = ctx_of(req)->rd;
+	if (ino == INO_TAPE && rd && !fh_writer(fi))
+		rdrive_flush(rd, fh_id(fi));
+	if (ino == INO_TAPE && ctx_of(req)->drv)
 		rc = drv_flush(ctx_of(req)->drv, fi->lock_owner, fh_id(fi),
 			       fh_writer(fi));
 	fuse_reply_err(req, rc ? rfs_errno(rc) : 0);
@@ -394,7 +437,7 @@ static void rfs_release(fuse_req_t req, fuse_ino_t ino,
 {
 	if (ino == INO_STATUS || ino == INO_CHANGER)
 		snap_free((struct rfs_snap *)(uintptr_t)fi->fh);
-	else if (ino == INO_TAPE)
+	else if (ino == INO_TAPE && ctx_of(req)->drv)
 		drv_release(ctx_of(req)->drv, fh_id(fi), fh_writer(fi));
 	fuse_reply_err(req, 0);
 }
@@ -404,8 +447,59 @@ static void rfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
 	(void)datasync;
 	(void)fi;
-	int rc = ino == INO_TAPE ? drv_sync(ctx_of(req)->drv) : 0;
+	int rc = ino == INO_TAPE && ctx_of(req)->drv ? drv_sync(ctx_of(req)->drv) : 0;
 	fuse_reply_err(req, rc ? rfs_errno(rc) : 0);
+}
+
+/* mtio on a loaded tape (the read drive): positioning, status. */
+static void rfs_read_ioctl(fuse_req_t req, struct rfs_ctx *c, unsigned int cmd,
+			   const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct rdrive *rd = rfs_reader(c);
+	if (!rd) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	switch (cmd) {
+	case MTIOCTOP: {
+		struct mtop op;
+		if (in_bufsz < sizeof(op)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		memcpy(&op, in_buf, sizeof(op));
+		int rc = rdrive_mtop(rd, &op);
+		if (rc)
+			fuse_reply_err(req, -rc);
+		else
+			fuse_reply_ioctl(req, 0, NULL, 0);
+		return;
+	}
+	case MTIOCGET: {
+		struct mtget g;
+		if (out_bufsz < sizeof(g)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		rdrive_mtget(rd, &g);
+		fuse_reply_ioctl(req, 0, &g, sizeof(g));
+		return;
+	}
+	case MTIOCPOS: {
+		struct mtpos p;
+		if (out_bufsz < sizeof(p)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		rdrive_mtpos(rd, &p);
+		fuse_reply_ioctl(req, 0, &p, sizeof(p));
+		return;
+	}
+	}
+	if (cmd != TCGETS)
+		rdrive_refuse(rd, "ioctl 0x%x on the tape is not supported; "
+			      "nothing was done.", cmd);
+	fuse_reply_err(req, ENOTTY);
 }
 
 /* mtio on the tape file: the kernel passes the argument by the size
@@ -431,6 +525,11 @@ static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	if (acc && may(req, TAPE_MODE, acc, acc == RFS_MAY_READ ?
 		       "ask the tape's position" : "operate the tape (mt)")) {
 		fuse_reply_err(req, EACCES);
+		return;
+	}
+	struct rfs_ctx *c = ctx_of(req);
+	if (!c->drv || (!fh_writer(fi) && rfs_reading(c))) {
+		rfs_read_ioctl(req, c, cmd, in_buf, in_bufsz, out_bufsz);
 		return;
 	}
 	switch (cmd) {

@@ -12,11 +12,18 @@
 #include <sys/types.h>
 
 #include "drive.h"
+#include "rdrive.h"
 #include "volume.h"
 
 struct rfs_ctx {
-	struct vol *vol;	/* the first reel; a magazine changes it: drv_vol_hold */
-	struct drv *drv;
+	struct vol *vol;	/* the first reel; a magazine changes it:
+				 * drv_vol_hold. NULL on a read mount (--read) */
+	struct drv *drv;	/* NULL on a read mount */
+	/* The read drive: a read mount's, or loaded after writing once the
+	 * reel is published (readmode.c; set once, under its lock). */
+	struct rdrive *_Atomic rd;
+	const char *url;	/* the URL as given, for loading it */
+	const struct xfer_opts *xo;
 	uid_t uid;		/* the user who mounted: owns tape */
 	gid_t gid;
 	time_t mtime;

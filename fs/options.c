@@ -41,6 +41,8 @@ static const struct fuse_opt rfs_opt_table[] = {
 	RFS_BOTH("changer", changer),
 	RFS_OPT("magazine", magazine), RFS_OPT("--magazine", magazine),
 	RFS_OPT("append", append), RFS_OPT("--append", append),
+	{ "read", offsetof(struct rfs_opts, read), 1 },
+	{ "--read", offsetof(struct rfs_opts, read), 1 },
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -391,6 +393,17 @@ int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 	}
 	if (rfs_check_magazine(o) < 0)
 		return -EINVAL;
+	if (o->read && o->magazine) {
+		rlog(RLOG_ERR, "--read with --magazine is not supported yet; "
+		     "mount the reel to read with --read and its URL.");
+		return -EINVAL;
+	}
+	if (o->read && (o->next || o->capacity_str || o->storeset || o->prev ||
+			o->next_url || o->reel_str)) {
+		rlog(RLOG_ERR, "--read loads an existing tape: --next, --capacity, "
+		     "--storeset, --reel, --prev and --next-url are for writing one.");
+		return -EINVAL;
+	}
 	if (o->next && rfs_check_next(o->next) < 0)
 		return -EINVAL;
 	return 0;
@@ -434,6 +447,9 @@ void rfs_opts_help(const char *prog)
 	       "                      manual: a full reel is end of tape, and\n"
 	       "                      `mt offline` loads the next\n"
 	       "  --append            go on after the magazine's last reel\n"
+	       "  --read              load the existing image at URL for reading\n"
+	       "                      (tar -x, restore, dd, mt fsf...); a storeset\n"
+	       "                      reads on across its reels\n"
 	       "  -f                  stay in the foreground (summary at the end)\n"
 	       "  -d                  FUSE debug output (implies -f)\n"
 	       "Transfer options:\n%s\n",

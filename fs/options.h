@@ -28,6 +28,7 @@ struct rfs_opts {
 	char *changer;		/* --changer=auto|manual */
 	int help;
 	int version;
+	int read;		/* --read: load URL for reading (rdrive.h) */
 
 	/* Derived by rfs_opts_parse. */
 	unsigned reel;		/* 0 when not given */

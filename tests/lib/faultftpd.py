@@ -40,6 +40,9 @@ argv. Faults, each applied to uploads (STOR, APPE, REST+STOR):
                   publishing an image and writing its manifest)
   --port N        listen on this port (default: one the kernel picks)
 Faults of the read side:
+  --retr-drops A,..  when a download (RETR) reaches file offset A, send
+                  the bytes up to A, then reset the data connection (RST)
+                  and answer 426; each offset fires once
   --endless NAME  RETR of NAME sends its bytes, then zeros without end
   --size-reply TEXT  every SIZE is answered "213 TEXT" (e.g. -1)
                   (SIZE still tells the true size)
@@ -77,6 +80,7 @@ from pyftpdlib.servers import FTPServer
 # Shared by all connections: the server runs one asynchronous loop, so
 # plain module state is safe and lets a drop fire once across reconnects.
 pending_drops = set()
+pending_retr_drops = set()
 pending_stalls = set()
 full_at = None
 drop_kind = "data"
@@ -114,6 +118,11 @@ class FaultDTP(ThrottledDTPHandler):
                 ahead, wake, _errback=self.handle_error)
 
     def close(self):
+        if getattr(self, "_drop_retr", False):
+            self._drop_retr = False
+            self._reset()
+            self._resp = ("426 Connection closed; transfer aborted.",
+                          logging.info)
         if (mlsd_close and getattr(self, "cmd", None) == "MLSD" and self._resp
                 and self._resp[0].startswith("226")):
             self._resp = ("%s MLSD sent." % mlsd_close, self._resp[1])
@@ -228,6 +237,34 @@ mlsd_close = None
 mlsd_size = None
 
 
+class DropProducer:
+    """A download's file producer that stops at the first pending
+    --retr-drops offset and has the data connection reset there."""
+
+    def __init__(self, inner, fd, handler):
+        self.inner, self.handler = inner, handler
+        self.pos = fd.tell()
+        self.done = False
+
+    def more(self):
+        if self.done:
+            return b""
+        chunk = self.inner.more()
+        end = self.pos + len(chunk)
+        hits = sorted(d for d in pending_retr_drops if self.pos < d <= end)
+        if hits:
+            d = hits[0]
+            pending_retr_drops.discard(d)
+            chunk = chunk[:d - self.pos]
+            self.done = True
+            logging.info("download drop at offset %d", d)
+            dtp = self.handler.data_channel
+            if dtp is not None:
+                dtp._drop_retr = True
+        self.pos += len(chunk)
+        return chunk
+
+
 class EndlessProducer:
     """A file's bytes, then zeros for ever (--endless)."""
 
@@ -251,6 +288,12 @@ class FaultFS(AbstractedFS):
 
 
 class FaultHandler(FTPHandler):
+    def push_dtp_data(self, data, isproducer=False, file=None, cmd=None):
+        if cmd == "RETR" and isproducer and file is not None and pending_retr_drops:
+            data = DropProducer(data, file, self)
+        return super().push_dtp_data(data, isproducer=isproducer, file=file,
+                                     cmd=cmd)
+
     def push(self, s):
         if not hostile:
             return super().push(s)
@@ -344,6 +387,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", default=None)
     ap.add_argument("--endless", default=None)
+    ap.add_argument("--retr-drops", default="")
     ap.add_argument("--mlsd-close", type=int, default=None)
     ap.add_argument("--mlsd-size", default=None)
     ap.add_argument("--hostile", action="store_true")
@@ -364,6 +408,7 @@ def main():
         sys.exit("faultftpd: FAULTFTPD_PASSWORD is not set")
     pending_drops.update(int(x) for x in a.drops.split(",") if x)
     pending_stalls.update(int(x) for x in a.stalls.split(",") if x)
+    pending_retr_drops.update(int(x) for x in a.retr_drops.split(",") if x)
     full_at = a.full_at
     drop_kind = a.drop_kind
     zero_after_drop = a.zero_after_drop

@@ -1,0 +1,67 @@
+/*
+ * readmode.c - the read drive behind a writing mount: once `mt rewind`
+ * (or offline, or unmount's finish) has published the reel, the next
+ * read or mt operation loads it from its URL, as a real drive reads back
+ * what it just wrote. A read mount has its read drive from the start.
+ */
+#include "readmode.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "rdrive.h"
+
+static pthread_mutex_t rfs_rd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool published(struct rfs_ctx *c)
+{
+	if (!c->drv)
+		return false;
+	struct drv_state ds;
+	struct vol_status vs;
+	drv_get_state(c->drv, &ds);
+	if (!ds.finished)
+		return false;
+	vol_get_status(drv_vol_hold(c->drv), &vs);
+	drv_vol_unhold(c->drv);
+	return vs.state == VOL_PUBLISHED;
+}
+
+bool rfs_reading(struct rfs_ctx *c)
+{
+	return c->rd || published(c);
+}
+
+struct rdrive *rfs_reader(struct rfs_ctx *c)
+{
+	pthread_mutex_lock(&rfs_rd_lock);
+	struct rdrive *rd = c->rd;
+	if (!rd && published(c)) {
+		char err[XFER_ERRLEN + 100];
+		/* The reel the drive wrote last (a magazine's current one);
+		 * its URL never holds a password. */
+		struct vol *v = drv_vol_hold(c->drv);
+		struct rdrive_config rc = {
+			.url = vol_url(v), .xo = c->xo, .format = vol_format(v),
+			.max_request = c->max_write, .single = true,
+		};
+		rd = rdrive_open(&rc, err, sizeof(err));
+		if (rd)
+			rlog(RLOG_INFO, "%s is published; loaded for reading.",
+			     vol_url(v));
+		drv_vol_unhold(c->drv);
+		if (!rd)
+			drv_refuse(c->drv, "loading the published reel for reading "
+				   "failed: %s.", err);
+		c->rd = rd;
+	}
+	pthread_mutex_unlock(&rfs_rd_lock);
+	return rd;
+}
+
+void rfs_reader_free(struct rfs_ctx *c)
+{
+	rdrive_free(c->rd);
+	c->rd = NULL;
+}
