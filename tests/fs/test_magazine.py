@@ -313,3 +313,28 @@ def test_full_servers_carry_on_into_the_next_slots(tmp_path):
                 assert q.read_bytes() == p.read_bytes(), "%s differs" % q
                 n += 1
         assert n == 13
+
+
+def test_mbuffer_changes_reels_with_mt_offline(tmp_path):
+    """mbuffer -A 'mt -f MOUNT/tape offline' with --changer=manual: at each
+    end of tape (ENOSPC) mbuffer runs the command, which unloads the reel,
+    and reopens the tape, which loads the next slot; the reels read back
+    one by one and joined give the stream byte for byte."""
+    need_mount_env("mbuffer", "mt")
+    need.need_binary(reel_binary())
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(10 * MB))
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "mb-%d.aws", tmp_path / "mnt",
+                   ["--magazine", "--changer=manual", "--capacity=4M"],
+                   env=srv.env()) as m:
+            with open(src, "rb") as f:
+                r = run(["mbuffer", "-q", "-s", "64k", "-f", "-o", str(m.tape),
+                         "-A", "mt -f %s offline" % m.tape], stdin=f)
+            assert r.returncode == 0, r.stderr
+            head, slots = _changer(m)
+            assert head["loaded"] == "3", slots
+        names = ["mb-%d.aws" % i for i in (1, 2, 3)]
+        _check_links(srv, names)
+        data = b"".join(_cat_one(srv, n, tmp_path) for n in names)
+        assert data == src.read_bytes()
