@@ -64,6 +64,7 @@ struct cp {
 	const struct tape_format *to, *from;
 	struct tape_enc_options enc_opt;
 	char *src_shown;
+	const char *dst;
 	/* --label / --volume */
 	bool labelled, first_seen;
 	char *name;			/* NULL: saveset name or FILEnnnn */
@@ -121,10 +122,42 @@ static void target_failed(struct cp *c, int rc)
 		reel_error("%s", vol_error(c->vol));
 }
 
+/* The target is opened when the first record or mark is ready to go (or
+ * at the end): a source that is no tape, missing or refused leaves no
+ * NAME.part behind. 0, or -errno after a sentence. */
+static int open_target(struct cp *c)
+{
+	char err[XFER_ERRLEN] = "";
+
+	if (c->vol || c->enc)
+		return 0;
+	if (!strcmp(c->dst, "-")) {
+		c->enc = tape_enc_new(c->to, &c->enc_opt, stdout_sink, NULL);
+		if (!c->enc) {
+			reel_error("out of memory.");
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	struct vol_config vc = {
+		.url = c->dst, .xfer = c->xo, .format = c->to,
+		.enc = c->enc_opt, .reel = 1,
+	};
+	c->vol = vol_open(&vc, err, sizeof(err));
+	if (!c->vol) {
+		reel_error("%s", err[0] ? err : "cannot open the target.");
+		return -EIO;
+	}
+	return 0;
+}
+
 static int raw_record(void *ctx, const void *data, size_t len)
 {
 	struct cp *c = ctx;
-	int rc = c->enc ? tape_enc_record(c->enc, data, len)
+	int rc = open_target(c);
+	if (rc < 0)
+		return rc;
+	rc = c->enc ? tape_enc_record(c->enc, data, len)
 			: vol_record(c->vol, data, len);
 	if (rc < 0)
 		target_failed(c, rc);
@@ -134,7 +167,10 @@ static int raw_record(void *ctx, const void *data, size_t len)
 static int raw_mark(void *ctx)
 {
 	struct cp *c = ctx;
-	int rc = c->enc ? tape_enc_mark(c->enc) : vol_mark(c->vol);
+	int rc = open_target(c);
+	if (rc < 0)
+		return rc;
+	rc = c->enc ? tape_enc_mark(c->enc) : vol_mark(c->vol);
 	if (rc < 0)
 		target_failed(c, rc);
 	return rc;
@@ -238,25 +274,7 @@ static int run(struct cp *c, const char *src_name, const char *dst)
 		reel_error("%s", err[0] ? err : "cannot open the source.");
 		return -EIO;
 	}
-	if (!strcmp(dst, "-")) {
-		c->enc = tape_enc_new(c->to, &c->enc_opt, stdout_sink, NULL);
-		if (!c->enc) {
-			reel_error("out of memory.");
-			rc = -ENOMEM;
-			goto out;
-		}
-	} else {
-		struct vol_config vc = {
-			.url = dst, .xfer = c->xo, .format = c->to,
-			.enc = c->enc_opt, .reel = 1,
-		};
-		c->vol = vol_open(&vc, err, sizeof(err));
-		if (!c->vol) {
-			reel_error("%s", err[0] ? err : "cannot open the target.");
-			rc = -EIO;
-			goto out;
-		}
-	}
+	c->dst = dst;
 	if (c->labelled) {
 		c->lab.name = c->name;
 		c->lab.record = raw_record;
@@ -270,6 +288,8 @@ static int run(struct cp *c, const char *src_name, const char *dst)
 		}
 	}
 	rc = reel_copy_read(&in, src);
+	if (rc == 0)
+		rc = open_target(c);
 	if (rc < 0)
 		goto fail;
 	if (c->labelled && (rc = reel_lab_finish(&c->lab)) < 0) {

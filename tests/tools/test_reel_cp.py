@@ -8,6 +8,7 @@ damaged source, a source that is no tape, an unknown format, a record
 too large for the target format; none of them publishes DST."""
 import os
 import resource
+import shutil
 import subprocess
 
 import pytest
@@ -83,16 +84,21 @@ def test_cp_errors_publish_nothing(tmp_path):
     bad[4 + 4097 + 1] ^= 0x01
     (tmp_path / "bad.tap").write_bytes(bytes(bad))
     fails(reel("cp", tmp_path / "bad.tap", tmp_path / "o1.aws"),
-          "is damaged", "stays incomplete as")
+          "is damaged", "header/trailer mismatch")
+    # The first record was the damaged one: the target was never opened.
     assert not (tmp_path / "o1.aws").exists()
-    # Cut short inside a record.
+    assert not (tmp_path / "o1.aws.part").exists()
+    # Cut short inside the second record, after the first was copied.
     (tmp_path / "cut.tap").write_bytes(good[:5000])
-    fails(reel("cp", tmp_path / "cut.tap", tmp_path / "o2.mtd"), "is damaged")
+    fails(reel("cp", tmp_path / "cut.tap", tmp_path / "o2.mtd"), "is damaged",
+          "stays incomplete as")
     assert not (tmp_path / "o2.mtd").exists()
     # Not a tape at all.
     (tmp_path / "text.tap").write_bytes(b"hello, this is not a tape\n" * 10)
     fails(reel("cp", tmp_path / "text.tap", tmp_path / "o3.mtd"),
           "is not a tape image")
+    # Nothing was ready to go, so nothing was opened at the target.
+    assert not (tmp_path / "o3.mtd.part").exists()
     # Unknown formats, and a DST whose name names none.
     fails(reel("cp", "--format", "vhs", tmp_path / "bad.tap", tmp_path / "o.x"),
           "vhs", code=2)
@@ -196,3 +202,35 @@ def test_cp_from_hetupd(tmp_path, how):
         dst = tmp_path / ("o.%s" % EXT[fmt])
         ok(reel("cp", upd, dst))
         check(dst, fmt, evs)
+
+
+def test_cp_over_ftps_and_sftp(tmp_path):
+    """The same copy through ftps:// (vsftpd with TLS) and sftp://
+    (OpenSSH): up from a local file, then back down into another format."""
+    import shipped
+    need_root()
+    reel_path()
+    evs = layout()
+    src = img(tmp_path, "e11", evs)
+    ran = []
+    if shutil.which("vsftpd") and shutil.which("openssl"):
+        with Vsftpd(tmp_path / "tls", tls=True) as s:
+            ca = ["--cacert", str(s.cacert)]
+            url = s.url + "t.het"
+            assert url.startswith("ftps://")
+            r = ok(reel("cp", *ca, src, url, env=s.env()))
+            assert "the server holds" in r.stderr
+            check(s.root / "t.het", "het", evs)
+            ok(reel("cp", *ca, url, tmp_path / "from-ftps.tap", env=s.env()))
+            check(tmp_path / "from-ftps.tap", "simh", evs)
+            ran.append("ftps")
+    if not shipped.missing(shipped.Sshd):
+        with shipped.Sshd(tmp_path / "ssh") as s:
+            url = s.url + "t.aws"
+            r = ok(reel("cp", src, url, env=s.env()))
+            check(s.root / "t.aws", "aws", evs)
+            ok(reel("cp", url, tmp_path / "from-sftp.mtd", env=s.env()))
+            check(tmp_path / "from-sftp.mtd", "mtd", evs)
+            ran.append("sftp")
+    if not ran:
+        pytest.skip("neither vsftpd with openssl nor sshd is here")

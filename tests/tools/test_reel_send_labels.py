@@ -264,6 +264,7 @@ def test_cp_adds_labels(tmp_path, fmt):
     fails(reel("cp", "--volume", "X", dst, tmp_path / "again.tap"),
           "already labelled")
     assert not (tmp_path / "again.tap").exists()
+    assert not (tmp_path / "again.tap.part").exists()
 
 
 @pytest.fixture(scope="module")
