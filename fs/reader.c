@@ -491,9 +491,11 @@ static int ev_error(struct rdr *r, const struct rdr_ev *e)
 	char blk[32] = "?";
 	if (r->blkno >= 0)
 		snprintf(blk, sizeof(blk), "%" PRId64, r->blkno);
+	/* The decoder's sentence names the first bad byte's offset. */
+	(void)e;
 	return rdr_set_error(r, -EIO, "%s: the record at file %" PRIu64 ", block "
-			     "%s (image offset %" PRIu64 ") cannot be read: %s",
-			     rl->shown, r->fileno, blk, e->off, r->evmsg);
+			     "%s cannot be read: %s", rl->shown, r->fileno, blk,
+			     r->evmsg);
 }
 
 /* Whether the marks from the head run to the end of the reel within

@@ -236,3 +236,289 @@ def test_dd_bs_1m_record_lengths_equal_the_image(tmp_path):
             _mt(m.tape, "rewind")
             with open(m.tape, "rb", buffering=0) as f:
                 assert [len(f.read(1 << 20)) for _ in sizes] == sizes
+
+
+def test_cpio_pax_afio_from_a_read_mount(tmp_path):
+    """cpio -o, pax -w and afio -o write three tape files; from a read
+    mount cpio -i, pax -r and afio -i restore them in turn (each close
+    leaves the tape after its file's mark). pax reads a regular file as a
+    byte stream (8 bytes first), so it reads after `mt setblk 1`."""
+    need_mount_env("cpio", "pax", "afio", "find")
+    trees = _tars(tmp_path, size=60_000)
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "arch.mtd", tmp_path / "wmnt", env=srv.env()) as m:
+            lists = []
+            for t in trees:
+                r = run(["find", t.name], cwd=t.parent)
+                assert r.returncode == 0, r.stderr
+                lists.append(r.stdout)
+            r = run(["cpio", "-o", "-H", "newc", "-B", "-O", str(m.tape)],
+                    cwd=trees[0].parent, input=lists[0])
+            assert r.returncode == 0, r.stderr
+            r = run(["pax", "-w", "-b", "10240", "-f", str(m.tape), trees[1].name],
+                    cwd=trees[1].parent)
+            assert r.returncode == 0, r.stderr
+            r = run(["afio", "-o", "-b", "10240", "-c", "1", str(m.tape)],
+                    cwd=trees[2].parent, input=lists[2])
+            assert r.returncode == 0, r.stdout + r.stderr
+        published(srv, "arch.mtd")
+        with Mount(srv.url + "arch.mtd", tmp_path / "rmnt", ["--read"],
+                   env=srv.env()) as m:
+            outs = [tmp_path / ("o%d" % i) for i in range(3)]
+            for o in outs:
+                o.mkdir()
+            r = run(["cpio", "-i", "-d", "-B", "-I", str(m.tape)], cwd=outs[0])
+            assert r.returncode == 0, r.stderr
+            # pax takes a regular file for a byte stream (its first read
+            # is 8 bytes): setblk 1 makes the tape file one.
+            _mt(m.tape, "setblk", 1)
+            r = run(["pax", "-r", "-f", str(m.tape)], cwd=outs[1])
+            assert r.returncode == 0, r.stderr
+            _mt(m.tape, "setblk", 0)
+            r = run(["afio", "-i", "-b", "10240", "-c", "1", str(m.tape)], cwd=outs[2])
+            assert r.returncode == 0, r.stdout + r.stderr
+            for t, o in zip(trees, outs):
+                _same_tree(t, o)
+
+
+def test_dump_three_times_restore_s2_from_the_mount(tmp_path):
+    """dump three file systems onto one reel; `restore -r -s 2 -f
+    MOUNT/tape` restores the second, read straight from a read mount."""
+    need_mount_env("dump", "restore", "mke2fs", "losetup", "diff")
+    from test_tape_files import _loop_device, _tree
+    trees = [_tree(tmp_path / ("src%d" % i), i) for i in (1, 2, 3)]
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "dumps.mtd", tmp_path / "wmnt", env=srv.env()) as m:
+            for i, t in enumerate(trees, 1):
+                img = tmp_path / ("fs%d.ext4" % i)
+                r = run(["mke2fs", "-q", "-t", "ext4", "-d", str(t), str(img), "32M"])
+                assert r.returncode == 0, r.stderr
+                with _loop_device(img) as dev:
+                    r = run(["dump", "-0", "-b", "64", "-f", str(m.tape), dev])
+                assert r.returncode == 0, r.stdout + r.stderr
+        published(srv, "dumps.mtd")
+        with Mount(srv.url + "dumps.mtd", tmp_path / "rmnt", ["--read"],
+                   env=srv.env()) as m:
+            out = tmp_path / "restored"
+            out.mkdir()
+            r = run(["restore", "-r", "-y", "-b", "64", "-s", "2", "-f", str(m.tape)],
+                    cwd=out)
+            assert r.returncode == 0, r.stdout + r.stderr
+            d = run(["diff", "-r", "-x", "lost+found", "-x", "restoresymtable",
+                     "--no-dereference", str(trees[1]), str(out)])
+            assert d.returncode == 0, d.stdout + d.stderr
+
+
+def _chain_write(srv, tmp_path, names, tree, cap="20M"):
+    """A --next chain (later reels mounted first) written by tar."""
+    with contextlib.ExitStack() as stack:
+        ms = [None] * len(names)
+        for i in reversed(range(len(names))):
+            args = ["--capacity=%s" % cap]
+            if i + 1 < len(names):
+                args.append("--next=%s" % ms[i + 1].tape)
+            ms[i] = stack.enter_context(Mount(srv.url + names[i],
+                                              tmp_path / ("w%d" % i), args,
+                                              env=srv.env()))
+        r = run(["tar", "-b", "64", "-cf", str(ms[0].tape), "-C",
+                 str(tree.parent), tree.name])
+        assert r.returncode == 0, r.stderr
+        for m in ms:
+            assert m.unmount() == 0, m.stderr
+    for n in names:
+        _manifest(srv, n)
+
+
+def test_tar_x_over_a_read_mount_of_a_next_set(tmp_path):
+    """A storeset written through a --next chain reads as one tape: the
+    read mount of reel 1 goes on to reels 2 and 3 at their ends, and
+    tar -x restores the whole tree."""
+    need_mount_env("tar")
+    tree = make_tree(tmp_path / "src" / "data", nfiles=10, size=5 * MB)
+    names = ["s1.mtd", "s2.mtd", "s3.mtd"]
+    with vsftpd(tmp_path) as srv:
+        _chain_write(srv, tmp_path, names, tree)
+        assert _manifest(srv, "s3.mtd")["reel"] == 3
+        with Mount(srv.url + names[0], tmp_path / "rmnt", ["--read"],
+                   env=srv.env()) as m:
+            out = tmp_path / "out"
+            out.mkdir()
+            r = run(["tar", "-b", "64", "-xf", str(m.tape), "-C", str(out)])
+            assert r.returncode == 0, r.stderr
+            _same_tree(tree, out)
+            assert m.status()["reel"] == "3"
+        assert "reading goes on with the next reel" in m.stderr
+
+
+def test_tar_M_x_over_three_read_mounts(tmp_path):
+    """tar -M wrote three reels (one mount each, ENOSPC at the capacity);
+    three read mounts serve `tar -M -x -f r1 -f r2 -f r3`."""
+    need_mount_env("tar")
+    tree = make_tree(tmp_path / "src" / "data", nfiles=10, size=5 * MB)
+    names = ["m1.mtd", "m2.mtd", "m3.mtd"]
+    with vsftpd(tmp_path) as srv:
+        with contextlib.ExitStack() as stack:
+            ms = [stack.enter_context(Mount(srv.url + n, tmp_path / ("w%d" % i),
+                                            ["--capacity=20M"], env=srv.env()))
+                  for i, n in enumerate(names)]
+            cmd = ["tar", "-M", "-b", "20", "-c", "-C", str(tree.parent), tree.name]
+            for m in ms:
+                cmd[2:2] = []
+                cmd += ["-f", str(m.tape)]
+            r = run(cmd, stdin=subprocess.DEVNULL)
+            assert r.returncode == 0, r.stderr
+            for m in ms:
+                assert m.unmount() == 0, m.stderr
+        for n in names:
+            _manifest(srv, n)
+        with contextlib.ExitStack() as stack:
+            rs = [stack.enter_context(Mount(srv.url + n, tmp_path / ("r%d" % i),
+                                            ["--read"], env=srv.env()))
+                  for i, n in enumerate(names)]
+            out = tmp_path / "out"
+            out.mkdir()
+            cmd = ["tar", "-M", "-b", "20", "-x", "-C", str(out)]
+            for m in rs:
+                cmd += ["-f", str(m.tape)]
+            r = run(cmd, stdin=subprocess.DEVNULL)
+            assert r.returncode == 0, r.stderr
+            _same_tree(tree, out)
+
+
+def test_dropped_download_resumes_from_the_byte_reached(tmp_path):
+    """The server resets the download twice (faultftpd --retr-drops): the
+    reader resumes from the byte it reached (REST), the data is whole, and
+    status counts the resumes."""
+    need_mount_env("tar")
+    import servers
+    tree = make_tree(tmp_path / "src" / "data", nfiles=6, size=1 * MB)
+    with servers.FaultFtpd(tmp_path / "fault",
+                           extra=["--retr-drops", "1500000,4000000"]) as srv:
+        _write_tars(srv, "drop.mtd", tmp_path, [tree])
+        with Mount(srv.url + "drop.mtd", tmp_path / "rmnt", ["--read"],
+                   env=srv.env()) as m:
+            out = tmp_path / "out"
+            out.mkdir()
+            r = run(["tar", "-xf", str(m.tape), "-C", str(out)])
+            assert r.returncode == 0, r.stderr
+            _same_tree(tree, out)
+            assert int(m.status()["resumes"]) >= 2, m.status()
+        assert "resuming there" in m.stderr
+        log = (tmp_path / "fault" / "faultftpd.log").read_text()
+        assert log.count("download drop at offset") == 2, log
+
+
+def test_a_corrupt_record_is_eio_at_its_position(tmp_path):
+    """A record whose trailing length word was damaged: the records before
+    it read, it is EIO (never its bytes), and the log and status name its
+    file, block and image offset; the daemon exits 1."""
+    need_mount_env("dd")
+    recs = [[os.urandom(1000) for _ in range(3)], [os.urandom(2000) for _ in range(5)]]
+    img = bytearray(tapeimg.write(recs[0] + [None] + recs[1] + [None, None], "mtd"))
+    # File 1 (from 0), block 3: its trailer.
+    f1 = 3 * (8 + 1000) + 4
+    bad = f1 + 3 * (8 + 2000)
+    img[bad + 4 + 2000] ^= 0x40
+    with vsftpd(tmp_path) as srv:
+        (pathlib.Path(srv.root) / "bad.mtd").write_bytes(bytes(img))
+        os.chmod(pathlib.Path(srv.root) / "bad.mtd", 0o644)
+        m = Mount(srv.url + "bad.mtd", tmp_path / "rmnt", ["--read"],
+                  env=srv.env(), expect_ok=False)
+        with m:
+            fd = os.open(m.tape, os.O_RDONLY)
+            try:
+                got = []
+                with pytest.raises(OSError) as e:
+                    while True:
+                        b = os.read(fd, 65536)
+                        got.append(b)
+                assert e.value.errno == errno.EIO
+            finally:
+                os.close(fd)
+            assert got == recs[0] + [b""] + recs[1][:3]
+            st = m.status()
+            assert "file 1, block 3" in st["last_error"], st
+            # The first bad byte: the damaged trailer.
+            assert "image offset %d" % (bad + 4 + 2000) in st["last_error"], st
+            assert st["state"] == "failed"
+        assert m.returncode == 1
+        assert "file 1, block 3" in m.stderr
+
+
+@pytest.mark.parametrize("fmt", ["mtd", "e11", "aws", "het"])
+def test_positioning_without_a_manifest(tmp_path, fmt):
+    """An image with no manifest (written by another program): fsf reads
+    and discards; bsf, bsr space backward by the trailing length words
+    (SIMH family) or the previous-length fields (AWS, HET); eod, seek and
+    tell agree with the image."""
+    need_mount_env("mt")
+    files = [[os.urandom(n) for n in (5000, 301, 70000, 10)],
+             [os.urandom(n) for n in (1, 2, 3)],
+             [],
+             [os.urandom(n) for n in (140000, 17)]]
+    evs = []
+    for f in files:
+        evs += f + [None]
+    evs.append(None)
+    root = tmp_path / "img"
+    root.mkdir()
+    (root / ("t." + fmt)).write_bytes(tapeimg.write(evs, fmt))
+    url = "file://%s/t.%s" % (root, fmt)
+    with Mount(url, tmp_path / "rmnt", ["--read"]) as m:
+        assert m.status()["manifest"] == "none"
+        _mt(m.tape, "fsf", 3)
+        assert m.status()["jumps"] == "0"     # read and discarded
+        with open(m.tape, "rb", buffering=0) as f:
+            assert f.read(1 << 20) == files[3][0]
+        # The close left the tape after file 3's mark (as st): the end.
+        f_, b_, bits = _status(m.tape)
+        assert (f_, b_) == (4, 0) and "EOD" in bits
+        _mt(m.tape, "bsf", 3)      # before the mark that ends file 1
+        f_, b_, _ = _status(m.tape)
+        assert f_ == 1 and b_ == -1
+        _mt(m.tape, "bsr", 2)
+        with open(m.tape, "rb", buffering=0) as f:
+            assert f.read(100) == files[1][1]
+        _mt(m.tape, "rewind")
+        _mt(m.tape, "fsr", 2)
+        _mt(m.tape, "bsr", 1)
+        with open(m.tape, "rb", buffering=0) as f:
+            assert f.read(1 << 20) == files[0][1]
+        # bsr never crosses a mark: from file 1 block 0.
+        _mt(m.tape, "asf", 1)
+        assert _mt(m.tape, "bsr", 1, ok=False).returncode != 0
+        assert _status(m.tape)[:2] == (1, 0)
+        _mt(m.tape, "eod")
+        f_, _, bits = _status(m.tape)
+        assert f_ == 4 and "EOD" in bits
+        # seek: block 6 is file 1's second record (4 records, a mark, 1).
+        _mt(m.tape, "seek", 6)
+        assert "At block 6." in _mt(m.tape, "tell").stdout
+        with open(m.tape, "rb", buffering=0) as f:
+            assert f.read(100) == files[1][1]
+
+
+def test_mt_rewind_after_writing_loads_the_reel(tmp_path):
+    """A drive that wrote: `mt rewind` publishes the reel, and the next
+    read loads it: tar -t of the first file, mt fsf 1 and tar -x of the
+    second, without remounting."""
+    need_mount_env("tar", "mt")
+    trees = _tars(tmp_path, n=2)
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "rw.mtd", tmp_path / "mnt", env=srv.env()) as m:
+            for t in trees:
+                r = run(["tar", "-cf", str(m.tape), "-C", str(t.parent), t.name])
+                assert r.returncode == 0, r.stderr
+            _mt(m.tape, "rewind")
+            assert (pathlib.Path(srv.root) / "rw.mtd").exists()
+            r = run(["tar", "-tf", str(m.tape)])
+            assert r.returncode == 0, r.stderr
+            assert "data0/notes.txt" in r.stdout.split()
+            _mt(m.tape, "rewind")
+            _mt(m.tape, "fsf", 1)
+            out = tmp_path / "out"
+            out.mkdir()
+            r = run(["tar", "-xf", str(m.tape), "-C", str(out)])
+            assert r.returncode == 0, r.stderr
+            _same_tree(trees[1], out)
+            assert m.status()["mode"] == "read"
