@@ -113,6 +113,132 @@ static void mb_url(struct mbuf *b, const char *url)
 		mb_lit(b, "null");
 }
 
+/* Label text as a manifest keeps it: printable ASCII, anything else '?'
+ * (labels are ASCII; a foreign tape's odd bytes must not make the
+ * manifest unreadable, as a reader refuses controls and broken UTF-8). */
+static void mb_label_text(struct mbuf *b, const char *s, size_t max)
+{
+	char tmp[TAPE_LABEL_NAME_MAX + 1];
+	size_t n = 0;
+	for (; s && s[n] && n < max && n < sizeof(tmp) - 1; n++) {
+		unsigned char c = (unsigned char)s[n];
+		tmp[n] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	tmp[n] = '\0';
+	mb_string(b, tmp);
+}
+
+/* The "labels" field (issue 10): null for an unlabelled tape, else the
+ * volume and one line per labelled file section. */
+static void mb_labels(struct mbuf *b, const struct tape_manifest *m)
+{
+	mb_lit(b, ",\n  \"labels\": ");
+	if (!m->label_volume[0]) {
+		mb_lit(b, "null");
+		return;
+	}
+	mb_lit(b, "{\"volume\": ");
+	mb_label_text(b, m->label_volume, TAPE_LABEL_VOLID);
+	mb_lit(b, ", \"owner\": ");
+	mb_label_text(b, m->label_owner, sizeof(m->label_owner) - 1);
+	mb_printf(b, ", \"file_sections\": %" PRIu64 ", \"problem\": ", m->label_total);
+	if (m->label_problem[0])
+		mb_label_text(b, m->label_problem, TAPE_LABEL_NAME_MAX);
+	else
+		mb_lit(b, "null");
+	mb_lit(b, ", \"files\": [");
+	size_t n = m->nlabels < TAPE_MANIFEST_MAX_LABEL_FILES ? m->nlabels
+							     : TAPE_MANIFEST_MAX_LABEL_FILES;
+	for (size_t i = 0; i < n && m->labels; i++) {
+		const struct tape_manifest_label *l = &m->labels[i];
+		const struct tape_label_file_info *x = &l->info;
+		char rf[2] = { x->record_format, 0 };
+		mb_lit(b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+		mb_label_text(b, x->name, TAPE_LABEL_NAME_MAX);
+		mb_lit(b, ", \"file_set\": ");
+		mb_label_text(b, x->set_id, TAPE_LABEL_VOLID);
+		mb_printf(b, ", \"section\": %" PRIu32 ", \"sequence\": %" PRIu32,
+			  x->section, x->sequence);
+		mb_lit(b, ", \"record_format\": ");
+		if (rf[0])
+			mb_label_text(b, rf, 1);
+		else
+			mb_lit(b, "null");
+		mb_printf(b, ", \"block_length\": %" PRIu32 ", \"record_length\": %" PRIu32,
+			  x->block_len, x->record_len);
+		mb_printf(b, ", \"block_count\": %" PRIu64, x->block_count);
+		mb_printf(b, ", \"created_year\": %d, \"created_day\": %d",
+			  x->created_year >= 0 && x->created_year <= 9999 ? x->created_year : 0,
+			  x->created_yday >= 0 && x->created_yday <= 366 ? x->created_yday : 0);
+		mb_printf(b, ", \"continued\": %s, \"saveset\": ",
+			  x->continued ? "true" : "false");
+		if (l->has_saveset) {
+			mb_lit(b, "{\"name\": ");
+			mb_label_text(b, l->ss.name, sizeof(l->ss.name) - 1);
+			mb_printf(b, ", \"block_size\": %" PRIu32 "}", l->ss.block_size);
+		} else {
+			mb_lit(b, "null");
+		}
+		mb_lit(b, "}");
+	}
+	mb_lit(b, n ? "\n  ]}" : "]}");
+}
+
+int tape_manifest_set_labels(struct tape_manifest *m, const struct tape_label_scan *s)
+{
+	m->labels_recorded = true;
+	m->label_volume[0] = '\0';
+	m->label_owner[0] = '\0';
+	m->label_total = 0;
+	m->nlabels = 0;
+	m->labels = NULL;
+	m->label_problem[0] = '\0';
+	const struct tape_label_vol *v = tape_label_scan_volume(s);
+	if (!v)
+		return 0;
+	snprintf(m->label_volume, sizeof(m->label_volume), "%s", v->volid[0] ? v->volid : "?");
+	snprintf(m->label_owner, sizeof(m->label_owner), "%s", v->owner);
+	const char *problem = tape_label_scan_problem(s);
+	if (problem)
+		snprintf(m->label_problem, sizeof(m->label_problem), "%s", problem);
+	m->label_total = tape_label_scan_total(s);
+	size_t n = tape_label_scan_count(s);
+	if (n > TAPE_MANIFEST_MAX_LABEL_FILES)
+		n = TAPE_MANIFEST_MAX_LABEL_FILES;
+	if (!n)
+		return 0;
+	m->labels = calloc(n, sizeof(*m->labels));
+	if (!m->labels) {
+		m->labels_recorded = false;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct tape_label_file_info *fi = tape_label_scan_file(s, i);
+		const struct tape_saveset_info *ss = tape_label_scan_saveset(s, i);
+		struct tape_manifest_label *l = &m->labels[i];
+		if (fi) {
+			/* Only what the manifest records; the rest stays 0. */
+			memcpy(l->info.name, fi->name, sizeof(l->info.name));
+			memcpy(l->info.set_id, fi->set_id, sizeof(l->info.set_id));
+			l->info.section = fi->section;
+			l->info.sequence = fi->sequence;
+			l->info.record_format = fi->record_format;
+			l->info.block_len = fi->block_len;
+			l->info.record_len = fi->record_len;
+			l->info.block_count = fi->block_count;
+			l->info.created_year = fi->created_year;
+			l->info.created_yday = fi->created_yday;
+			l->info.continued = fi->continued;
+		}
+		if (ss) {
+			l->has_saveset = true;
+			l->ss = *ss;
+		}
+	}
+	m->nlabels = n;
+	return 0;
+}
+
 char *tape_manifest_to_json(const struct tape_manifest *m)
 {
 	struct mbuf b = { 0 };
@@ -152,6 +278,8 @@ char *tape_manifest_to_json(const struct tape_manifest *m)
 			mb_printf(&b, "%s%" PRIu64, i ? ", " : "", m->file_records[i]);
 		mb_lit(&b, "]");
 	}
+	if (m->labels_recorded)
+		mb_labels(&b, m);
 	mb_lit(&b, ",\n  \"version\": ");
 	mb_string(&b, m->version);
 	mb_lit(&b, "\n}\n");
@@ -173,6 +301,9 @@ void tape_manifest_clear(struct tape_manifest *m)
 	m->file_offsets = NULL;
 	m->file_records = NULL;
 	m->nindex = 0;
+	free(m->labels);
+	m->labels = NULL;
+	m->nlabels = 0;
 }
 
 /* ---- reader ------------------------------------------------------------ */
@@ -529,14 +660,14 @@ static int read_url(struct mparse *p, char **out, const char *field)
 enum mfield {
 	F_TAG, F_FORMAT, F_FILES, F_RECORDS, F_MARKS, F_PAYLOAD, F_IMAGE,
 	F_PCRC, F_ICRC, F_START, F_END, F_STORESET, F_REEL, F_PREV, F_NEXT,
-	F_VERSION, F_TRUNC, F_OFFSETS, F_FRECORDS, F_COUNT
+	F_VERSION, F_TRUNC, F_OFFSETS, F_FRECORDS, F_LABELS, F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
 	"reelfs_manifest", "format", "files", "records", "marks",
 	"payload_bytes", "image_bytes", "payload_crc32", "image_crc32",
 	"start", "end", "storeset", "reel", "prev", "next", "version",
-	"truncated_at", "file_offsets", "file_records",
+	"truncated_at", "file_offsets", "file_records", "labels",
 };
 
 /* A JSON array of integers (the file index): at most
@@ -595,6 +726,185 @@ bad:
 	return -EINVAL;
 }
 
+/* ---- the "labels" field ------------------------------------------------ */
+
+static int read_bool(struct mparse *p, bool *out, const char *field)
+{
+	if (peek_literal(p, "true"))
+		*out = true;
+	else if (peek_literal(p, "false"))
+		*out = false;
+	else
+		return fail(p, "\"%s\" must be true or false", field);
+	return 0;
+}
+
+static int read_u32(struct mparse *p, uint32_t max, uint32_t *out, const char *field)
+{
+	uint64_t v;
+	if (read_uint(p, max, &v, field))
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* {"key": value, ...} with each key handed to fn; unknown keys fail. */
+static int read_object(struct mparse *p, int (*fn)(struct mparse *p, const char *key,
+						   void *ctx), void *ctx)
+{
+	char key[32];
+	if (expect(p, '{'))
+		return -EINVAL;
+	skip_ws(p);
+	if (p->pos < p->len && p->s[p->pos] == '}') {
+		p->pos++;
+		return 0;
+	}
+	for (;;) {
+		if (read_string(p, key, sizeof(key), "field name", false) ||
+		    expect(p, ':') || fn(p, key, ctx))
+			return -EINVAL;
+		skip_ws(p);
+		if (p->pos < p->len && p->s[p->pos] == ',') {
+			p->pos++;
+			continue;
+		}
+		return expect(p, '}');
+	}
+}
+
+static int saveset_key(struct mparse *p, const char *key, void *ctx)
+{
+	struct tape_saveset_info *ss = ctx;
+	if (!strcmp(key, "name"))
+		return read_string(p, ss->name, sizeof(ss->name), "saveset name", false);
+	if (!strcmp(key, "block_size"))
+		return read_u32(p, UINT32_MAX, &ss->block_size, "block_size");
+	return fail(p, "unknown field \"%s\" in a saveset of \"labels\"", key);
+}
+
+static int label_file_key(struct mparse *p, const char *key, void *ctx)
+{
+	struct tape_manifest_label *l = ctx;
+	struct tape_label_file_info *x = &l->info;
+	uint32_t v;
+	if (!strcmp(key, "name"))
+		return read_string(p, x->name, sizeof(x->name), "name", false);
+	if (!strcmp(key, "file_set"))
+		return read_string(p, x->set_id, sizeof(x->set_id), "file_set", false);
+	if (!strcmp(key, "section"))
+		return read_u32(p, 9999, &x->section, key);
+	if (!strcmp(key, "sequence"))
+		return read_u32(p, 9999, &x->sequence, key);
+	if (!strcmp(key, "record_format")) {
+		char rf[2] = "";
+		if (peek_literal(p, "null"))
+			x->record_format = 0;
+		else if (read_string(p, rf, sizeof(rf), key, false))
+			return -EINVAL;
+		else
+			x->record_format = rf[0];
+		return 0;
+	}
+	if (!strcmp(key, "block_length"))
+		return read_u32(p, 99999, &x->block_len, key);
+	if (!strcmp(key, "record_length"))
+		return read_u32(p, 99999, &x->record_len, key);
+	if (!strcmp(key, "block_count"))
+		return read_uint(p, UINT64_MAX, &x->block_count, key);
+	if (!strcmp(key, "created_year")) {
+		if (read_u32(p, 9999, &v, key))
+			return -EINVAL;
+		x->created_year = (int)v;
+		return 0;
+	}
+	if (!strcmp(key, "created_day")) {
+		if (read_u32(p, 366, &v, key))
+			return -EINVAL;
+		x->created_yday = (int)v;
+		return 0;
+	}
+	if (!strcmp(key, "continued"))
+		return read_bool(p, &x->continued, key);
+	if (!strcmp(key, "saveset")) {
+		if (peek_literal(p, "null"))
+			return 0;
+		l->has_saveset = true;
+		return read_object(p, saveset_key, &l->ss);
+	}
+	return fail(p, "unknown field \"%s\" in a file of \"labels\"", key);
+}
+
+static int read_label_files(struct mparse *p, struct tape_manifest *m)
+{
+	size_t cap = 0;
+	if (expect(p, '['))
+		return -EINVAL;
+	skip_ws(p);
+	if (p->pos < p->len && p->s[p->pos] == ']') {
+		p->pos++;
+		return 0;
+	}
+	for (;;) {
+		if (m->nlabels == TAPE_MANIFEST_MAX_LABEL_FILES)
+			return fail(p, "\"labels\" lists more than %u files",
+				    TAPE_MANIFEST_MAX_LABEL_FILES);
+		if (m->nlabels == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			if (nc > TAPE_MANIFEST_MAX_LABEL_FILES)
+				nc = TAPE_MANIFEST_MAX_LABEL_FILES;
+			struct tape_manifest_label *nl = realloc(m->labels, nc * sizeof(*nl));
+			if (!nl)
+				return fail(p, "out of memory");
+			m->labels = nl;
+			cap = nc;
+		}
+		struct tape_manifest_label *l = &m->labels[m->nlabels++];
+		memset(l, 0, sizeof(*l));
+		if (read_object(p, label_file_key, l))
+			return -EINVAL;
+		skip_ws(p);
+		if (p->pos < p->len && p->s[p->pos] == ',') {
+			p->pos++;
+			continue;
+		}
+		return expect(p, ']');
+	}
+}
+
+static int labels_key(struct mparse *p, const char *key, void *ctx)
+{
+	struct tape_manifest *m = ctx;
+	if (!strcmp(key, "volume"))
+		return read_string(p, m->label_volume, sizeof(m->label_volume), key, false);
+	if (!strcmp(key, "owner"))
+		return read_string(p, m->label_owner, sizeof(m->label_owner), key, false);
+	if (!strcmp(key, "file_sections"))
+		return read_uint(p, UINT64_MAX, &m->label_total, key);
+	if (!strcmp(key, "problem")) {
+		if (peek_literal(p, "null"))
+			return 0;
+		return read_string(p, m->label_problem, sizeof(m->label_problem), key, false);
+	}
+	if (!strcmp(key, "files"))
+		return read_label_files(p, m);
+	return fail(p, "unknown field \"%s\" in \"labels\"", key);
+}
+
+static int read_labels(struct mparse *p, struct tape_manifest *m)
+{
+	m->labels_recorded = true;
+	if (peek_literal(p, "null"))
+		return 0;
+	if (read_object(p, labels_key, m))
+		return -EINVAL;
+	if (!m->label_volume[0])
+		return fail(p, "\"labels\" has no \"volume\" (null means unlabelled)");
+	if (m->nlabels > m->label_total)
+		return fail(p, "\"labels\" lists more files than \"file_sections\"");
+	return 0;
+}
+
 static int read_field(struct mparse *p, enum mfield f, struct tape_manifest *m)
 {
 	const char *name = field_names[f];
@@ -649,6 +959,8 @@ static int read_field(struct mparse *p, enum mfield f, struct tape_manifest *m)
 		m->nrecords_listed = n;
 		return 0;
 	}
+	case F_LABELS:
+		return read_labels(p, m);
 	case F_COUNT:
 		break;
 	}
@@ -750,7 +1062,8 @@ int tape_manifest_parse(const char *json, size_t len, struct tape_manifest *m,
 		goto bad;
 	}
 	for (int f = 0; f < F_COUNT; f++)
-		if (!seen[f] && f != F_TRUNC && f != F_OFFSETS && f != F_FRECORDS) {
+		if (!seen[f] && f != F_TRUNC && f != F_OFFSETS && f != F_FRECORDS &&
+		    f != F_LABELS) {
 			fail(&p, "field \"%s\" is missing", field_names[f]);
 			goto bad;
 		}

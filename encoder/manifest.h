@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "labels.h"
 #include "tape.h"
 
 #define TAPE_MANIFEST_SUFFIX ".manifest.json"
@@ -21,7 +22,22 @@
 #define TAPE_MANIFEST_MAX_FILES 100000u
 /* Largest manifest text: the fixed fields and two URLs fit in 64 KiB;
  * the index adds at most 2 x 22 bytes per listed file. */
-#define TAPE_MANIFEST_MAX_TEXT (64u * 1024 + 44u * TAPE_MANIFEST_MAX_FILES)
+/* The labels (labels_recorded) list at most this many labelled file
+ * sections, each in at most TAPE_MANIFEST_LABEL_TEXT bytes of text. */
+#define TAPE_MANIFEST_MAX_LABEL_FILES 1000u
+#define TAPE_MANIFEST_LABEL_TEXT 512u
+#define TAPE_MANIFEST_MAX_TEXT (64u * 1024 + 44u * TAPE_MANIFEST_MAX_FILES + \
+				TAPE_MANIFEST_LABEL_TEXT * TAPE_MANIFEST_MAX_LABEL_FILES)
+
+/* One labelled file section as a manifest records it. */
+struct tape_manifest_label {
+	struct tape_label_file_info info;	/* name, set id, section, sequence,
+						 * record format, block length,
+						 * block count, creation date,
+						 * continued; the rest is 0 */
+	bool has_saveset;
+	struct tape_saveset_info ss;		/* name and block size */
+};
 
 struct tape_manifest {
 	char format[16];
@@ -49,7 +65,28 @@ struct tape_manifest {
 	uint64_t *file_offsets;
 	uint64_t *file_records;
 	size_t nrecords_listed;		/* parser's own: file_records' length */
+	/* Optional: the ANSI labels the writer saw (encoder/labels.h), so a
+	 * listing names a labelled tape's files without reading the image.
+	 * labels_recorded false: not known (an older writer, a reel cut by a
+	 * full server). True with label_volume[0] == 0: an unlabelled tape.
+	 * Else the volume id and the first nlabels of label_total file
+	 * sections (at most TAPE_MANIFEST_MAX_LABEL_FILES), and the first
+	 * label problem the reader found ("" when none). labels is owned
+	 * (malloc'd) by a parsed manifest; the writer only reads it. */
+	bool labels_recorded;
+	char label_volume[TAPE_LABEL_VOLID + 1];
+	char label_owner[15];		/* VOL1's owner, "" when blank */
+	uint64_t label_total;
+	size_t nlabels;
+	struct tape_manifest_label *labels;
+	char label_problem[240];
 };
+
+/* Fills m's labels from a finished label scan (a writer's); the array is
+ * malloc'd: free it with tape_manifest_clear or free(m->labels). 0, or
+ * -ENOMEM (then nothing is recorded). */
+int tape_manifest_set_labels(struct tape_manifest *m,
+			     const struct tape_label_scan *s);
 
 /* malloc'd JSON text, ending in a newline; NULL when out of memory. */
 char *tape_manifest_to_json(const struct tape_manifest *m);

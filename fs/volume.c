@@ -75,6 +75,10 @@ struct vol {
 	bool data_ended;
 	uint64_t data_accepted, data_tail_n;
 	struct tape_file_index findex;	/* io_lock: for the manifest's index */
+	/* io_lock: the ANSI labels of what was accepted, for the manifest
+	 * (so `reel ls -l` names a labelled tape's files without reading
+	 * it); NULL when out of memory (then the manifest has no labels). */
+	struct tape_label_scan *lscan;
 
 	pthread_mutex_t lock;		/* short; see above */
 	/* The storeset facts: from the options, or from the reel before
@@ -233,6 +237,7 @@ struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen)
 	if (!v->up)
 		goto fail;
 	v->tail = calloc(VOL_TAIL, sizeof(*v->tail));	/* NULL: no salvage */
+	v->lscan = tape_label_scan_new(TAPE_MANIFEST_MAX_LABEL_FILES);
 	v->state = VOL_WRITING;
 	v->start = time(NULL);
 	return v;
@@ -341,6 +346,8 @@ int vol_record(struct vol *v, const void *data, size_t len)
 		rc = -ENOSPC;
 	} else if (!rc) {
 		rc = vol_after(v, tape_enc_record(v->enc, data, len), "writing a record");
+		if (!rc && v->lscan)
+			tape_label_scan_record(v->lscan, data, len);
 	}
 	pthread_mutex_unlock(&v->io_lock);
 	return rc;
@@ -376,9 +383,29 @@ int vol_mark(struct vol *v)
 		struct tape_counts k;
 		tape_enc_counts(v->enc, &k);
 		tape_findex_mark(&v->findex, k.image_bytes, k.records);
+		if (v->lscan)
+			tape_label_scan_mark(v->lscan);
 	}
 	pthread_mutex_unlock(&v->io_lock);
 	return rc;
+}
+
+/* The labels for m, from what was accepted; not for a reel the server
+ * cut (its labels would describe bytes it does not hold). */
+static void vol_manifest_labels_locked(struct vol *v, struct tape_manifest *m)
+{
+	m->labels_recorded = false;
+	m->labels = NULL;
+	m->nlabels = 0;
+	if (v->lscan && !v->truncated)
+		(void)tape_manifest_set_labels(m, v->lscan);
+}
+
+void vol_manifest_labels(struct vol *v, struct tape_manifest *m)
+{
+	pthread_mutex_lock(&v->io_lock);
+	vol_manifest_labels_locked(v, m);
+	pthread_mutex_unlock(&v->io_lock);
 }
 
 /* The manifest beside the published image: NAME.manifest.json, written
@@ -408,10 +435,12 @@ static int vol_publish_manifest(struct vol *v, char *err, size_t errlen)
 	pthread_mutex_unlock(&v->lock);
 	snprintf(m.version, sizeof(m.version), "%s", REELFS_VERSION);
 	tape_findex_fill(&v->findex, &m.counts, &m);
+	vol_manifest_labels_locked(v, &m);
 
 	char *json = tape_manifest_to_json(&m);
 	free(m.file_offsets);
 	free(m.file_records);
+	free(m.labels);
 	if (!json) {
 		snprintf(err, errlen, "out of memory formatting the manifest");
 		return -ENOMEM;
@@ -742,6 +771,7 @@ void vol_free(struct vol *v)
 	tape_enc_free(v->enc);
 	free(v->tail);
 	tape_findex_free(&v->findex);
+	tape_label_scan_free(v->lscan);
 	free(v->part_name);
 	free(v->url);
 	free(v->prev_url);

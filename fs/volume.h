@@ -74,6 +74,11 @@ const char *vol_state_name(enum vol_state s);
 const char *vol_error(struct vol *v);
 const char *vol_url(const struct vol *v);
 void vol_free(struct vol *v);
+/* The ANSI labels of what the volume accepted, into m's label fields
+ * (m->labels malloc'd, NULL when none: free it); nothing recorded for a
+ * reel the server cut. For a caller that writes a manifest itself. */
+struct tape_manifest;
+void vol_manifest_labels(struct vol *v, struct tape_manifest *m);
 
 /* Added by FS for reelfs: */
 /* 0 when a record of len bytes would still be accepted now; -ENOSPC at

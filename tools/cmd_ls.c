@@ -341,6 +341,12 @@ static void labels(struct row *r, struct ls_run *lr)
 		return;
 	char err[XFER_ERRLEN] = "";
 	r->lbl_read = true;
+	/* A manifest that recorded the labels (or that there are none) is
+	 * enough: no image is read. */
+	if (r->have_manifest && r->m.labels_recorded) {
+		reel_labels_from_manifest(&r->lbl, &r->m);
+		return;
+	}
 	/* A small image sniffed whole is not read again. */
 	const void *whole = r->size != XFER_SIZE_UNKNOWN && lr->h->len == r->size ?
 			    lr->h->buf : NULL;

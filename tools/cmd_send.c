@@ -333,7 +333,9 @@ static int fix_last_manifest(struct send *s)
 	 * are), not reel_display's terminal-safe one. */
 	m.prev_url = s->reel > 0 ? xfer_url_display(s->urls[s->reel - 1]) : NULL;
 	snprintf(m.version, sizeof(m.version), "%s", REELFS_VERSION);
+	vol_manifest_labels(s->vol, &m);
 	char *json = tape_manifest_to_json(&m);
+	free(m.labels);
 	char *murl = reel_manifest_url(s->urls[s->reel]);
 	int rc = -ENOMEM;
 	if (json && murl)

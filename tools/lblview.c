@@ -62,6 +62,7 @@ int reel_labels_from_scan(struct reel_labels *l, const struct tape_label_scan *s
 	const char *p = tape_label_scan_problem(s);
 
 	reel_labels_free(l);
+	l->from = "image";
 	l->labelled = tape_label_scan_labelled(s) && v;
 	if (p)
 		snprintf(l->problem, sizeof(l->problem), "%s", p);
@@ -84,6 +85,31 @@ int reel_labels_from_scan(struct reel_labels *l, const struct tape_label_scan *s
 	uint64_t total = tape_label_scan_total(s);
 	if (total > l->total)
 		l->total = total;
+	return 0;
+}
+
+int reel_labels_from_manifest(struct reel_labels *l, const struct tape_manifest *m)
+{
+	reel_labels_free(l);
+	l->from = "manifest";
+	l->labelled = m->labels_recorded && m->label_volume[0];
+	if (!l->labelled)
+		return 0;
+	snprintf(l->vol.volid, sizeof(l->vol.volid), "%s", m->label_volume);
+	snprintf(l->vol.owner, sizeof(l->vol.owner), "%s", m->label_owner);
+	l->vol.access = ' ';
+	snprintf(l->problem, sizeof(l->problem), "%s", m->label_problem);
+	for (size_t i = 0; i < m->nlabels && m->labels; i++) {
+		struct reel_lbl_file *f = reel_labels_add(l);
+		if (!f)
+			break;
+		f->info = m->labels[i].info;
+		f->counted = true;
+		f->saveset = m->labels[i].has_saveset;
+		f->ss = m->labels[i].ss;
+	}
+	if (m->label_total > l->total)
+		l->total = m->label_total;
 	return 0;
 }
 
@@ -203,6 +229,8 @@ void reel_labels_json(const struct reel_labels *l)
 	json_char(l->vol.access == ' ' ? 0 : l->vol.access);
 	printf(", \"label_standard\": ");
 	json_char(l->vol.standard == ' ' ? 0 : l->vol.standard);
+	printf(", \"read_from\": ");
+	reel_json_str(l->from ? l->from : "image");
 	printf(", \"complete\": %s, \"file_sections\": %" PRIu64 ", \"files\": [",
 	       l->first_only || l->total > l->n ? "false" : "true", l->total);
 	for (size_t i = 0; i < l->n; i++) {

@@ -105,6 +105,7 @@ int reel_ls_labels(struct xfer_session *ses, const char *name,
 	if (all)
 		(void)tape_dec_end(r.dec);
 	reel_labels_from_scan(out, r.ls);
+	out->from = all ? "image" : "head";
 	if (!out->labelled)
 		goto out;	/* shown as it always was */
 	out->first_only = !all;

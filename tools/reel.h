@@ -231,10 +231,14 @@ struct reel_labels {
 	uint64_t total;
 	bool first_only;		/* only the head of the image was read */
 	char problem[256];		/* the first label problem, or "" */
+	const char *from;		/* "image", "head" or "manifest": where
+					 * the picture was read */
 };
 
 /* Copies a finished (or stopped) scan's picture into l. */
 int reel_labels_from_scan(struct reel_labels *l, const struct tape_label_scan *s);
+/* The labels a manifest recorded (m->labels_recorded) into l. */
+int reel_labels_from_manifest(struct reel_labels *l, const struct tape_manifest *m);
 /* One more file section: counted in total; NULL when not kept (the
  * bound, or out of memory). */
 struct reel_lbl_file *reel_labels_add(struct reel_labels *l);
