@@ -172,11 +172,19 @@ void reel_labels_text(const struct reel_labels *l, const char *in)
 			snprintf(bc, sizeof(bc), "%" PRIu64, x->block_count);
 		else
 			snprintf(bc, sizeof(bc), "?");
-		printf("%s  %4" PRIu32 " %4" PRIu32 "  %-32s %-3s %7s %9s  %-10s  %s\n", in,
-		       x->sequence, x->section, safetext(x->name, name, sizeof(name)),
-		       safetext(rf, vol, sizeof(vol)), bl, bc,
-		       date_text(x->created_year, x->created_yday, when, sizeof(when)),
-		       content_text(f, what, sizeof(what)));
+		char line[1200];
+		int k = snprintf(line, sizeof(line), "%s  %4" PRIu32 " %4" PRIu32
+				 "  %-32s %-3s %7s %9s  %-10s  %s", in, x->sequence,
+				 x->section, safetext(x->name, name, sizeof(name)),
+				 safetext(rf, vol, sizeof(vol)), bl, bc,
+				 date_text(x->created_year, x->created_yday, when,
+					   sizeof(when)),
+				 content_text(f, what, sizeof(what)));
+		size_t end = k < 0 ? 0 : (size_t)k < sizeof(line) ? (size_t)k
+								   : sizeof(line) - 1;
+		while (end && line[end - 1] == ' ')
+			end--;		/* no CONTENT: no trailing blanks */
+		printf("%.*s\n", (int)end, line);
 	}
 	if (l->total > l->n)
 		printf("%s  ... and %" PRIu64 " more labelled file sections, not kept "

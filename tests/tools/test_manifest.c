@@ -314,8 +314,131 @@ static void file_index(void)
 	free(t);
 }
 
+/* Feeds the label scan of the labels test. */
+static int to_scan(void *ctx, const void *data, size_t len)
+{
+	return tape_label_scan_record(ctx, data, len);
+}
+
+static int mark_scan(void *ctx)
+{
+	return tape_label_scan_mark(ctx);
+}
+
+/* The optional labels (issue 10): recorded from a scan of what a writer
+ * accepted, written, read back field by field; null for an unlabelled
+ * tape; absent in older manifests; refused when malformed. */
+static void labels(void)
+{
+	struct tape_manifest a, b;
+	char err[256], text[4096];
+	struct tape_label_scan *s = tape_label_scan_new(10);
+	struct tape_lbl_sink sink = { to_scan, mark_scan, s };
+	struct tape_lbl *l = tape_lbl_new("VOL9", "OWNER", &sink, NULL, err, sizeof(err));
+	struct tape_lbl_file f1 = { .name = "short.bck", .block_len = 4096 };
+	struct tape_lbl_file f2 = { .name = "a_name_longer_than_seventeen.dat",
+				    .block_len = 2048, .created = 1795246833 };
+	unsigned char blk[4096] = { 0 };
+
+	CHECK(s && l);
+	if (!s || !l)
+		return;
+	/* A saveset block header: 256 at 0, block size at 40, name at 48. */
+	blk[1] = 1;
+	blk[41] = 0x10;
+	blk[48] = 5;
+	memcpy(blk + 49, "S.BCK", 5);
+	CHECK(tape_lbl_begin_file(l, &f1) == 0);
+	CHECK(tape_lbl_record(l, blk, sizeof(blk)) == 0);
+	CHECK(tape_lbl_record(l, blk, sizeof(blk)) == 0);
+	CHECK(tape_lbl_end_file(l) == 0);
+	CHECK(tape_lbl_begin_file(l, &f2) == 0);
+	CHECK(tape_lbl_record(l, "x", 1) == 0);
+	CHECK(tape_lbl_end_volume(l) == 0);
+	tape_lbl_free(l);
+
+	sample(&a, NULL, NULL);
+	CHECK(tape_manifest_set_labels(&a, s) == 0);
+	tape_label_scan_free(s);
+	CHECK(a.labels_recorded && a.nlabels == 2 && a.label_total == 2);
+	char *json = tape_manifest_to_json(&a);
+	CHECK(json && strstr(json, "\"labels\": {\"volume\": \"VOL9\", \"owner\": \"OWNER\""));
+	CHECK(tape_manifest_parse(json, strlen(json), &b, err, sizeof(err)) == 0);
+	if (!b.labels_recorded || b.nlabels != 2) {
+		fprintf(stderr, "labels not read back: %s\n%s\n", err, json ? json : "");
+		failures++;
+	} else {
+		CHECK(!strcmp(b.label_volume, "VOL9") && !strcmp(b.label_owner, "OWNER"));
+		CHECK(!strcmp(b.labels[0].info.name, "SHORT.BCK"));
+		CHECK(!strcmp(b.labels[1].info.name, "A_NAME_LONGER_THAN_SEVENTEEN.DAT"));
+		CHECK(b.labels[0].info.block_len == 4096 && b.labels[0].info.block_count == 2);
+		CHECK(b.labels[1].info.block_len == 2048 && b.labels[1].info.block_count == 1);
+		CHECK(b.labels[0].info.sequence == 1 && b.labels[1].info.sequence == 2);
+		CHECK(b.labels[1].info.section == 1 && b.labels[1].info.record_format == 'F');
+		CHECK(b.labels[1].info.created_year == 2026 &&
+		      b.labels[1].info.created_yday == 325);
+		CHECK(b.labels[0].has_saveset && b.labels[0].ss.block_size == 4096 &&
+		      !strcmp(b.labels[0].ss.name, "S.BCK"));
+		CHECK(!b.labels[1].has_saveset && !b.labels[1].info.continued);
+		CHECK(!strcmp(b.labels[0].info.set_id, "VOL9"));
+		char *again = tape_manifest_to_json(&b);
+		CHECK(again && json && !strcmp(again, json));
+		free(again);
+	}
+	tape_manifest_clear(&b);
+	CHECK(b.labels == NULL && b.nlabels == 0);
+	free(json);
+	tape_manifest_clear(&a);
+
+	/* An unlabelled tape: null; no field at all: not recorded. */
+	const char *head = "{\"reelfs_manifest\": 1, \"format\": \"mtd\", ";
+	snprintf(text, sizeof(text), "%s\"labels\": null, %s", head, good_tail);
+	CHECK(tape_manifest_parse(text, strlen(text), &b, err, sizeof(err)) == 0);
+	CHECK(b.labels_recorded && !b.label_volume[0] && b.nlabels == 0);
+	tape_manifest_clear(&b);
+	snprintf(text, sizeof(text), "%s%s", head, good_tail);
+	CHECK(tape_manifest_parse(text, strlen(text), &b, err, sizeof(err)) == 0);
+	CHECK(!b.labels_recorded);
+	tape_manifest_clear(&b);
+	/* Odd bytes in a foreign tape's labels are written as '?'. */
+	sample(&a, NULL, NULL);
+	struct tape_manifest_label odd = { .info = { .name = "A\x1b[2J\xff", .section = 1 } };
+	a.labels_recorded = true;
+	strcpy(a.label_volume, "V\x9b");
+	a.label_total = 1;
+	a.nlabels = 1;
+	a.labels = &odd;
+	json = tape_manifest_to_json(&a);
+	a.labels = NULL;
+	CHECK(json && strstr(json, "\"A?[2J?\"") && strstr(json, "\"V?\""));
+	CHECK(json && tape_manifest_parse(json, strlen(json), &b, err, sizeof(err)) == 0);
+	tape_manifest_clear(&b);
+	free(json);
+	tape_manifest_clear(&a);
+
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"labels\": {\"files\": []}, ",
+		   good_tail, "no \"volume\"");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"labels\": {\"volume\": "
+		   "\"V\", \"file_sections\": 0, \"files\": [{\"name\": \"X\"}]}, ",
+		   good_tail, "more files than");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"labels\": {\"volume\": "
+		   "\"V\", \"file_sections\": 1, \"files\": [{\"nom\": \"X\"}]}, ",
+		   good_tail, "unknown field \"nom\"");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"labels\": {\"volume\": "
+		   "\"TOOLONG\"}, ", good_tail, "longer than");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"labels\": {\"volume\": "
+		   "\"V\", \"file_sections\": 1, \"files\": [{\"continued\": 1}]}, ",
+		   good_tail, "true or false");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"labels\": {\"volume\": "
+		   "\"V\", \"file_sections\": 1, \"files\": [{\"section\": 10000}]}, ",
+		   good_tail, "section");
+	expect_bad("{\"reelfs_manifest\": 1, \"format\": \"mtd\", \"labels\": [], ",
+		   good_tail, "'{' expected");
+}
+
 int main(void)
 {
+	labels();
 	file_index();
 	round_trip(NULL, NULL);
 	round_trip("ftp://tape@127.0.0.1:2121/set/vol1.mtd", "file:///srv/tapes/vol3.mtd");

@@ -392,3 +392,98 @@ def test_ls_long_head_reads_on_vsftpd(tmp_path):
             check_a_head(t["labels"])
         assert srv.commands().count("RETR") == n
         print("reel ls of %d labelled tapes: %.2f s; ls -l: %.2f s" % (n, plain, longt))
+
+
+def send_labelled(path, env=None):
+    """A two-file labelled tape written by `reel send`: a saveset, then a
+    file with a long name appended. Returns the saveset's bytes."""
+    bck = path.parent / ("%s.BCK" % path.stem)
+    bck.write_bytes(b"".join(at.saveset_block("SYS.BCK", 8192, i + 1) for i in range(20)))
+    ok(reel("send", "--quiet", "--vms-saveset", bck, path, env=env))
+    bck.unlink()
+    ok(reel("send", "--quiet", "--label", "DATA_FILE_WITH_A_LONG_NAME.TAR", "--append",
+            "--block-size", "10240", path, stdin=os.urandom(100000), env=env))
+
+
+def fields(l):
+    """What the manifest, the head and the whole image all say of a file."""
+    return [(f["name"], f["section"], f["sequence"], f["record_format"],
+             f["block_length"], f["block_count"], f["created"], f["continued"],
+             f["saveset"]) for f in l["files"]]
+
+
+def test_ls_long_takes_labels_from_the_manifest(tmp_path):
+    """A tape reelfs wrote records its labels in its manifest: `ls -l` shows
+    every file from there and reads no byte of the image (vsftpd's log);
+    --deep reads the image and agrees field by field."""
+    need_root()
+    need_tool("vsftpd")
+    reel_path()
+    with LoggingVsftpd(tmp_path / "v") as srv:
+        d = srv.root / "sent"
+        d.mkdir()
+        send_labelled(d / "vol1.mtd")
+        ok(reel("send", "--quiet", d / "plain.mtd", stdin=os.urandom(200000)))
+        m = json.loads((d / "vol1.mtd.manifest.json").read_text())
+        assert m["labels"]["volume"] == "VOL1" and len(m["labels"]["files"]) == 2
+        assert json.loads((d / "plain.mtd.manifest.json").read_text())["labels"] is None
+        for p in [d, *d.iterdir()]:
+            shutil.chown(p, srv.user, srv.user)
+        url = srv.url + "sent/"
+        srv.log.write_text("")
+        j = by_name(json.loads(ok(reel("ls", "-l", "--json", url, env=srv.env())).stdout))
+        retr = re.findall(r'"RETR ([^"]*)"', srv.log.read_text())
+        assert sorted(retr) == ["plain.mtd.manifest.json", "vol1.mtd.manifest.json"], retr
+        l = j["vol1.mtd"]["labels"]
+        assert l["read_from"] == "manifest" and l["complete"] is True
+        assert fields(l) == [
+            ("SYS.BCK", 1, 1, "F", 8192, 20, l["files"][0]["created"], False,
+             {"name": "SYS.BCK", "block_size": 8192}),
+            ("DATA_FILE_WITH_A_LONG_NAME.TAR", 1, 2, "F", 10240, 10,
+             l["files"][1]["created"], False, None)]
+        assert re.match(r"20\d\d-\d\d-\d\d$", l["files"][0]["created"])
+        assert j["plain.mtd"]["labels"] is None
+        deep = by_name(json.loads(ok(reel("ls", "--deep", "--json", url,
+                                          env=srv.env())).stdout))
+        assert deep["vol1.mtd"]["labels"]["read_from"] == "image"
+        assert fields(deep["vol1.mtd"]["labels"]) == fields(l)
+        text = ok(reel("ls", "-l", url, env=srv.env())).stdout.decode()
+        assert re.search(r"\b2\s+1\s+DATA_FILE_WITH_A_LONG_NAME\.TAR\s+F\s+10240\s+10\s+"
+                         r"20\d\d-\d\d-\d\d$", text, re.M), text
+        assert re.search(r"\b1\s+1\s+SYS\.BCK\s+F\s+8192\s+20\s+20\d\d-\d\d-\d\d\s+"
+                         r"VMS BACKUP saveset SYS\.BCK, block size 8192$", text, re.M), text
+
+
+def test_ls_long_200_labelled_tapes_on_vsftpd(tmp_path):
+    """200 labelled tapes with manifests: `ls -l` costs what `ls` costs
+    (one login, one manifest read per tape); the figures are printed."""
+    need_root()
+    need_tool("vsftpd")
+    reel_path()
+    import time
+    n = 200
+    with LoggingVsftpd(tmp_path / "v") as srv:
+        d = srv.root / "many"
+        d.mkdir()
+        send_labelled(tmp_path / "one.mtd")
+        img = (tmp_path / "one.mtd").read_bytes()
+        man = (tmp_path / "one.mtd.manifest.json").read_bytes()
+        for i in range(n):
+            (d / ("t%03d.mtd" % i)).write_bytes(img)
+            (d / ("t%03d.mtd.manifest.json" % i)).write_bytes(man)
+        for p in [d, *d.iterdir()]:
+            shutil.chown(p, srv.user, srv.user)
+        url = srv.url + "many/"
+        t0 = time.monotonic()
+        ok(reel("ls", url, env=srv.env()))
+        plain = time.monotonic() - t0
+        srv.log.write_text("")
+        t0 = time.monotonic()
+        j = json.loads(ok(reel("ls", "-l", "--json", url, env=srv.env())).stdout)
+        longt = time.monotonic() - t0
+        cmds = srv.commands()
+        assert cmds.count("USER") == 1 and cmds.count("RETR") == n, cmds
+        assert len(j["tapes"]) == n
+        assert all(len(t["labels"]["files"]) == 2 for t in j["tapes"])
+        print("\nreel ls of %d labelled tapes: %.2f s; ls -l: %.2f s" % (n, plain, longt))
+        assert longt < max(3.0, 3 * plain)
