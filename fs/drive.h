@@ -107,6 +107,9 @@ void drv_vol_unhold(struct drv *d);
 /* The loaded volume when no FUSE worker runs (main, after the loop). */
 struct vol *drv_vol(struct drv *d);
 bool drv_has_magazine(struct drv *d);
+/* A magazine's reel was unloaded (mt offline): the next record or mark
+ * loads the next slot, so the drive is not done writing. */
+bool drv_mag_waiting(struct drv *d);
 /* MOUNT/changer's text (malloc'd), and status's line; NULL / false
  * without a magazine. */
 char *drv_changer_render(struct drv *d, size_t *len);

@@ -189,6 +189,16 @@ int drv_mag_load(struct drv *d)
 	return 0;
 }
 
+bool drv_mag_waiting(struct drv *d)
+{
+	if (!d->mag)
+		return false;
+	pthread_rwlock_rdlock(&d->vswap);
+	bool unloaded = d->unloaded;
+	pthread_rwlock_unlock(&d->vswap);
+	return unloaded;
+}
+
 char *drv_changer_render(struct drv *d, size_t *len)
 {
 	if (!d->mag)

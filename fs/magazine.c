@@ -51,6 +51,7 @@ struct mag {
 	char *shown;		/* the template as given, for MOUNT/changer */
 	int width;		/* %0Nd: N; %d: 0 */
 	enum mag_mode mode;
+	bool read;		/* --read: slots are read, never written */
 	struct vol_config vc;	/* url, storeset, reel, prev set per slot */
 	unsigned first;		/* the slot loaded at mount */
 	char storeset[40];	/* given, or the appended set's; "" made up */
@@ -452,6 +453,7 @@ struct mag *mag_open(const struct mag_config *c, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&m->lock, NULL);
 	m->mode = c->mode;
+	m->read = c->read;
 	m->vc = *c->vol;
 	m->first = 1;
 	if (c->storeset)
@@ -468,6 +470,11 @@ struct mag *mag_open(const struct mag_config *c, char *err, size_t errlen)
 		}
 		rlog(RLOG_WARN, "the magazine's directory cannot be listed (%s); "
 		     "MOUNT/changer shows only the reels this mount loads.", e);
+	}
+	if (c->read) {
+		/* Reading starts at the first reel there is. */
+		m->first = m->nslots ? m->slots[0].n : 1;
+		return m;
 	}
 	if (c->append ? mag_find_append(m, err, errlen) < 0 :
 	    mag_check_taken(m, err, errlen) < 0)
@@ -625,6 +632,42 @@ bool mag_all_published(struct mag *m)
 	return ok;
 }
 
+/* ---- read mode ------------------------------------------------------- */
+
+char *mag_read_first(struct mag *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->loaded = m->first;
+	m->written = 1;
+	pthread_mutex_unlock(&m->lock);
+	return mag_slot_url(m, m->first);
+}
+
+char *mag_read_next_url(void *ctx, char *err, size_t errlen)
+{
+	struct mag *m = ctx;
+	unsigned n = mag_slot(m) + 1;
+	if (n > MAG_MAX_SLOT) {
+		snprintf(err, errlen, "the magazine has no slot after %u", n - 1);
+		return NULL;
+	}
+	char *url = mag_slot_url(m, n);
+	if (!url)
+		snprintf(err, errlen, "out of memory");
+	return url;
+}
+
+void mag_read_loaded(void *ctx, const char *url)
+{
+	struct mag *m = ctx;
+	pthread_mutex_lock(&m->lock);
+	m->loaded++;
+	m->written++;
+	unsigned n = m->loaded;
+	pthread_mutex_unlock(&m->lock);
+	rlog(RLOG_INFO, "slot %u loaded for reading: %s.", n, url);
+}
+
 /* ---- MOUNT/changer and status ----------------------------------------- */
 
 static const char *mag_state_name(enum mag_state s)
@@ -665,16 +708,16 @@ char *mag_render(struct mag *m, struct vol *loaded, bool unloaded,
 		vol_get_storeset(loaded, id, sizeof(id));
 	}
 	pthread_mutex_lock(&m->lock);
-	fprintf(f, "template: %s\nmode: %s\nstoreset: %s\n",
+	fprintf(f, "template: %s\nmode: %s%s\nstoreset: %s\n",
 		safetext(m->shown, safe, sizeof(safe)),
-		m->mode == MAG_AUTO ? "auto" : "manual",
+		m->mode == MAG_AUTO ? "auto" : "manual", m->read ? " read" : "",
 		safetext(id, safe + 600, 600));
 	if (unloaded || !m->loaded)
 		fprintf(f, "loaded: none\n");
 	else
 		fprintf(f, "loaded: %u\n", m->loaded);
 	fprintf(f, "next: %u\n", m->loaded ? m->loaded + 1 : m->first);
-	bool next_listed = false;
+	bool next_listed = m->read;	/* reading: no slot to fill */
 	unsigned next = m->loaded ? m->loaded + 1 : m->first;
 	for (size_t i = 0; i <= m->nslots; i++) {
 		const struct mag_slot *s = i < m->nslots ? &m->slots[i] : NULL;
@@ -697,7 +740,8 @@ char *mag_render(struct mag *m, struct vol *loaded, bool unloaded,
 				vs.counts.image_bytes, vs.counts.files);
 			continue;
 		}
-		fprintf(f, "slot %u: %s", s->n, mag_state_name(s->state));
+		fprintf(f, "slot %u: %s%s", s->n, m->read && s->n == m->loaded ?
+			"loaded " : "", mag_state_name(s->state));
 		mag_put_name(f, m, s->n, s->state == SLOT_PARTIAL ||
 			     s->state == SLOT_FAILED);
 		if (s->state == SLOT_PUBLISHED || s->state == SLOT_FAILED)

@@ -30,6 +30,7 @@ struct mag_config {
 	enum mag_mode mode;
 	bool append;			/* --append: after the last reel found */
 	const char *storeset;		/* --storeset, or NULL */
+	bool read;			/* --read: reels are read, from the first */
 };
 
 struct mag;
@@ -69,6 +70,14 @@ unsigned mag_slot(struct mag *m);
 bool mag_auto(const struct mag *m);
 /* Whether every reel this mount unloaded was published. */
 bool mag_all_published(struct mag *m);
+
+/* ---- read mode (--read --magazine) ---- */
+/* The URL of the first slot found (slot 1 when none), now loaded. */
+char *mag_read_first(struct mag *m);
+/* For rdrive's changer: the URL of the slot after the loaded one
+ * (malloc'd), and the note that it is loaded now. ctx is the mag. */
+char *mag_read_next_url(void *ctx, char *err, size_t errlen);
+void mag_read_loaded(void *ctx, const char *url);
 
 /* MOUNT/changer: the slots, with loaded (the volume in the drive, NULL
  * when it is unloaded) showing its live state. malloc'd. */

@@ -328,18 +328,45 @@ int main(int argc, char **argv)
 	sigset_t all, old;
 	sigfillset(&all);
 	if (o.read) {
-		/* A read mount: the loaded tape, no volume, no writing drive. */
+		/* A read mount: the loaded tape, no volume, no writing drive.
+		 * A magazine's reels are read from its first slot: following
+		 * their manifests (auto), or one at a time, changed by mt
+		 * offline (manual). */
+		char *first = NULL;
+		if (o.magazine) {
+			struct vol_config rvc = { .url = o.url, .xfer = &o.xfer };
+			struct mag_config mc = {
+				.template = o.url, .vol = &rvc, .read = true,
+				.mode = o.changer_manual ? MAG_MANUAL : MAG_AUTO,
+			};
+			mag = mag_open(&mc, err, sizeof(err));
+			first = mag ? mag_read_first(mag) : NULL;
+			if (!first) {
+				rlog(RLOG_ERR, "%s; nothing was mounted.",
+				     err[0] ? err : "out of memory");
+				goto out_ready;
+			}
+		}
 		struct rdrive_config rc = {
-			.url = o.url, .xo = &o.xfer,
+			.url = first ? first : o.url, .xo = &o.xfer,
+			.single = mag && o.changer_manual,
 			.format = o.format_name ? o.format : NULL,
 			.block_size = o.block_size, .max_request = 1u << 20,
 		};
 		pthread_sigmask(SIG_BLOCK, &all, &old);
 		ctx.rd = rdrive_open(&rc, err, sizeof(err));
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		free(first);
 		if (!ctx.rd) {
 			rlog(RLOG_ERR, "%s; nothing was mounted.", err);
 			goto out_ready;
+		}
+		if (mag && o.changer_manual) {
+			struct rdrive_changer ch = {
+				.next_url = mag_read_next_url,
+				.loaded = mag_read_loaded, .ctx = mag,
+			};
+			rdrive_set_changer(ctx.rd, &ch);
 		}
 		goto have_drive;
 	}
@@ -386,6 +413,7 @@ int main(int argc, char **argv)
 		goto out_vol;
 	}
 have_drive:
+	ctx.mag = mag;
 	ctx.vol = vol;
 	ctx.drv = drv;
 	ctx.url = o.url;

@@ -23,6 +23,7 @@
 #include "chain.h"
 #include "fuseio.h"
 #include "log.h"
+#include "magazine.h"
 #include "readmode.h"
 #include "status.h"
 
@@ -133,7 +134,7 @@ static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 		return 0;
 	}
 	case INO_CHANGER:	/* --magazine's slots */
-		if (!drv_has_magazine(c->drv))
+		if (!c->mag)
 			return -ENOENT;
 		/* fall through */
 	case INO_STATUS:
@@ -194,7 +195,7 @@ static void rfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	else if (strcmp(name, "status") == 0)
 		e.ino = INO_STATUS;
 	else if (strcmp(name, "changer") == 0 &&
-		 drv_has_magazine(ctx_of(req)->drv))
+		 ctx_of(req)->mag)
 		e.ino = INO_CHANGER;
 	else {
 		fuse_reply_err(req, ENOENT);
@@ -258,7 +259,7 @@ static void rfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	if (size > sizeof(buf))
 		size = sizeof(buf);
 	off_t nents = (off_t)(sizeof(ents) / sizeof(ents[0]));
-	if (!drv_has_magazine(ctx_of(req)->drv))
+	if (!ctx_of(req)->mag)
 		nents--;	/* changer is last */
 	for (off_t i = off; i < nents; i++) {
 		struct stat st = { .st_ino = ents[i].ino, .st_mode = ents[i].mode };
@@ -283,7 +284,8 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		size_t len = 0;
 		char *text;
 		if (ino == INO_CHANGER) {
-			text = drv_changer_render(c->drv, &len);
+			text = c->drv ? drv_changer_render(c->drv, &len) :
+			       mag_render(c->mag, NULL, false, &len);
 		} else if (c->rd) {
 			text = rdrive_status(c->rd, &len);
 		} else {

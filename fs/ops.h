@@ -23,6 +23,7 @@ struct rfs_ctx {
 	 * reel is published (readmode.c; set once, under its lock). */
 	struct rdrive *_Atomic rd;
 	const char *url;	/* the URL as given, for loading it */
+	struct mag *mag;	/* --magazine; the writing drive has it too */
 	const struct xfer_opts *xo;
 	uid_t uid;		/* the user who mounted: owns tape */
 	gid_t gid;

@@ -393,9 +393,9 @@ int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 	}
 	if (rfs_check_magazine(o) < 0)
 		return -EINVAL;
-	if (o->read && o->magazine) {
-		rlog(RLOG_ERR, "--read with --magazine is not supported yet; "
-		     "mount the reel to read with --read and its URL.");
+	if (o->read && o->append) {
+		rlog(RLOG_ERR, "--append is for writing after a magazine's last "
+		     "reel; --read --magazine reads its reels from the first.");
 		return -EINVAL;
 	}
 	if (o->read && (o->next || o->capacity_str || o->storeset || o->prev ||

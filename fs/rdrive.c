@@ -39,6 +39,8 @@ struct rdrive {
 	size_t scratch_cap;
 	char logged[512];		/* io: the last read error logged */
 	uint64_t reader;		/* io: the open that read last (0 none) */
+	const struct xfer_opts *xo;	/* for the next reel of a magazine */
+	struct rdrive_changer changer;	/* set before serving; none: all NULL */
 
 	pthread_mutex_t snap;
 	struct rdr_pos pos;		/* snap */
@@ -113,6 +115,7 @@ struct rdrive *rdrive_open(const struct rdrive_config *c, char *err, size_t errl
 	pthread_mutex_init(&rd->io, NULL);
 	pthread_mutex_init(&rd->snap, NULL);
 	rd->block_size = c->block_size;
+	rd->xo = c->xo;
 	rd->max_request = c->max_request ? c->max_request : 1u << 20;
 	snapshot(rd);
 	return rd;
@@ -308,6 +311,40 @@ static const char *op_name(int op)
 	}
 }
 
+void rdrive_set_changer(struct rdrive *rd, const struct rdrive_changer *c)
+{
+	rd->changer = *c;
+}
+
+/* mt offline with a magazine's changer: the next slot's reel is loaded,
+ * at its start, read alone. io held. */
+static int rdrive_change(struct rdrive *rd)
+{
+	char err[XFER_ERRLEN + 200] = "";
+	char *url = rd->changer.next_url(rd->changer.ctx, err, sizeof(err));
+	struct rdr *r = NULL;
+	if (url) {
+		struct rdr_config rc = { .url = url, .xo = rd->xo, .single = true };
+		r = rdr_open(&rc, err, sizeof(err));
+	}
+	if (!r) {
+		free(url);
+		rlog(RLOG_ERR, "mt offline: the magazine cannot load its next "
+		     "reel: %s.", err);
+		pthread_mutex_lock(&rd->snap);
+		snprintf(rd->note, sizeof(rd->note), "mt offline: the magazine "
+			 "cannot load its next reel: %s", err);
+		pthread_mutex_unlock(&rd->snap);
+		return -EIO;
+	}
+	rdr_free(rd->r);
+	rd->r = r;
+	rd->logged[0] = '\0';
+	rd->changer.loaded(rd->changer.ctx, url);
+	free(url);
+	return 0;
+}
+
 int rdrive_mtop(struct rdrive *rd, const struct mtop *op)
 {
 	int rc = 0;
@@ -316,6 +353,13 @@ int rdrive_mtop(struct rdrive *rd, const struct mtop *op)
 	rd->partial = false;
 	rd->used = 0;
 	rd->reader = 0;
+	if ((op->mt_op == MTOFFL || op->mt_op == MTUNLOAD) &&
+	    rd->changer.next_url) {
+		rc = rdrive_change(rd);
+		snapshot(rd);
+		pthread_mutex_unlock(&rd->io);
+		return rc;
+	}
 	switch (op->mt_op) {
 	case MTNOP:
 		break;

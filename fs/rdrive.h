@@ -57,6 +57,16 @@ uint64_t rdrive_image_bytes(struct rdrive *rd);
 /* A refused operation: logged, shown as last_error. */
 void rdrive_refuse(struct rdrive *rd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A magazine read with --changer=manual (magazine.c): mt offline (and
+ * unload) loads the reel next_url names (malloc'd; NULL with err filled
+ * when there is none), read alone from its start, and tells loaded. Set
+ * before serving. */
+struct rdrive_changer {
+	char *(*next_url)(void *ctx, char *err, size_t errlen);
+	void (*loaded)(void *ctx, const char *url);
+	void *ctx;
+};
+void rdrive_set_changer(struct rdrive *rd, const struct rdrive_changer *c);
 /* Whether a read failed for good on the last reel read (the exit status
  * reports it). */
 bool rdrive_failed(struct rdrive *rd);

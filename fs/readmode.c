@@ -21,7 +21,9 @@ static bool published(struct rfs_ctx *c)
 	struct drv_state ds;
 	struct vol_status vs;
 	drv_get_state(c->drv, &ds);
-	if (!ds.finished)
+	/* A magazine unloaded by mt offline loads its next slot for the
+	 * next record: it is changing reels, not reading one back. */
+	if (!ds.finished || drv_mag_waiting(c->drv))
 		return false;
 	vol_get_status(drv_vol_hold(c->drv), &vs);
 	drv_vol_unhold(c->drv);

@@ -116,6 +116,18 @@ def test_dd_of_three_capacities_spills_onto_four_reels(tmp_path):
         r = _reel_cat(srv, names[0], whole, follow=True)
         assert r.returncode == 0, r.stderr
         assert whole.read_bytes() == src.read_bytes()
+        # Read mode: the magazine loads its reels in order (slot 1, then
+        # the next each manifest names); dd reads the records back whole.
+        with Mount(srv.url + "set-%03d.mtd", tmp_path / "rd",
+                   ["--read", "--magazine"], env=srv.env()) as m:
+            head, slots = _changer(m)
+            assert head["mode"] == "auto read" and head["loaded"] == "1", head
+            assert slots[1].startswith("loaded found set-001.mtd"), slots
+            assert slots[4].startswith("found set-004.mtd"), slots
+            back = tmp_path / "back.bin"
+            r = run(["dd", "if=%s" % m.tape, "of=%s" % back, "bs=64k"])
+            assert r.returncode == 0, r.stderr
+            assert back.read_bytes() == src.read_bytes()
 
 
 def test_tar_multivolume_changes_reels_with_mt_offline(tmp_path):
@@ -164,13 +176,30 @@ def test_tar_multivolume_changes_reels_with_mt_offline(tmp_path):
             cmd += ["-f", str(v)]
         r = run(cmd, stdin=subprocess.DEVNULL)
         assert r.returncode == 0, r.stderr
-        n = 0
-        for p in tree.rglob("*"):
-            if p.is_file():
-                q = out / p.relative_to(tmp_path)
-                assert q.read_bytes() == p.read_bytes(), "%s differs" % q
-                n += 1
-        assert n == 11
+        _same(tree, out, tmp_path, 11)
+        # Read mode, reels changed by tar itself: tar -M -x with the same
+        # volume script reads one reel per volume from the read mount.
+        with Mount(srv.url + "tm-%d.mtd", tmp_path / "rd",
+                   ["--read", "--magazine", "--changer=manual"], env=srv.env()) as m:
+            out2 = tmp_path / "restore2"
+            out2.mkdir()
+            r = run(["tar", "-M", "-b", "20", "-F", "mt -f %s offline" % m.tape,
+                     "-x", "-f", str(m.tape), "-C", str(out2)],
+                    stdin=subprocess.DEVNULL)
+            assert r.returncode == 0, r.stderr
+            head, slots = _changer(m)
+            assert head["loaded"] == "3" and slots[3].startswith("loaded found"), slots
+        _same(tree, out2, tmp_path, 11)
+
+
+def _same(tree, out, base, count):
+    n = 0
+    for p in tree.rglob("*"):
+        if p.is_file():
+            q = out / p.relative_to(base)
+            assert q.read_bytes() == p.read_bytes(), "%s differs" % q
+            n += 1
+    assert n == count
 
 
 def test_append_goes_on_after_the_last_reel(tmp_path):
@@ -338,3 +367,33 @@ def test_mbuffer_changes_reels_with_mt_offline(tmp_path):
         _check_links(srv, names)
         data = b"".join(_cat_one(srv, n, tmp_path) for n in names)
         assert data == src.read_bytes()
+
+
+def test_offline_then_status_then_write_loads_the_next_slot(tmp_path):
+    """After mt offline the drive is empty (mt status: not online), and
+    asking its status does not load the reel back for reading: the next
+    write loads slot 2, whose reel continues the set (reel 1's manifest,
+    written without a next reel, is made to name it)."""
+    need_mount_env("dd", "mt")
+    a, b = os.urandom(300_000), os.urandom(200_000)
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "off-%d.e11", tmp_path / "mnt", ["--magazine"],
+                   env=srv.env()) as m:
+            r = run(["dd", "of=%s" % m.tape, "bs=10k"], stdin=open(_write(tmp_path / "a", a), "rb"))
+            assert r.returncode == 0, r.stderr
+            assert run(["mt", "-f", str(m.tape), "offline"]).returncode == 0
+            assert _manifest(srv, "off-1.e11")["next"] is None
+            r = run(["mt", "-f", str(m.tape), "status"])
+            assert r.returncode == 0 and "ONLINE" not in r.stdout, r.stdout
+            head, slots = _changer(m)
+            assert head["loaded"] == "none" and slots[2] == "empty off-2.e11", slots
+            r = run(["dd", "of=%s" % m.tape, "bs=10k"], stdin=open(_write(tmp_path / "b", b), "rb"))
+            assert r.returncode == 0, r.stderr
+            head, slots = _changer(m)
+            assert head["loaded"] == "2" and slots[1].startswith("published"), slots
+            r = run(["mt", "-f", str(m.tape), "status"])
+            assert "File number=1," in r.stdout, r.stdout  # the new reel's first file
+        names = ["off-1.e11", "off-2.e11"]
+        _check_links(srv, names)
+        assert _cat_one(srv, names[0], tmp_path) == a
+        assert _cat_one(srv, names[1], tmp_path) == b
