@@ -111,6 +111,9 @@ struct send {
 	struct tape_enc_options enc_opt;
 	bool pad_last;
 	bool block_given, volid_given;
+	char reel_volid[TAPE_LABEL_VOLID + 8];	/* the open reel's VOL1 */
+	bool switching;			/* ending a labelled reel: no checks */
+	uint64_t data_on_reel;		/* labelled: data records on this reel */
 	/* labels */
 	bool labelled, append;
 	char *name;			/* --label's NAME; NULL: saveset name */
@@ -265,7 +268,8 @@ static void reel_summary(struct send *s, struct vol *v, const char *url)
 		  st.counts.payload_crc, st.counts.image_crc);
 	if (s->labelled)
 		reel_note("labelled: volume %s, file%s %s%s (%u in all), block length "
-			  "%" PRIu64 "%s.", s->volid, s->lab.files > 1 ? "s from" : "",
+			  "%" PRIu64 "%s.", s->reel_volid[0] ? s->reel_volid : s->volid,
+			  s->lab.files > 1 ? "s from" : "",
 			  s->lab_first, s->app.existed ? " appended" : "",
 			  s->lab.files + s->lab.seq_base, s->block,
 			  s->saveset ? ", a VMS BACKUP saveset" : "");
@@ -394,6 +398,12 @@ static int put_record(void *ctx, const void *rec, size_t len)
 		}
 		return 0;
 	}
+	/* A labelled storeset: refuse (quietly, nothing written) a record
+	 * that would leave too little room to end the reel with its labels;
+	 * the label writer stays usable and emit_record changes reels. */
+	if (s->labelled && s->capacity && !s->switching &&
+	    vol_check_room(s->vol, len + reel_lab_reserve_bytes(&s->lab)) == -ENOSPC)
+		return -ENOSPC;
 	for (;;) {
 		rc = vol_record(s->vol, rec, len);
 		if (rc == 0) {
@@ -410,6 +420,11 @@ static int put_record(void *ctx, const void *rec, size_t len)
 		if (s->reel_records == 0) {
 			reel_error("a record of %zu bytes does not fit on an empty reel of "
 				   "%" PRIu64 " bytes (--capacity).", len, s->capacity);
+			return -ENOSPC;
+		}
+		if (s->labelled) {
+			reel_error("%s has no room left for the labels that end it.",
+				   vol_url(s->vol));
 			return -ENOSPC;
 		}
 		if ((rc = next_reel(s)) < 0)
@@ -446,6 +461,35 @@ static void lab_failed(struct send *s)
 		reel_error("%s", reel_lab_error(&s->lab));
 }
 
+/* A labelled storeset's reel is full: EOV labels (or the volume's end,
+ * between files) end it, the next reel is opened and starts with its own
+ * VOL1 (volume id from its name) and, inside a file, the file's header
+ * labels with the next section number. */
+static int lab_next_reel(struct send *s)
+{
+	struct tape_lbl_cont cont;
+	char volid[TAPE_LABEL_VOLID + 8];
+
+	s->switching = true;
+	int rc = reel_lab_end_reel(&s->lab, &cont);
+	s->switching = false;
+	if (rc < 0) {
+		lab_failed(s);
+		return rc;
+	}
+	s->last_was_mark = false;	/* the reel ends with EOV TM TM */
+	if ((rc = next_reel(s)) < 0)
+		return rc;
+	reel_lab_default_volid(s->urls[s->reel], volid, sizeof(volid));
+	snprintf(s->reel_volid, sizeof(s->reel_volid), "%s", volid);
+	if ((rc = reel_lab_continue(&s->lab, volid, &cont)) < 0) {
+		lab_failed(s);
+		return rc;
+	}
+	s->data_on_reel = 0;
+	return 0;
+}
+
 /* What the reblocker emits: a data record, labelled when asked. */
 static int emit_record(void *ctx, const void *rec, size_t len)
 {
@@ -453,8 +497,21 @@ static int emit_record(void *ctx, const void *rec, size_t len)
 	if (!s->labelled)
 		return put_record(s, rec, len);
 	int rc = reel_lab_record(&s->lab, rec, len);
+	if (rc == -ENOSPC && s->capacity && !s->lab.err[0]) {
+		if (s->data_on_reel == 0) {
+			reel_error("a record of %zu bytes with its labels does not fit "
+				   "on an empty reel of %" PRIu64 " bytes (--capacity).",
+				   len, s->capacity);
+			return rc;
+		}
+		if ((rc = lab_next_reel(s)) < 0)
+			return rc;
+		rc = reel_lab_record(&s->lab, rec, len);
+	}
 	if (rc < 0)
 		lab_failed(s);
+	else
+		s->data_on_reel++;
 	return rc;
 }
 
@@ -793,13 +850,6 @@ int cmd_send(int argc, char **argv)
 	}
 	if (s.nurls > 1 && !s.capacity) {
 		rc = reel_usage_error(&cli, "--next needs --capacity, the size of each reel");
-		goto out;
-	}
-	if (s.labelled && (s.capacity || s.nurls > 1)) {
-		rc = reel_usage_error(&cli, "--label with --capacity is not supported "
-				      "by reel send: a labelled file continued on the "
-				      "next reel needs EOV labels, which the drive "
-				      "writes (reelfs --label)");
 		goto out;
 	}
 	if (s.append && (!strcmp(target, "-") || s.capacity)) {

@@ -148,6 +148,36 @@ int reel_lab_finish(struct reel_lab *b)
 	return rc < 0 ? lab_fail(b, rc) : 0;
 }
 
+int reel_lab_end_reel(struct reel_lab *b, struct tape_lbl_cont *cont)
+{
+	int rc = tape_lbl_end_reel(b->l, cont);
+	return rc < 0 ? lab_fail(b, rc) : 0;
+}
+
+int reel_lab_continue(struct reel_lab *b, const char *volid,
+		      const struct tape_lbl_cont *cont)
+{
+	struct tape_lbl_sink sink = { down_record, down_mark, b };
+
+	tape_lbl_free(b->l);
+	b->drop_vol1 = false;	/* the new reel has its own VOL1 */
+	b->l = tape_lbl_new(volid, NULL, &sink, cont, b->err, sizeof(b->err));
+	if (!b->l)
+		return -EINVAL;
+	b->in_file = cont->in_file;
+	return 0;
+}
+
+uint64_t reel_lab_reserve_bytes(const struct reel_lab *b)
+{
+	unsigned labels = 0, marks = 0;
+	if (b->l)
+		tape_lbl_reserve(b->l, &labels, &marks);
+	/* 16 bytes of framing per element bounds every format's (SIMH 8,
+	 * AWS 6 per chunk; a label is one chunk). */
+	return (uint64_t)labels * (TAPE_LABEL_LEN + 16) + (uint64_t)marks * 16;
+}
+
 void reel_lab_free(struct reel_lab *b)
 {
 	tape_lbl_free(b->l);

@@ -298,6 +298,15 @@ int reel_lab_mark(struct reel_lab *b);
  * told their own). */
 int reel_lab_finish(struct reel_lab *b);
 const char *reel_lab_error(struct reel_lab *b);
+/* A storeset: the reel is full; ends it (EOV labels inside a file) and
+ * fills cont; then reel_lab_continue goes on on the next reel (its VOL1
+ * volid, the continued file's HDR labels with the next section number). */
+int reel_lab_end_reel(struct reel_lab *b, struct tape_lbl_cont *cont);
+int reel_lab_continue(struct reel_lab *b, const char *volid,
+		      const struct tape_lbl_cont *cont);
+/* Image bytes the labels still need to end the reel properly (an upper
+ * bound for every format), as the writer reserves it during a call. */
+uint64_t reel_lab_reserve_bytes(const struct reel_lab *b);
 void reel_lab_free(struct reel_lab *b);
 /* A volume id from a target's name: its letters and digits before the
  * first '.', upper case, at most 6; "REEL01" when none. */

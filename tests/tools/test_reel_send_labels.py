@@ -174,6 +174,39 @@ def test_send_label_tapemark_every_names_files(tmp_path):
         assert b"".join(f[1]) == data[i * 10000:(i + 1) * 10000]
 
 
+def test_send_label_storeset_eov(tmp_path):
+    """A labelled file over three reels: EOV1-3 TM TM end the first two,
+    each next reel starts with its own VOL1 and HDR1 whose section number
+    is one higher (same name, file set id and sequence); the last ends with
+    EOF labels; the block counts are per reel; the data joins up."""
+    data = os.urandom(100000)
+    reels = [tmp_path / ("st%d.mtd" % i) for i in (1, 2, 3, 4)]
+    r = ok(reel("send", "--label", "BIGFILE.DAT,SET001", "--capacity", "40K",
+                *sum((["--next", p] for p in reels[1:]), []), reels[0],
+                stdin=data))
+    assert "the data fit on 3 reels" in r.stderr
+    got = b""
+    for i, p in enumerate(reels[:3]):
+        raw = p.read_bytes()
+        assert len(raw) <= 40 * 1024
+        evs = tapeimg.events(raw, "mtd")
+        assert evs[-2:] == [None, None]
+        segs = groups(evs)[:-2]
+        vol, hdr, body, tail = segs[0][0], segs[0][1:], segs[1], segs[2]
+        assert field(vol, VOL1, "volid") == ("SET001", "ST2   ", "ST3   ")[i]
+        h1 = hdr[0]
+        assert field(h1, HDR1, "name").rstrip() == "BIGFILE.DAT"
+        assert field(h1, HDR1, "set") == "SET001"
+        assert field(h1, HDR1, "section") == "%04d" % (i + 1)
+        assert field(h1, HDR1, "sequence") == "0001"
+        kind = b"EOF" if i == 2 else b"EOV"
+        assert [t[:4] for t in tail] == [kind + b"1", kind + b"2", kind + b"3"]
+        assert field(tail[0], HDR1, "blocks") == "%06d" % len(body)
+        assert tail[0][4:54] == h1[4:54]
+        got += b"".join(body)
+    assert got == data
+
+
 def saveset(name, bs, nblocks):
     """A synthetic BACKUP saveset: each block a 256-byte header (LE16 256
     at 0, block number at 8, block size at 40, counted name at 48), then
