@@ -12,6 +12,7 @@
  */
 #include "drive_int.h"
 #include "chain.h"
+#include "drive_lbl.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -47,7 +48,7 @@ int drv_chain_open(struct drv *d)
  * (for this reel's manifest); io held. A tape that does not know the
  * hand-over (ENOTTY) only costs the links; one that refuses it (it was
  * written to already) must not take our records. */
-static int drv_chain_hello(struct drv *d)
+int drv_chain_tell(struct drv *d, int fd, const char *path, bool must)
 {
 	if (d->next_vol) {
 		/* A magazine's next slot was opened with the storeset facts. */
@@ -59,7 +60,7 @@ static int drv_chain_hello(struct drv *d)
 	struct rfs_chain_hello *h = calloc(1, sizeof(*h));
 	if (!h) {
 		drv_fail(d, -EIO, "out of memory handing over to the next reel "
-			 "%s; the record was not written.", d->next_path);
+			 "%s; the record was not written.", path);
 		return -EIO;
 	}
 	h->magic = RFS_CHAIN_MAGIC;
@@ -67,25 +68,38 @@ static int drv_chain_hello(struct drv *d)
 	h->reel = reel < UINT32_MAX ? reel + 1 : 0;
 	vol_get_storeset(d->vol, h->storeset, sizeof(h->storeset));
 	snprintf(h->prev, sizeof(h->prev), "%s", vol_url(d->vol));
+	drv_lbl_fill_cont(d, &h->lbl);
 	int rc = 0;
-	if (ioctl(d->chain_fd, RFS_IOC_CHAIN, h) == 0) {
+	if (ioctl(fd, RFS_IOC_CHAIN, h) == 0) {
 		h->url[sizeof(h->url) - 1] = '\0';
 		if (h->url[0] && vol_set_next_url(d->vol, h->url) < 0)
 			rlog(RLOG_WARN, "out of memory: the manifest of %s will "
 			     "not name its next reel.", vol_url(d->vol));
 	} else if (errno == ENOTTY || errno == EINVAL || errno == ENOSYS) {
 		rlog(RLOG_WARN, "the next reel %s is not a reelfs drive, so the "
-		     "manifests cannot link the two reels.", d->next_path);
-	} else {
+		     "manifests cannot link the two reels%s.", path,
+		     h->lbl.magic ? " and it cannot continue the labelled file" : "");
+		rc = must ? 0 : -ENOTTY;
+	} else if (must) {
 		int e = errno;
 		drv_fail(d, -EIO, "the next reel %s refused to continue the "
 			 "storeset of %s (%s; see its messages); the record "
-			 "was not written.", d->next_path, vol_url(d->vol),
+			 "was not written.", path, vol_url(d->vol),
 			 strerror(e));
 		rc = -EIO;
+	} else {
+		rc = -errno;
+		rlog(RLOG_WARN, "the next volume %s refused to continue the "
+		     "storeset of %s (%s; see its messages).", path,
+		     vol_url(d->vol), strerror(-rc));
 	}
 	free(h);
 	return rc;
+}
+
+static int drv_chain_hello(struct drv *d)
+{
+	return drv_chain_tell(d, d->chain_fd, d->next_path, true);
 }
 
 /* This reel is full: hands over to the next reel, then publishes this
@@ -174,6 +188,16 @@ int drv_chain_salvage(struct drv *d)
 {
 	if (drv_sticky(d))
 		return -EIO;	/* it failed before: once is enough */
+	if (drv_lbl_on(d)) {
+		/* The queue holds this reel's labels among the records: they
+		 * cannot be carried as data (fs/README.md, Known limits). */
+		drv_server_full(d, false);
+		drv_fail(d, -EIO, "%s; a labelled reel is not carried over to "
+			 "the next one, so the storeset stops here (give a "
+			 "--capacity below the space the server has).", d->fullmsg);
+		d->full_logged = true;
+		return -EIO;
+	}
 	drv_server_full(d, false);
 	char err[XFER_ERRLEN] = "";
 	struct vol_salvage_info in;
@@ -233,6 +257,9 @@ int drv_chain_accept(struct drv *d, struct rfs_chain_hello *h)
 	} else {
 		rc = vol_join_storeset(d->vol, h->storeset, h->reel, h->prev,
 				       err, sizeof(err));
+		if (rc == 0)
+			rc = drv_lbl_accept(d, &h->lbl, vol_reel(d->vol), err,
+					    sizeof(err));
 	}
 	if (rc == 0) {
 		snprintf(h->url, sizeof(h->url), "%s", vol_url(d->vol));

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drive_lbl.h"
 #include "log.h"
 #include "magazine.h"
 #include "reclimit.h"
@@ -135,6 +136,7 @@ void drv_free(struct drv *d)
 		return;
 	if (d->chain_fd >= 0)
 		close(d->chain_fd);
+	drv_lbl_free(d);
 	tape_reblock_free(d->rb);
 	free(d->held);
 	free(d->next_path);
@@ -173,6 +175,10 @@ size_t drv_max_record(struct drv *d)
 static int drv_put(struct drv *d, const void *rec, size_t len)
 {
 	int rc;
+	if (drv_lbl_on(d)) {
+		rc = drv_lbl_put(d, rec, len);	/* labelled: drive_lbl.c */
+		goto out;
+	}
 	if (d->chain_fd < 0) {
 		rc = vol_record(d->vol, rec, len);
 		if (rc != -ENOSPC)
@@ -225,7 +231,20 @@ int drv_emit(void *ctx, const void *rec, size_t len)
 int drv_put_mark(struct drv *d)
 {
 	int rc;
-	if (d->chain_fd >= 0) {
+	bool ended = true;
+	if (drv_lbl_on(d)) {
+		/* Ends the labelled file; other marks write nothing. */
+		rc = drv_lbl_mark(d, &ended);
+		if (rc == -ENOSPC) {
+			drv_server_full(d, true);
+			pthread_mutex_lock(&d->snap);
+			bool told = d->st.at_eot;
+			d->st.at_eot = true;
+			pthread_mutex_unlock(&d->snap);
+			d->dirty = false;
+			return told ? 0 : -ENOSPC;
+		}
+	} else if (d->chain_fd >= 0) {
 		rc = drv_chain_mark(d);
 	} else {
 		rc = vol_mark(d->vol);
@@ -267,10 +286,12 @@ int drv_put_mark(struct drv *d)
 		pthread_mutex_lock(&d->snap);
 		drv_touch_locked(d);
 		d->st.unmarked = false;
-		d->st.fileno++;
-		d->st.blkno = 0;
-		d->st.at_eof = true;
-		d->st.at_bot = false;
+		if (ended) {
+			d->st.fileno++;
+			d->st.blkno = 0;
+			d->st.at_eof = true;
+			d->st.at_bot = false;
+		}
 		pthread_mutex_unlock(&d->snap);
 	}
 	return rc < 0 ? (rc == -ENOSPC ? -ENOSPC : -EIO) : 0;
@@ -539,7 +560,7 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 			/* Early warning for the largest record the pieces
 			 * could add up to: once the first piece is taken, the
 			 * rest can no longer be refused cleanly. */
-			rc = vol_check_room(d->vol, drv_max_record(d));
+			rc = drv_room(d, drv_max_record(d));
 			if (rc == -ENOSPC && !drv_has_next(d))
 				goto out;
 			if (rc < 0 && rc != -ENOSPC) {
@@ -560,7 +581,9 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 out:
 	if (rc == -ENOSPC) {
 		/* End of tape at the capacity: the volume logged it once;
-		 * status says why every write is refused. */
+		 * status says why every write is refused. A labelled reel
+		 * ends here (EOV), a --handover volume is told. */
+		drv_lbl_full(d);
 		struct vol_status vs;
 		vol_get_status(d->vol, &vs);
 		pthread_mutex_lock(&d->snap);
@@ -624,7 +647,7 @@ int drv_flush(struct drv *d, uint64_t owner, uint64_t id, bool writer)
 		 * close that may be the last, not only afterwards. */
 		if (!rc && d->rb && tape_reblock_pending(d->rb) &&
 		    d->chain_fd < 0 &&
-		    vol_check_room(d->vol, tape_reblock_size(d->rb)) == -ENOSPC)
+		    drv_room(d, tape_reblock_size(d->rb)) == -ENOSPC)
 			rc = -ENOSPC;
 		/* As a drive flushes its buffer at close: wait until what
 		 * was accepted has gone out, and give no success for a close
@@ -692,6 +715,8 @@ int drv_finish_locked(struct drv *d, const char *why)
 	int rc = drv_sticky(d);
 	if (!rc)
 		rc = drv_drain(d);
+	if (!rc)
+		rc = drv_lbl_finish(d);	/* a labelled volume's end */
 	if (!rc && d->mag)
 		drv_mag_pad(d);
 	int vrc = vol_finish(d->vol);	/* idempotent: a full reel is done */

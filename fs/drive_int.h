@@ -73,6 +73,9 @@ struct drv {
 	bool full_logged;	/* io: fullmsg was logged */
 	bool loss_pending;	/* io: accepted records were lost */
 	char fullmsg[XFER_ERRLEN];	/* io: the sentence, no final period */
+	/* --label and --handover (drive_lbl.c): NULL without drv_lbl_setup;
+	 * its own locking is described there. */
+	struct drv_lbl *lbl;
 
 	/* --magazine (drive_mag.c): instead of a --next tape, the drive
 	 * loads the next slot's volume itself and d->vol changes. Readers
@@ -121,6 +124,9 @@ int drv_chain_record(struct drv *d, const void *rec, size_t len);
 int drv_chain_mark(struct drv *d);
 void drv_chain_finish(struct drv *d);
 int drv_chain_sync(struct drv *d);
+/* The storeset (and labelled file) hand-over on fd, an open of path,
+ * which another reelfs drive's tape; must: a refusal fails the drive. */
+int drv_chain_tell(struct drv *d, int fd, const char *path, bool must);
 
 /* drive_mag.c, io held */
 bool drv_has_next(struct drv *d);	/* --next, or an auto magazine */

@@ -31,7 +31,7 @@ bool drv_has_next(struct drv *d)
 
 bool drv_has_magazine(struct drv *d)
 {
-	return d->mag != NULL;
+	return d && d->mag != NULL;	/* no drive under --read */
 }
 
 struct vol *drv_vol_hold(struct drv *d)

@@ -21,18 +21,32 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* Set only around fuse_reply_open in the replying thread. */
+/* Set only around fuse_reply_open (1) or fuse_reply_create (2, the
+ * open_out follows the entry_out) in the replying thread. */
 static _Thread_local int rfs_patch_open;
 
 static ssize_t rfs_io_writev(int fd, struct iovec *iov, int count, void *ud)
 {
 	(void)ud;
-	if (rfs_patch_open && count == 2 &&
+	if (rfs_patch_open == 1 && count == 2 &&
 	    iov[1].iov_len == sizeof(struct fuse_open_out)) {
 		struct fuse_open_out out;
 		memcpy(&out, iov[1].iov_base, sizeof(out));
 		out.open_flags |= FOPEN_STREAM;
 		struct iovec v[2] = { iov[0], { &out, sizeof(out) } };
+		return writev(fd, v, 2);
+	}
+	if (rfs_patch_open == 2 && count == 2 &&
+	    iov[1].iov_len == sizeof(struct fuse_entry_out) +
+			      sizeof(struct fuse_open_out)) {
+		unsigned char out[sizeof(struct fuse_entry_out) +
+				  sizeof(struct fuse_open_out)];
+		struct fuse_open_out oo;
+		memcpy(out, iov[1].iov_base, sizeof(out));
+		memcpy(&oo, out + sizeof(struct fuse_entry_out), sizeof(oo));
+		oo.open_flags |= FOPEN_STREAM;
+		memcpy(out + sizeof(struct fuse_entry_out), &oo, sizeof(oo));
+		struct iovec v[2] = { iov[0], { out, sizeof(out) } };
 		return writev(fd, v, 2);
 	}
 	return writev(fd, iov, count);
@@ -57,6 +71,15 @@ int rfs_reply_open_stream(fuse_req_t req, const struct fuse_file_info *fi)
 {
 	rfs_patch_open = 1;
 	int rc = fuse_reply_open(req, fi);
+	rfs_patch_open = 0;
+	return rc;
+}
+
+int rfs_reply_create_stream(fuse_req_t req, const struct fuse_entry_param *e,
+			    const struct fuse_file_info *fi)
+{
+	rfs_patch_open = 2;
+	int rc = fuse_reply_create(req, e, fi);
 	rfs_patch_open = 0;
 	return rc;
 }

@@ -13,5 +13,8 @@
 int rfs_fuseio_install(struct fuse_session *se);
 /* Replies to an open with FOPEN_STREAM added to fi's flags. */
 int rfs_reply_open_stream(fuse_req_t req, const struct fuse_file_info *fi);
+/* The same for the open a create makes (MOUNT/files/NAME). */
+int rfs_reply_create_stream(fuse_req_t req, const struct fuse_entry_param *e,
+			    const struct fuse_file_info *fi);
 
 #endif

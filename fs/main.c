@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "drive_lbl.h"
 #include "fuseio.h"
 #include "loop.h"
 #include "log.h"
@@ -411,6 +412,10 @@ int main(int argc, char **argv)
 	if (!drv) {
 		rlog(RLOG_ERR, "out of memory setting up the tape drive.");
 		goto out_vol;
+	}
+	if (drv_lbl_setup(drv, o.label, o.handover, err, sizeof(err)) < 0) {
+		rlog(RLOG_ERR, "%s; nothing was mounted.", err);
+		goto out_drv;
 	}
 have_drive:
 	ctx.mag = mag;

@@ -21,6 +21,8 @@
 
 #include "access.h"
 #include "chain.h"
+#include "drive_lbl.h"
+#include "files.h"
 #include "fuseio.h"
 #include "log.h"
 #include "magazine.h"
@@ -28,6 +30,7 @@
 #include "status.h"
 
 enum { INO_ROOT = FUSE_ROOT_ID, INO_TAPE, INO_STATUS, INO_CHANGER };
+/* files.h numbers MOUNT/files from 8 on: keep these below 8. */
 
 /* The drive is its owner's: only the mount owner (and root) may write to
  * it or read it; anyone who may see the mount reads `status`. The kernel
@@ -55,6 +58,12 @@ static bool fh_writer(const struct fuse_file_info *fi)
 static uint64_t fh_id(const struct fuse_file_info *fi)
 {
 	return fi->fh >> 2;
+}
+
+/* The tape, or a file under MOUNT/files (the tape, naming the file). */
+static bool is_tape(fuse_ino_t ino)
+{
+	return ino == INO_TAPE || rfs_files_is_file(ino);
 }
 
 /* The snapshots of open `status` files. A release the daemon never got
@@ -142,7 +151,7 @@ static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 		st->st_nlink = 1;
 		return 0;
 	}
-	return -ENOENT;
+	return rfs_files_stat(c, ino, st);	/* MOUNT/files (--label) */
 }
 
 static void rfs_init(void *ud, struct fuse_conn_info *conn)
@@ -186,6 +195,14 @@ static void rfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
 	memset(&e, 0, sizeof(e));
+	if (parent == RFS_INO_FILES) {
+		int rc = rfs_files_lookup(ctx_of(req), name, &e);
+		if (rc)
+			fuse_reply_err(req, -rc);
+		else
+			fuse_reply_entry(req, &e);
+		return;
+	}
 	if (parent != INO_ROOT) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -197,6 +214,8 @@ static void rfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	else if (strcmp(name, "changer") == 0 &&
 		 ctx_of(req)->mag)
 		e.ino = INO_CHANGER;
+	else if (strcmp(name, "files") == 0 && drv_labelled(ctx_of(req)->drv))
+		e.ino = RFS_INO_FILES;
 	else {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -217,7 +236,7 @@ static void rfs_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else
-		fuse_reply_attr(req, &st, ino == INO_TAPE ? 0.0 : 1.0);
+		fuse_reply_attr(req, &st, is_tape(ino) ? 0.0 : 1.0);
 }
 
 /* Truncation (O_TRUNC, ftruncate) is accepted and changes nothing, as on
@@ -227,7 +246,7 @@ static void rfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 {
 	(void)attr;
 	(void)fi;
-	if (ino != INO_TAPE ||
+	if (!is_tape(ino) ||
 	    (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME |
 			FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
 			FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME))) {
@@ -245,6 +264,10 @@ static void rfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			off_t off, struct fuse_file_info *fi)
 {
 	(void)fi;
+	if (ino == RFS_INO_FILES) {
+		rfs_files_readdir(req, ctx_of(req), size, off);
+		return;
+	}
 	if (ino != INO_ROOT) {
 		fuse_reply_err(req, ENOTDIR);
 		return;
@@ -253,15 +276,20 @@ static void rfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		{ ".", INO_ROOT, S_IFDIR }, { "..", INO_ROOT, S_IFDIR },
 		{ "tape", INO_TAPE, S_IFREG }, { "status", INO_STATUS, S_IFREG },
 		{ "changer", INO_CHANGER, S_IFREG },
+		{ "files", RFS_INO_FILES, S_IFDIR },	/* labelled only */
 	};
+	/* changer with a magazine, files when labelled; the offset of an
+	 * entry is its place in ents, whichever are shown. */
+	const bool shown[] = { true, true, true, true,
+			       ctx_of(req)->mag != NULL,
+			       drv_labelled(ctx_of(req)->drv) };
 	char buf[512];
 	size_t used = 0;
 	if (size > sizeof(buf))
 		size = sizeof(buf);
-	off_t nents = (off_t)(sizeof(ents) / sizeof(ents[0]));
-	if (!ctx_of(req)->mag)
-		nents--;	/* changer is last */
-	for (off_t i = off; i < nents; i++) {
+	for (off_t i = off; i < (off_t)(sizeof(ents) / sizeof(ents[0])); i++) {
+		if (!shown[i])
+			continue;
 		struct stat st = { .st_ino = ents[i].ino, .st_mode = ents[i].mode };
 		size_t n = fuse_add_direntry(req, buf + used, size - used,
 					     ents[i].name, &st, i + 1);
@@ -270,6 +298,35 @@ static void rfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		used += n;
 	}
 	fuse_reply_buf(req, buf, used);
+}
+
+/* Opens the tape (MOUNT/tape, or MOUNT/files/name on a labelled drive):
+ * the caller's permission, the one writer, a stream without position. */
+static int tape_open(fuse_req_t req, struct fuse_file_info *fi,
+		     const char *name)
+{
+	struct rfs_ctx *c = ctx_of(req);
+	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+	int acc = (fi->flags & O_ACCMODE) == O_RDONLY ? RFS_MAY_READ :
+		  (fi->flags & O_ACCMODE) == O_WRONLY ? RFS_MAY_WRITE :
+		  RFS_MAY_READ | RFS_MAY_WRITE;
+	if (may(req, TAPE_MODE, acc, writing ? "open the tape for writing" :
+		"open the tape"))
+		return -EACCES;
+	if (writing && !c->drv) {
+		rdrive_refuse(c->rd, "the tape is loaded for reading only "
+			      "(reelfs --read); mount it without --read to write.");
+		return -EROFS;
+	}
+	if (writing) {
+		int rc = drv_open_named(c->drv, name);
+		if (rc)
+			return rc;
+	}
+	fi->fh = (rfs_next_open++ << 2) | (writing ? FH_WRITER : FH_READER);
+	fi->direct_io = 1;	/* one write() = one request, unsplit */
+	fi->nonseekable = 1;
+	return 0;
 }
 
 static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -310,35 +367,41 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			snap_free(snap);
 		return;
 	}
-	if (ino != INO_TAPE) {
+	if (!is_tape(ino)) {
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	int acc = (fi->flags & O_ACCMODE) == O_RDONLY ? RFS_MAY_READ :
-		  (fi->flags & O_ACCMODE) == O_WRONLY ? RFS_MAY_WRITE :
-		  RFS_MAY_READ | RFS_MAY_WRITE;
-	if (may(req, TAPE_MODE, acc, writing ? "open the tape for writing" :
-		"open the tape")) {
-		fuse_reply_err(req, EACCES);
+	char name[TAPE_LABEL_NAME_MAX + 1];
+	if (ino != INO_TAPE)
+		rfs_files_name(c, ino, name, sizeof(name));
+	int rc = tape_open(req, fi, ino == INO_TAPE ? NULL : name);
+	if (rc) {
+		fuse_reply_err(req, -rc);
 		return;
 	}
-	if (writing && !c->drv) {
-		rdrive_refuse(c->rd, "the tape is loaded for reading only "
-			      "(reelfs --read); mount it without --read to write.");
-		fuse_reply_err(req, EROFS);
+	if (rfs_reply_open_stream(req, fi) == -ENOENT && fh_writer(fi))
+		drv_close_writer(c->drv);	/* the opener was interrupted */
+}
+
+/* create(2) in MOUNT/files of a labelled drive: opens the tape to write
+ * the labelled file name. */
+static void rfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       mode_t mode, struct fuse_file_info *fi)
+{
+	(void)mode;
+	struct rfs_ctx *c = ctx_of(req);
+	struct fuse_entry_param e;
+	int rc = rfs_files_create_entry(c, parent, name, &e);
+	if (!rc && (fi->flags & O_ACCMODE) == O_RDONLY)
+		rc = -EACCES;	/* a name on tape is made by writing it */
+	if (!rc)
+		rc = tape_open(req, fi, name);
+	if (rc) {
+		fuse_reply_err(req, rc == -ENOENT && parent == INO_ROOT ?
+			       EACCES : -rc);
 		return;
 	}
-	if (writing) {
-		int rc = drv_open_writer(c->drv);
-		if (rc) {
-			fuse_reply_err(req, -rc);
-			return;
-		}
-	}
-	fi->fh = (rfs_next_open++ << 2) | (writing ? FH_WRITER : FH_READER);
-	fi->direct_io = 1;	/* one write() = one request, unsplit */
-	fi->nonseekable = 1;
-	if (rfs_reply_open_stream(req, fi) == -ENOENT && writing)
+	if (rfs_reply_create_stream(req, &e, fi) == -ENOENT)
 		drv_close_writer(c->drv);	/* the opener was interrupted */
 }
 
@@ -408,7 +471,7 @@ static int rfs_errno(int rc)
 static void rfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		      size_t size, off_t off, struct fuse_file_info *fi)
 {
-	if (ino != INO_TAPE || !fh_writer(fi)) {
+	if (!is_tape(ino) || !fh_writer(fi)) {
 		fuse_reply_err(req, EBADF);
 		return;
 	}
@@ -426,9 +489,9 @@ static void rfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	int rc = 0;
 	struct rdrive *rd = ctx_of(req)->rd;
-	if (ino == INO_TAPE && rd && !fh_writer(fi))
+	if (is_tape(ino) && rd && !fh_writer(fi))
 		rdrive_flush(rd, fh_id(fi));
-	if (ino == INO_TAPE && ctx_of(req)->drv)
+	if (is_tape(ino) && ctx_of(req)->drv)
 		rc = drv_flush(ctx_of(req)->drv, fi->lock_owner, fh_id(fi),
 			       fh_writer(fi));
 	fuse_reply_err(req, rc ? rfs_errno(rc) : 0);
@@ -439,7 +502,7 @@ static void rfs_release(fuse_req_t req, fuse_ino_t ino,
 {
 	if (ino == INO_STATUS || ino == INO_CHANGER)
 		snap_free((struct rfs_snap *)(uintptr_t)fi->fh);
-	else if (ino == INO_TAPE && ctx_of(req)->drv)
+	else if (is_tape(ino) && ctx_of(req)->drv)
 		drv_release(ctx_of(req)->drv, fh_id(fi), fh_writer(fi));
 	fuse_reply_err(req, 0);
 }
@@ -449,7 +512,7 @@ static void rfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
 	(void)datasync;
 	(void)fi;
-	int rc = ino == INO_TAPE && ctx_of(req)->drv ? drv_sync(ctx_of(req)->drv) : 0;
+	int rc = is_tape(ino) && ctx_of(req)->drv ? drv_sync(ctx_of(req)->drv) : 0;
 	fuse_reply_err(req, rc ? rfs_errno(rc) : 0);
 }
 
@@ -518,12 +581,13 @@ static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	(void)arg;
 	(void)fi;
 	struct drv *d = ctx_of(req)->drv;
-	if (ino != INO_TAPE || (flags & FUSE_IOCTL_COMPAT)) {
+	if (!is_tape(ino) || (flags & FUSE_IOCTL_COMPAT)) {
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
 	int acc = cmd == MTIOCGET || cmd == MTIOCPOS ? RFS_MAY_READ :
-		  cmd == MTIOCTOP || cmd == RFS_IOC_CHAIN ? RFS_MAY_WRITE : 0;
+		  cmd == MTIOCTOP || cmd == RFS_IOC_CHAIN ||
+		  cmd == RFS_IOC_LABEL ? RFS_MAY_WRITE : 0;
 	if (acc && may(req, TAPE_MODE, acc, acc == RFS_MAY_READ ?
 		       "ask the tape's position" : "operate the tape (mt)")) {
 		fuse_reply_err(req, EACCES);
@@ -574,6 +638,23 @@ static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			fuse_reply_ioctl(req, 0, &h, sizeof(h));
 		return;
 	}
+	case RFS_IOC_LABEL: {
+		/* The reel before names a new labelled file (chain.h). */
+		struct rfs_chain_file f;
+		if (in_bufsz < sizeof(f)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		memcpy(&f, in_buf, sizeof(f));
+		f.name[sizeof(f.name) - 1] = '\0';
+		int rc = f.magic == RFS_LABEL_MAGIC ?
+			 drv_lbl_take_name(d, f.name) : -EINVAL;
+		if (rc)
+			fuse_reply_err(req, -rc);
+		else
+			fuse_reply_ioctl(req, 0, NULL, 0);
+		return;
+	}
 	case MTIOCPOS: {
 		struct mtpos p;
 		if (out_bufsz < sizeof(p)) {
@@ -600,6 +681,7 @@ const struct fuse_lowlevel_ops rfs_ops = {
 	.setattr = rfs_setattr,
 	.readdir = rfs_readdir,
 	.open = rfs_open,
+	.create = rfs_create,
 	.read = rfs_read,
 	.write = rfs_write,
 	.flush = rfs_flush,

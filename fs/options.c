@@ -43,6 +43,8 @@ static const struct fuse_opt rfs_opt_table[] = {
 	RFS_OPT("append", append), RFS_OPT("--append", append),
 	{ "read", offsetof(struct rfs_opts, read), 1 },
 	{ "--read", offsetof(struct rfs_opts, read), 1 },
+	RFS_BOTH("label", label),
+	RFS_BOTH("handover", handover),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -116,7 +118,8 @@ static int rfs_opt_proc(void *data, const char *arg, int key,
 static bool rfs_takes_value(const char *key)
 {
 	static const char *const keys[] = { "format", "block-size", "capacity",
-		"next", "storeset", "prev", "next-url", "reel", "changer" };
+		"next", "storeset", "prev", "next-url", "reel", "changer", "label",
+		"handover" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp(key, keys[i]) == 0)
 			return true;
@@ -251,13 +254,13 @@ static bool rfs_is_reelfs_mount(const char *dir)
 /* --next must be the tape of another reelfs mount, mounted already (the
  * later reels are mounted first): the hand-over of the storeset and the
  * chain's finishing need a reelfs drive there. */
-static int rfs_check_next(const char *path)
+static int rfs_check_next(const char *opt, const char *path)
 {
 	const char *why = NULL;
 	char *real = realpath(path, NULL);
 	if (!real) {
-		rlog(RLOG_ERR, "--next=%s cannot be used: %s; mount the next reel "
-		     "first and give its MOUNTPOINT/tape.", path, strerror(errno));
+		rlog(RLOG_ERR, "--%s=%s cannot be used: %s; mount the next reel "
+		     "first and give its MOUNTPOINT/tape.", opt, path, strerror(errno));
 		return -EINVAL;
 	}
 	char *slash = strrchr(real, '/');
@@ -278,9 +281,9 @@ static int rfs_check_next(const char *path)
 		why = "its directory has no status file";
 	free(real);
 	if (why) {
-		rlog(RLOG_ERR, "--next=%s is not the tape of a reelfs mount (%s); "
+		rlog(RLOG_ERR, "--%s=%s is not the tape of a reelfs mount (%s); "
 		     "mount the next reel first and give its MOUNTPOINT/tape.",
-		     path, why);
+		     opt, path, why);
 		return -EINVAL;
 	}
 	return 0;
@@ -404,8 +407,33 @@ int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 		     "--storeset, --reel, --prev and --next-url are for writing one.");
 		return -EINVAL;
 	}
-	if (o->next && rfs_check_next(o->next) < 0)
+	if (o->next && rfs_check_next("next", o->next) < 0)
 		return -EINVAL;
+	if (o->next && o->handover) {
+		rlog(RLOG_ERR, "--next and --handover exclude each other: --next "
+		     "goes on writing to the next reel itself, --handover lets the "
+		     "tool (tar -M) switch to it; give one.");
+		return -EINVAL;
+	}
+	if (o->handover && (o->magazine || o->read)) {
+		rlog(RLOG_ERR, "--handover is for a reel written alone (the next "
+		     "volume is another mount); a magazine changes reels itself, "
+		     "and --read writes nothing.");
+		return -EINVAL;
+	}
+	if (o->handover && rfs_check_next("handover", o->handover) < 0)
+		return -EINVAL;
+	if (o->label && o->read) {
+		rlog(RLOG_ERR, "--label is for writing labelled tapes; --read "
+		     "reads a tape as it is.");
+		return -EINVAL;
+	}
+	if (o->label && (!o->label[0] || strlen(o->label) > 6)) {
+		rlog(RLOG_ERR, "--label=%s is not a volume id: give 1 to 6 "
+		     "characters (letters and digits; lower case is made upper "
+		     "case).", o->label);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -421,6 +449,8 @@ void rfs_opts_free(struct rfs_opts *o)
 	free(o->next_url);
 	free(o->reel_str);
 	free(o->changer);
+	free(o->label);
+	free(o->handover);
 	xfer_opts_free(&o->xfer);
 }
 
@@ -439,6 +469,10 @@ void rfs_opts_help(const char *prog)
 	       "  --capacity=SIZE     end of tape after SIZE image bytes (K/M/G/T)\n"
 	       "  --next=PATH         once full, go on writing to PATH (the next\n"
 	       "                      reel's tape file)\n"
+	       "  --label=VOLID       ANSI labelled tape files (VMS): VOL1 VOLID,\n"
+	       "                      MOUNTPOINT/files/NAME writes the file NAME\n"
+	       "  --handover=PATH     once full, tell PATH (the next volume's tape,\n"
+	       "                      that tar -M goes on to) what it continues\n"
 	       "  --storeset=ID --reel=N --prev=URL --next-url=URL\n"
 	       "                      storeset facts recorded in the manifest\n"
 	       "  --magazine          URL is a template with %%d (or %%03d): one\n"

@@ -26,6 +26,8 @@ struct rfs_opts {
 	int magazine;		/* --magazine: url is a template (magazine.h) */
 	int append;		/* --append: after the magazine's last reel */
 	char *changer;		/* --changer=auto|manual */
+	char *label;		/* --label=VOLID: labelled tape files */
+	char *handover;		/* --handover=PATH: the next volume's tape */
 	int help;
 	int version;
 	int read;		/* --read: load URL for reading (rdrive.h) */

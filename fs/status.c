@@ -4,6 +4,7 @@
  * behind a writer waiting on the upload.
  */
 #include "status.h"
+#include "drive_lbl.h"
 #include "safetext.h"
 
 #include <inttypes.h>
@@ -60,6 +61,12 @@ char *rfs_status_render(struct vol *v, struct drv *d, size_t *len)
 	char changer[256];
 	if (drv_changer_line(d, changer, sizeof(changer)))
 		fprintf(f, "changer: %s\n", changer);	/* --magazine */
+	/* A labelled drive (--label, or made one by a hand-over). */
+	char volid[8];
+	drv_lbl_volid(d, volid, sizeof(volid));
+	if (volid[0])
+		fprintf(f, "label: %s\nlabelled_files: %zu\n", volid,
+			drv_lbl_count(d));
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;

@@ -258,7 +258,30 @@ static bool vol_fits(struct vol *v, size_t len)
 	return need <= v->capacity;
 }
 
+/* Added for labelled tapes: a record of len bytes, after which labels
+ * label records of TAPE_LABEL_LEN bytes and marks tape marks must still
+ * fit (the trailer labels that end a labelled reel). io_lock held. */
+static bool vol_fits_labels(struct vol *v, size_t len, unsigned labels,
+			    unsigned marks)
+{
+	if (!v->capacity)
+		return true;
+	struct tape_counts k;
+	tape_enc_counts(v->enc, &k);
+	uint64_t need = k.image_bytes + tape_enc_record_cost(v->enc, len) +
+			(uint64_t)labels * tape_enc_record_cost(v->enc, 80) +
+			(uint64_t)marks * tape_enc_mark_cost(v->enc) +
+			tape_enc_finish_cost(v->enc) + VOL_MARK_RESERVE;
+	return need <= v->capacity;
+}
+
 int vol_check_room(struct vol *v, size_t len)
+{
+	return vol_check_room_labels(v, len, 0, 0);
+}
+
+int vol_check_room_labels(struct vol *v, size_t len, unsigned labels,
+			  unsigned marks)
 {
 	pthread_mutex_lock(&v->lock);
 	int rc = v->err ? v->err : 0;
@@ -271,7 +294,7 @@ int vol_check_room(struct vol *v, size_t len)
 	if (st != VOL_WRITING)
 		return -EPIPE;
 	pthread_mutex_lock(&v->io_lock);
-	bool ok = vol_fits(v, len);
+	bool ok = vol_fits_labels(v, len, labels, marks);
 	pthread_mutex_unlock(&v->io_lock);
 	return ok ? 0 : -ENOSPC;
 }

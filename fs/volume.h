@@ -85,6 +85,11 @@ void vol_manifest_labels(struct vol *v, struct tape_manifest *m);
  * the early warning (or when full), the sticky error otherwise. Lets a
  * drive answer ENOSPC for a record it hands to vol_record a little later. */
 int vol_check_room(struct vol *v, size_t len);
+/* Added for labelled tapes (fs/drive_lbl.c): vol_check_room for a record
+ * of len bytes after which labels 80-byte label records and marks tape
+ * marks must still fit, so a labelled reel can always be ended. */
+int vol_check_room_labels(struct vol *v, size_t len, unsigned labels,
+			  unsigned marks);
 /* The storeset id in use (given, or made up at open). */
 const char *vol_storeset(const struct vol *v);
 const struct tape_format *vol_format(const struct vol *v);
