@@ -47,6 +47,7 @@
 struct drv_lbl {
 	/* Set at setup, read-only afterwards. */
 	char volid[TAPE_LABEL_VOLID + 1];	/* own --label, "" when none */
+	char set_id[TAPE_LABEL_VOLID + 1];	/* io: the file set's (first reel's) */
 	char *handover;			/* --handover PATH, or NULL */
 	struct tape_lbl_sink sink;
 
@@ -211,6 +212,7 @@ int drv_lbl_setup(struct drv *d, const char *volid, const char *handover,
 		return -EINVAL;
 	}
 	memcpy(L->volid, conv, n + 1);
+	memcpy(L->set_id, conv, n + 1);
 	L->w = lbl_writer(d, L->volid, NULL, err, errlen);
 	if (!L->w)
 		return -EINVAL;
@@ -401,12 +403,15 @@ int drv_lbl_put(struct drv *d, const void *rec, size_t len)
 	if (L->ended)
 		return -ENOSPC;
 	int rc = drv_room(d, len);
-	if (rc == -ENOSPC && d->next_path && !drv_server_full(d, false)) {
+	if (rc == -ENOSPC && drv_has_next(d) && !drv_server_full(d, false)) {
 		/* Full: EOV here, then on along the chain (chain.c hands the
-		 * continuation over with the storeset). */
-		if ((rc = lbl_end_reel(d)) == 0 && (rc = drv_chain_spill(d)) == 0)
-			rc = lbl_pass_record(d, rec, len);
-		return rc;
+		 * continuation over with the storeset), or into the next slot
+		 * a magazine loaded (drv_lbl_loaded made its labels). */
+		if ((rc = lbl_end_reel(d)) < 0 || (rc = drv_chain_spill(d)) < 0)
+			return rc;
+		if (d->chain_fd >= 0)
+			return lbl_pass_record(d, rec, len);
+		rc = drv_room(d, len);
 	}
 	if (rc < 0)
 		return rc;
@@ -547,6 +552,7 @@ int drv_lbl_accept(struct drv *d, const struct tape_lbl_cont *cont,
 	L->w = w;
 	L->ended = false;
 	L->seq = c.sequence;
+	snprintf(L->set_id, sizeof(L->set_id), "%s", c.set_id);
 	pthread_mutex_lock(&L->lock);
 	L->labelled = true;
 	memcpy(L->vol_shown, volid, sizeof(volid));
@@ -561,4 +567,49 @@ int drv_lbl_accept(struct drv *d, const struct tape_lbl_cont *cont,
 		rlog(RLOG_INFO, "%s (volume %s) continues file set %s.",
 		     vol_url(d->vol), volid, c.set_id);
 	return 0;
+}
+
+/* A magazine loaded the next slot into this drive (drive_mag.c): its
+ * labels go on from the reel taken out, a continued file first (EOV
+ * there), or the file set's next file (that reel was ended between
+ * files, or finished by mt offline). The volume id is made from the file
+ * set's as for a continuation volume without --label. io held. */
+void drv_lbl_loaded(struct drv *d)
+{
+	struct drv_lbl *L = d->lbl;
+	if (!L || !L->w)
+		return;
+	struct tape_lbl_cont c;
+	if (L->ended && L->cont.magic == TAPE_LBL_CONT_MAGIC) {
+		c = L->cont;
+	} else {
+		memset(&c, 0, sizeof(c));
+		c.magic = TAPE_LBL_CONT_MAGIC;
+		snprintf(c.set_id, sizeof(c.set_id), "%s", L->set_id);
+		c.sequence = L->seq;
+	}
+	char volid[TAPE_LABEL_VOLID + 1], err[256] = "";
+	lbl_derive_volid(c.set_id, vol_reel(d->vol), volid);
+	struct tape_lbl *w = lbl_writer(d, volid, &c, err, sizeof(err));
+	if (!w) {
+		drv_fail(d, -EIO, "%s: the labels cannot go on on this reel (%s); "
+			 "writing fails.", vol_url(d->vol), err);
+		return;
+	}
+	tape_lbl_free(L->w);
+	L->w = w;
+	L->ended = false;
+	L->pt_in_file = false;
+	memset(&L->cont, 0, sizeof(L->cont));
+	pthread_mutex_lock(&L->lock);
+	L->n = 0;	/* MOUNT/files lists the loaded reel */
+	L->cur = -1;
+	memcpy(L->vol_shown, volid, sizeof(volid));
+	if (c.in_file)
+		lbl_list_add(L, c.name, c.section, c.sequence);
+	pthread_mutex_unlock(&L->lock);
+	if (c.in_file)
+		rlog(RLOG_INFO, "%s (volume %s) continues the labelled file %s as "
+		     "section %" PRIu32 ".", vol_url(d->vol), volid, c.name,
+		     c.section);
 }

@@ -80,6 +80,8 @@ void drv_lbl_fill_cont(struct drv *d, struct tape_lbl_cont *out);
  * when its magic is not TAPE_LBL_CONT_MAGIC) as reel number reel. */
 int drv_lbl_accept(struct drv *d, const struct tape_lbl_cont *cont,
 		   unsigned reel, char *err, size_t errlen);
+/* A magazine loaded the next slot (drv_mag_swap): labels go on there. */
+void drv_lbl_loaded(struct drv *d);
 void drv_lbl_free(struct drv *d);
 
 #endif

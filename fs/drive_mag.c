@@ -15,6 +15,7 @@
  * function here but the readers'.
  */
 #include "drive_int.h"
+#include "drive_lbl.h"
 #include "magazine.h"
 
 #include <errno.h>
@@ -96,6 +97,7 @@ void drv_mag_swap(struct drv *d, bool new_tape)
 	}
 	pthread_mutex_unlock(&d->snap);
 	mag_loaded(d->mag, d->vol, new_tape);
+	drv_lbl_loaded(d);	/* --label: the labels go on here */
 }
 
 /* Carrying over into next_vol failed: it keeps what it took, and is
@@ -120,6 +122,8 @@ void drv_mag_drop_next(struct drv *d)
  * first pair, as before. io held, before vol_finish. */
 void drv_mag_pad(struct drv *d)
 {
+	if (drv_lbl_on(d))
+		return;	/* a labelled reel ends with its labels' marks */
 	struct vol_status vs;
 	vol_get_status(d->vol, &vs);
 	if (d->dirty || vs.counts.marks == 0 ||

@@ -345,6 +345,13 @@ def test_next_chain_spreads_one_labelled_file_over_three_reels(tmp_path):
         man = [json.loads((srv.root / (n + ".manifest.json")).read_text()) for n in names]
         assert [x["reel"] for x in man] == [1, 2, 3]
         assert len({x["storeset"] for x in man}) == 1
+        # Each reel's manifest records the labels the drive wrote.
+        for i, x in enumerate(man):
+            lb = x["labels"]
+            assert lb["volume"] == ["CHAIN1", "CHAI02", "OWN003"][i] and not lb["problem"]
+            f = lb["files"][0]
+            assert (f["name"], f["file_set"], f["section"], f["continued"]) == \
+                ("SPAN.BCK", "CHAIN1", i + 1, i < 2), f
 
 
 def test_tar_multivolume_with_handover_spreads_one_labelled_file(tmp_path):
@@ -401,3 +408,55 @@ def test_label_options_are_checked_before_mounting(tmp_path):
                     timeout=60)
             assert r.returncode != 0 and why in r.stderr, r.stderr
             assert not (srv.root / "x.mtd").exists()
+
+
+# ---- a magazine (--magazine) carries labels from slot to slot -------------
+
+def test_magazine_auto_spreads_one_labelled_file_over_three_slots(tmp_path):
+    need_mount_env("dd")
+    src = os.urandom(2_600_000)
+    (tmp_path / "src.bin").write_bytes(src)
+    names = ["mag-%d.het" % i for i in (1, 2, 3)]
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "mag-%d.het", tmp_path / "m",
+                   ["--magazine", "--label=MAG001", "--capacity=1M"],
+                   env=srv.env()) as m:
+            r = run(["dd", "if=%s" % (tmp_path / "src.bin"),
+                     "of=%s" % (m.mountpoint / "files" / "big.bck"), "bs=32k"])
+            assert r.returncode == 0, r.stderr
+            (m.mountpoint / "files" / "after.bck").write_bytes(b"B" * 2048)
+            # MOUNT/files lists the loaded reel's sections.
+            assert files_listing(m.mountpoint) == ["AFTER.BCK", "BIG.BCK"]
+            assert m.status()["label"] == "MAG003"
+        parts = _span_checks(srv, names, "het", ["MAG001", "MAG002", "MAG003"],
+                             "BIG.BCK", "MAG001", more=[("AFTER.BCK", 2, 2048)])
+        assert b"".join(b"".join(p["records"]) for p in parts) == src
+
+
+def test_magazine_manual_tar_multivolume_with_mt_offline(tmp_path):
+    need_mount_env("tar", "mt")
+    tree = make_tree(tmp_path / "data", nfiles=10, size=250_000)
+    names = ["mt-%d.mtd" % i for i in (1, 2, 3)]
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "mt-%d.mtd", tmp_path / "m",
+                   ["--magazine", "--changer=manual", "--label=MAGT01",
+                    "--capacity=1M"], env=srv.env()) as m:
+            r = run(["tar", "-M", "-b", "20", "-F", "mt -f %s offline" % m.tape,
+                     "-cf", str(m.tape), "-C", str(tmp_path), "data"],
+                    stdin=subprocess.DEVNULL)
+            assert r.returncode == 0, r.stderr
+        parts = _span_checks(srv, names, "mtd", ["MAGT01", "MAGT02", "MAGT03"],
+                             "FILE0001", "MAGT01")
+    vols = []
+    for i, p in enumerate(parts):
+        v = tmp_path / ("vol%d.tar" % (i + 1))
+        v.write_bytes(b"".join(p["records"]))
+        vols.append(v)
+    out = tmp_path / "restore"
+    out.mkdir()
+    cmd = ["tar", "-M", "-b", "20", "-x", "-C", str(out)]
+    for v in vols:
+        cmd += ["-f", str(v)]
+    r = run(cmd, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    same_tree(tree, out)
