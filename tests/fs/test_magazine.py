@@ -245,6 +245,14 @@ def test_append_goes_on_after_the_last_reel(tmp_path):
             r = _reel_cat(srv, names[0], out, follow=True, file=f)
             assert r.returncode == 0, r.stderr
             assert out.read_bytes() == want, f
+        # The same through a read mount of the magazine: each dd reads one
+        # tape file, across reels 1-2, then reel 3.
+        with Mount(url, tmp_path / "rd", ["--read", "--magazine"], env=srv.env()) as m:
+            for f, want in ((1, first), (2, second)):
+                out = tmp_path / ("rd%d.bin" % f)
+                r = run(["dd", "if=%s" % m.tape, "of=%s" % out, "bs=32k"])
+                assert r.returncode == 0, r.stderr
+                assert out.read_bytes() == want, f
 
 
 def _write(p, data):
