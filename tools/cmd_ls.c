@@ -43,7 +43,7 @@ static const char ls_usage[] =
 "  --tapes      list tape images only\n"
 "  -l, --long   add files, records and payload CRC32 from the manifest, and\n"
 "               for an ANSI labelled tape its volume and labelled files\n"
-"               (from the labels at the head of the image: one small read)\n"
+"               (from the manifest; without one, from the image's head)\n"
 "  --deep       stream each image through the decoder: count its files and\n"
 "               records, check its framing and read all its labels\n"
 "               (reads every byte)\n"
