@@ -151,8 +151,9 @@ void reel_labels_text(const struct reel_labels *l, const char *in)
 	printf("%svolume %s (ANSI labels", in, safetext(l->vol.volid, vol, sizeof(vol)));
 	if (l->vol.owner[0])
 		printf(", owner %s", safetext(l->vol.owner, owner, sizeof(owner)));
-	printf("), %" PRIu64 " labelled file section%s%s:\n", l->total,
-	       l->total == 1 ? "" : "s", l->first_only ? " known" : "");
+	printf("), %" PRIu64 " labelled file section%s%s%s\n", l->total,
+	       l->total == 1 ? "" : "s", l->first_only ? " known" : "",
+	       l->n ? ":" : ".");
 	if (!l->n) {
 		if (l->problem[0])
 			printf("%snote: %s\n", in, safetext(l->problem, what, sizeof(what)));
@@ -191,8 +192,8 @@ void reel_labels_text(const struct reel_labels *l, const char *in)
 		       "(at most %d per tape)\n", in, l->total - l->n, REEL_LABEL_FILES_MAX);
 	if (l->first_only)
 		printf("%snote: only the head of the image was read: the files after "
-		       "the first are not known (the manifest records no tape file "
-		       "offsets); --deep reads the whole tape.\n", in);
+		       "the first are not known (no manifest records the tape's "
+		       "labels); --deep reads the whole tape.\n", in);
 	if (l->problem[0])
 		printf("%snote: %s\n", in, safetext(l->problem, what, sizeof(what)));
 }
