@@ -4,8 +4,11 @@ volume id and, per labelled file, its name, section, sequence, block
 length, block count, creation date and a VMS BACKUP saveset inside; --json
 carries it all; unlabelled tapes show as before; a malformed label
 sequence is a note, not a crash; `reel map` and `reel cat` say which
-storeset and reel they read. The tapes are written by the test's own
-labeller (ansitape.py, from ECMA-13), locally and on vsftpd on 127.0.0.1."""
+storeset and reel they read; `ls -l` takes the labels from the manifest
+when its writer recorded them (no byte of the image read). The tapes are
+written by the test's own labeller (ansitape.py, from ECMA-13, no manifest
+or a hand-made one) and by `reel send --label/--vms-saveset/--next`,
+locally and on vsftpd on 127.0.0.1."""
 import json
 import os
 import re
@@ -487,3 +490,48 @@ def test_ls_long_200_labelled_tapes_on_vsftpd(tmp_path):
         assert all(len(t["labels"]["files"]) == 2 for t in j["tapes"])
         print("\nreel ls of %d labelled tapes: %.2f s; ls -l: %.2f s" % (n, plain, longt))
         assert longt < max(3.0, 3 * plain)
+
+
+def test_labelled_storeset_sent_over_ftp(tmp_path):
+    """`reel send --label --capacity --next` to vsftpd writes one labelled
+    file over three reels (EOV): `ls -l` shows each reel's set and number
+    and the file's sections from the manifests alone; `--deep` agrees;
+    map names the set and reel; cat says which reel of which set it reads."""
+    need_root()
+    need_tool("vsftpd")
+    reel_path()
+    with LoggingVsftpd(tmp_path / "v") as srv:
+        d = srv.root / "set"
+        d.mkdir()
+        shutil.chown(d, srv.user, srv.user)
+        url = srv.url + "set/"
+        ok(reel("send", "--quiet", "--label", "BIGFILE.DAT", "--block-size", "8192",
+                "--capacity", "120000", "--next", url + "s2.tap", "--next", url + "s3.tap",
+                url + "s1.tap", stdin=os.urandom(300000), env=srv.env()))
+        srv.log.write_text("")
+        j = by_name(json.loads(ok(reel("ls", "-l", "--json", url, env=srv.env())).stdout))
+        retr = re.findall(r'"RETR ([^"]*)"', srv.log.read_text())
+        assert all(r.endswith(".manifest.json") for r in retr) and len(retr) == 3, retr
+        names = ["s1.tap", "s2.tap", "s3.tap"]
+        assert len({j[n]["storeset"] for n in names}) == 1
+        assert [j[n]["reel"] for n in names] == [1, 2, 3]
+        assert j["s2.tap"]["prev"].endswith("s1.tap") and j["s2.tap"]["next"].endswith("s3.tap")
+        secs = [j[n]["labels"]["files"][0] for n in names]
+        assert [(f["name"], f["section"], f["sequence"], f["continued"]) for f in secs] == [
+            ("BIGFILE.DAT", 1, 1, True), ("BIGFILE.DAT", 2, 1, True),
+            ("BIGFILE.DAT", 3, 1, False)]
+        first = j["s1.tap"]["labels"]["volume"]
+        assert {f["file_set"] for f in secs} == {first}
+        assert sum(f["block_count"] for f in secs) == -(-300000 // 8192)
+        deep = by_name(json.loads(ok(reel("ls", "--deep", "--json", url,
+                                          env=srv.env())).stdout))
+        for n in names:
+            assert fields(deep[n]["labels"]) == fields(j[n]["labels"]), n
+        sid = j["s1.tap"]["storeset"]
+        text = ok(reel("map", url + "s2.tap", env=srv.env())).stdout.decode()
+        assert re.search(r"^storeset: %s, reel 2; previous reel \S*s1\.tap; next reel "
+                         r"\S*s3\.tap$" % re.escape(sid), text, re.M), text
+        assert "continued from the previous reel; continues on the next reel (EOV)" in text
+        r = ok(reel("cat", url + "s2.tap", env=srv.env()))
+        assert "reel 1 of storeset %s" % sid in r.stderr, r.stderr
+        assert srv.password not in r.stderr
