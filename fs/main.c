@@ -36,6 +36,7 @@
 #include "magazine.h"
 #include "ops.h"
 #include "options.h"
+#include "append.h"
 #include "rdrive.h"
 #include "readmode.h"
 
@@ -484,10 +485,14 @@ out_session:
 	if (mounted && !drv) {
 		/* A read mount: fine unless a read failed (the log says where). */
 		ret = rdrive_failed(ctx.rd) ? 1 : 0;
+		if (rfs_append_finish(&ctx))	/* files written after reading */
+			ret = 1;
 	} else if (mounted) {
 		/* Served: finish as offline would, if nothing did yet. */
 		drv_finish(drv, "unmount");
 		ret = drv_all_published(drv) ? 0 : 1;
+		if (rfs_append_finish(&ctx))	/* files written after reading */
+			ret = 1;
 		vol = drv_vol(drv);	/* a magazine loaded others */
 		if (fo.foreground)
 			rfs_summary(vol, ret == 0);
@@ -505,6 +510,7 @@ out_drv:
 	if (!mounted && vol)
 		vol_abort(vol);	/* nothing was served: leave no image */
 	drv_free(drv);
+	rfs_append_free();
 	rfs_reader_free(&ctx);
 out_vol:
 	vol_free(vol);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "access.h"
+#include "append.h"
 #include "chain.h"
 #include "drive_lbl.h"
 #include "files.h"
@@ -313,10 +314,11 @@ static int tape_open(fuse_req_t req, struct fuse_file_info *fi,
 	if (may(req, TAPE_MODE, acc, writing ? "open the tape for writing" :
 		"open the tape"))
 		return -EACCES;
-	if (writing && !c->drv) {
-		rdrive_refuse(c->rd, "the tape is loaded for reading only "
-			      "(reelfs --read); mount it without --read to write.");
-		return -EROFS;
+	if (writing && rfs_reading(c)) {
+		/* A loaded tape: a new tape file where it stands. */
+		int rc = rfs_append_open(c);
+		if (rc)
+			return rc;
 	}
 	if (writing) {
 		int rc = drv_open_named(c->drv, name);
@@ -343,7 +345,7 @@ static void rfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (ino == INO_CHANGER) {
 			text = c->drv ? drv_changer_render(c->drv, &len) :
 			       mag_render(c->mag, NULL, false, &len);
-		} else if (c->rd) {
+		} else if (c->rd && rfs_reading(c)) {
 			text = rdrive_status(c->rd, &len);
 		} else {
 			text = rfs_status_render(drv_vol_hold(c->drv), c->drv,
@@ -607,6 +609,12 @@ static void rfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		}
 		memcpy(&op, in_buf, sizeof(op));
 		int rc = drv_mtop(d, &op, fh_id(fi), fh_writer(fi));
+		/* offline ejects the written reel (a magazine loads the next):
+		 * it is not read back; a rewind keeps it in the drive. */
+		if (!rc && (op.mt_op == MTOFFL || op.mt_op == MTUNLOAD))
+			c->unloaded = !drv_has_magazine(d);
+		else if (!rc && op.mt_op == MTREW)
+			c->unloaded = false;
 		if (rc)
 			fuse_reply_err(req, rfs_errno(rc));
 		else

@@ -18,7 +18,10 @@
 struct rfs_ctx {
 	struct vol *vol;	/* the first reel; a magazine changes it:
 				 * drv_vol_hold. NULL on a read mount (--read) */
-	struct drv *drv;	/* NULL on a read mount */
+	/* The writing drive: NULL on a read mount until a write after
+	 * reading makes one (append.c), which replaces it then. */
+	struct drv *_Atomic drv;
+	_Atomic bool unloaded;	/* mt offline ended the written reel */
 	/* The read drive: a read mount's, or loaded after writing once the
 	 * reel is published (readmode.c; set once, under its lock). */
 	struct rdrive *_Atomic rd;

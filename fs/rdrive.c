@@ -475,6 +475,23 @@ uint64_t rdrive_image_bytes(struct rdrive *rd)
 	return n;
 }
 
+int rdrive_append_point(struct rdrive *rd, struct rdr_append *out, char *url,
+			size_t urllen, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&rd->io);
+	rd->partial = false;
+	rd->used = 0;
+	int rc = rdr_append_point(rd->r, out);
+	if (rc)
+		snprintf(err, errlen, "%s", rdr_error(rd->r));
+	else
+		snprintf(url, urllen, "%s", out->url);
+	out->url = url;
+	snapshot(rd);
+	pthread_mutex_unlock(&rd->io);
+	return rc;
+}
+
 bool rdrive_failed(struct rdrive *rd)
 {
 	pthread_mutex_lock(&rd->snap);

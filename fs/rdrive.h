@@ -67,6 +67,10 @@ struct rdrive_changer {
 	void *ctx;
 };
 void rdrive_set_changer(struct rdrive *rd, const struct rdrive_changer *c);
+/* The append point of the loaded tape (rdr_append_point), under the
+ * drive's lock; the URL is copied into url (urllen bytes). */
+int rdrive_append_point(struct rdrive *rd, struct rdr_append *out, char *url,
+			size_t urllen, char *err, size_t errlen);
 /* Whether a read failed for good on the last reel read (the exit status
  * reports it). */
 bool rdrive_failed(struct rdrive *rd);

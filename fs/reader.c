@@ -631,3 +631,35 @@ bool rdr_last_reel(struct rdr *r)
 {
 	return r->reels[r->cur].last;
 }
+
+int rdr_append_point(struct rdr *r, struct rdr_append *out)
+{
+	struct rdr_elem el;
+	memset(out, 0, sizeof(*out));
+	if (rdr_peek(r, &el) < 0)
+		return -EIO;
+	struct rdr_reel *rl = &r->reels[r->cur];
+	if (!rl->last || (rl->has_man && rl->man.truncated))
+		return rdr_set_error(r, -EPERM, "%s is a reel of a storeset that "
+				     "goes on on the next reel; writing here would "
+				     "leave the reels after it unreachable", rl->shown);
+	bool bot = r->cur == 0 && el.offset == 0;
+	if (!bot && el.kind != RDR_EOD && !(r->after_mark && r->blkno == 0)) {
+		char blk[32] = "?";
+		if (r->blkno >= 0)
+			snprintf(blk, sizeof(blk), "%" PRId64, r->blkno);
+		return rdr_set_error(r, -EPERM, "the tape is inside tape file %"
+				     PRIu64 " (block %s); writing there would cut "
+				     "that file. Space to its end (mt fsf 1) or to "
+				     "the end of data (mt eod) first", r->fileno, blk);
+	}
+	out->url = rl->url;
+	out->format = rl->fmt;
+	out->offset = el.offset;
+	out->fileno = r->fileno;
+	out->eod = el.kind == RDR_EOD;
+	if (rl->has_man)
+		snprintf(out->storeset, sizeof(out->storeset), "%s", rl->man.storeset);
+	rdr_jump(r, r->cur, el.offset, r->fileno, r->blkno, r->block, r->after_mark);
+	return 0;
+}

@@ -108,4 +108,20 @@ const char *rdr_url(struct rdr *r);
 /* Whether the reel being read is the last one (no next reel). */
 bool rdr_last_reel(struct rdr *r);
 
+/* Where a tape file written now would begin (write after read): the
+ * position must be the beginning of the tape, right after a tape mark,
+ * or the end of data, on the last reel of its set. Fills the reel's URL
+ * (borrowed until the next call), its format, the image offset and the
+ * storeset id ("" when it has no manifest), and stops the read-ahead.
+ * -EPERM with a sentence where writing would cut a file or a set. */
+struct rdr_append {
+	const char *url;
+	const struct tape_format *format;
+	uint64_t offset;
+	char storeset[40];
+	uint64_t fileno;
+	bool eod;
+};
+int rdr_append_point(struct rdr *r, struct rdr_append *out);
+
 #endif

@@ -75,6 +75,10 @@ struct vol {
 	bool data_ended;
 	uint64_t data_accepted, data_tail_n;
 	struct tape_file_index findex;	/* io_lock: for the manifest's index */
+	/* Write after read (vol_put_prefix): the old image's bytes that
+	 * come before the first record, and their counts. io_lock. */
+	bool has_base;
+	struct tape_counts base;
 	/* io_lock: the ANSI labels of what was accepted, for the manifest
 	 * (so `reel ls -l` names a labelled tape's files without reading
 	 * it); NULL when out of memory (then the manifest has no labels). */
@@ -109,6 +113,25 @@ struct vol {
 
 static void vol_set_error(struct vol *v, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The encoder's counts c, after the old image's prefix (write after
+ * read). When records follow it, every mark of the prefix ends a file
+ * (counts.c's rule). io_lock held. */
+static void vol_add_base(const struct vol *v, struct tape_counts *c)
+{
+	if (!v->has_base)
+		return;
+	const struct tape_counts *b = &v->base;
+	c->files += c->records ? b->marks : b->files;
+	c->payload_crc = (uint32_t)crc32_combine(b->payload_crc, c->payload_crc,
+						 (z_off_t)c->payload_bytes);
+	c->image_crc = (uint32_t)crc32_combine(b->image_crc, c->image_crc,
+					       (z_off_t)c->image_bytes);
+	c->records += b->records;
+	c->marks += b->marks;
+	c->payload_bytes += b->payload_bytes;
+	c->image_bytes += b->image_bytes;
+}
 
 /* Records the first failure; later ones keep the first sentence, which
  * names the cause. Called with v->lock held. */
@@ -305,6 +328,7 @@ static int vol_after(struct vol *v, int rc, const char *what)
 {
 	pthread_mutex_lock(&v->lock);
 	tape_enc_counts(v->enc, &v->counts);
+	vol_add_base(v, &v->counts);
 	if (rc == 0) {
 		v->accepted = v->counts.image_bytes;
 		if (v->tail)
@@ -405,7 +429,8 @@ int vol_mark(struct vol *v)
 	if (!rc) {
 		struct tape_counts k;
 		tape_enc_counts(v->enc, &k);
-		tape_findex_mark(&v->findex, k.image_bytes, k.records);
+		tape_findex_mark(&v->findex, v->base.image_bytes + k.image_bytes,
+				 v->base.records + k.records);
 		if (v->lscan)
 			tape_label_scan_mark(v->lscan);
 	}
@@ -439,6 +464,7 @@ static int vol_publish_manifest(struct vol *v, char *err, size_t errlen)
 	memset(&m, 0, sizeof(m));
 	snprintf(m.format, sizeof(m.format), "%s", tape_format_name(v->format));
 	tape_enc_counts(v->enc, &m.counts);
+	vol_add_base(v, &m.counts);
 	if (v->truncated) {
 		m.counts = v->trunc_counts;
 		m.truncated = true;
@@ -784,6 +810,53 @@ uint64_t vol_lost_bytes(struct vol *v)
 	uint64_t n = v->lost;
 	pthread_mutex_unlock(&v->lock);
 	return n;
+}
+
+int vol_put_prefix(struct vol *v, const void *data, size_t len)
+{
+	pthread_mutex_lock(&v->io_lock);
+	struct tape_counts k;
+	tape_enc_counts(v->enc, &k);
+	int rc = k.records || k.marks ? -EBUSY : 0;
+	if (!rc && len)
+		rc = xfer_upload_write(v->up, data, len);
+	if (!rc) {
+		v->has_base = true;
+		v->base.image_bytes += len;
+		v->base.image_crc = (uint32_t)crc32(v->base.image_crc, data, (uInt)len);
+	} else if (rc != -EBUSY) {
+		pthread_mutex_lock(&v->lock);
+		vol_set_error(v, -EIO, "%s: copying the old image failed: %s",
+			      xfer_upload_url(v->up), xfer_upload_error(v->up));
+		v->state = VOL_FAILED;
+		pthread_mutex_unlock(&v->lock);
+		rc = -EIO;
+	}
+	pthread_mutex_unlock(&v->io_lock);
+	return rc;
+}
+
+void vol_prefix_mark(struct vol *v, uint64_t offset_after, uint64_t records)
+{
+	pthread_mutex_lock(&v->io_lock);
+	tape_findex_mark(&v->findex, offset_after, records);
+	pthread_mutex_unlock(&v->io_lock);
+}
+
+void vol_prefix_counts(struct vol *v, const struct tape_counts *c)
+{
+	pthread_mutex_lock(&v->io_lock);
+	v->base.files = c->files;
+	v->base.records = c->records;
+	v->base.marks = c->marks;
+	v->base.payload_bytes = c->payload_bytes;
+	v->base.payload_crc = c->payload_crc;
+	pthread_mutex_lock(&v->lock);
+	tape_enc_counts(v->enc, &v->counts);
+	vol_add_base(v, &v->counts);
+	v->accepted = v->counts.image_bytes;
+	pthread_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&v->io_lock);
 }
 
 void vol_free(struct vol *v)

@@ -80,6 +80,16 @@ void vol_free(struct vol *v);
 struct tape_manifest;
 void vol_manifest_labels(struct vol *v, struct tape_manifest *m);
 
+/* Write after read (fs/append.c): before the first record, the old
+ * image's bytes up to where the new tape file begins go into the upload
+ * as they are (-EBUSY after a record or mark), the offsets after its
+ * marks into the file index, and its counts (files, records, marks,
+ * payload and its CRC; the image bytes and CRC are counted here) into
+ * the manifest's. */
+int vol_put_prefix(struct vol *v, const void *data, size_t len);
+void vol_prefix_mark(struct vol *v, uint64_t offset_after, uint64_t records);
+void vol_prefix_counts(struct vol *v, const struct tape_counts *c);
+
 /* Added by FS for reelfs: */
 /* 0 when a record of len bytes would still be accepted now; -ENOSPC at
  * the early warning (or when full), the sticky error otherwise. Lets a

@@ -522,3 +522,74 @@ def test_mt_rewind_after_writing_loads_the_reel(tmp_path):
             assert r.returncode == 0, r.stderr
             _same_tree(trees[1], out)
             assert m.status()["mode"] == "read"
+
+
+def test_write_after_read_appends_a_tape_file(tmp_path):
+    """On a loaded tape at the end of data (mt eod), tar -c appends a new
+    tape file: a new upload that keeps the old image's bytes, which
+    replaces the image when published (mt rewind); the old files read as
+    before, the new one after them, and the manifest counts all three.
+    Inside a file, writing is refused (it would cut the file)."""
+    need_mount_env("tar", "mt")
+    trees = _tars(tmp_path, n=3)
+    with vsftpd(tmp_path) as srv:
+        _write_tars(srv, "app.mtd", tmp_path, trees[:2])
+        old = published(srv, "app.mtd")
+        with Mount(srv.url + "app.mtd", tmp_path / "rmnt", ["--read"],
+                   env=srv.env()) as m:
+            _mt(m.tape, "fsr", 1)
+            r = run(["tar", "-cf", str(m.tape), "-C", str(trees[2].parent),
+                     trees[2].name])
+            assert r.returncode != 0
+            assert "cut that file" in m.status()["last_error"]
+            _mt(m.tape, "eod")
+            r = run(["tar", "-cf", str(m.tape), "-C", str(trees[2].parent),
+                     trees[2].name])
+            assert r.returncode == 0, r.stderr
+            # Not published yet: the old image is whole.
+            assert (pathlib.Path(srv.root) / "app.mtd").read_bytes() == old
+            _mt(m.tape, "rewind")
+            man = _manifest(srv, "app.mtd")
+            assert man["files"] == 3 and len(man["file_offsets"]) == 3, man
+            new = (pathlib.Path(srv.root) / "app.mtd").read_bytes()
+            eod = len(old) - 4          # after file 2's mark: the end of data
+            assert new[:eod] == old[:eod]
+            assert man["file_offsets"][2] == eod
+            _mt(m.tape, "fsf", 2)
+            out = tmp_path / "out"
+            out.mkdir()
+            r = run(["tar", "-xf", str(m.tape), "-C", str(out)])
+            assert r.returncode == 0, r.stderr
+            _same_tree(trees[2], out)
+            _mt(m.tape, "rewind")
+            out = tmp_path / "out0"
+            out.mkdir()
+            r = run(["tar", "-xf", str(m.tape), "-C", str(out)])
+            assert r.returncode == 0, r.stderr
+            _same_tree(trees[0], out)
+        files, eod_ok = tapeimg.parse(new, "mtd")
+        assert eod_ok and len(files) == 3
+        import shutil
+        if os.access(reel_binary(), os.X_OK):
+            r = run([reel_binary(), "verify", srv.url + "app.mtd"], env=srv.env())
+            assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_write_after_rewind_on_a_writing_drive_appends(tmp_path):
+    """The drive that wrote a file: mt rewind publishes it, mt eod loads
+    it and goes to its end, and the next tar -c is a second tape file on
+    the same reel."""
+    need_mount_env("tar", "mt")
+    trees = _tars(tmp_path, n=2)
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "rw2.mtd", tmp_path / "mnt", env=srv.env()) as m:
+            r = run(["tar", "-cf", str(m.tape), "-C", str(trees[0].parent), trees[0].name])
+            assert r.returncode == 0, r.stderr
+            _mt(m.tape, "rewind")
+            _mt(m.tape, "eod")
+            r = run(["tar", "-cf", str(m.tape), "-C", str(trees[1].parent), trees[1].name])
+            assert r.returncode == 0, r.stderr
+        man = _manifest(srv, "rw2.mtd")
+        assert man["files"] == 2, man
+        files, _ = tapeimg.parse(published(srv, "rw2.mtd"), "mtd")
+        assert len(files) == 2
