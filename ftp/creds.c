@@ -17,6 +17,7 @@
  * point 4). Callers borrow it; it is wiped (not freed) at exit.
  */
 #include "xfer_int.h"
+#include "s3_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,7 @@ void xfer_secrets_init(void)
 	if (n && found[0][16])
 		env_pass = strdup(found[0] + 16);
 	unsetenv("REELFS_PASSWORD");
+	xs3_take_env();		/* AWS_SECRET_ACCESS_KEY the same way */
 	/* The strings themselves (on the stack where execve put them, which
 	 * /proc/PID/environ shows) are wiped, not only unlinked. */
 	for (size_t i = 0; i < n; i++)

@@ -39,6 +39,10 @@ void xfer_opts_free(struct xfer_opts *o)
 	free(o->active);
 	free(o->ssh_key);
 	free(o->ssh_host_key);
+	free(o->s3_endpoint);
+	free(o->s3_region);
+	free(o->s3_profile);
+	o->s3_endpoint = o->s3_region = o->s3_profile = NULL;
 	o->user = o->password_file = o->cacert = o->active = NULL;
 	o->ssh_key = o->ssh_host_key = NULL;
 }
@@ -151,7 +155,8 @@ static int parse_bool(const char *v, bool *out)
 static const char *const valued[] = {
 	"user", "password-file", "tls", "cacert", "connect-timeout",
 	"stall-timeout", "buffer", "replay", "retries", "overwrite", "debug",
-	"ssh-key", "ssh-host-key",
+	"ssh-key", "ssh-host-key", "s3-endpoint", "s3-region", "s3-profile",
+	"s3-part-size",
 };
 
 bool xfer_opts_takes_value(const char *key)
@@ -255,6 +260,24 @@ int xfer_opts_set(struct xfer_opts *o, const char *key, const char *value,
 		}
 		return 0;
 	}
+	if (!strcmp(key, "s3-endpoint"))
+		return set_str(&o->s3_endpoint, value);
+	if (!strcmp(key, "s3-profile"))
+		return set_str(&o->s3_profile, value);
+	if (!strcmp(key, "s3-region")) {
+		for (const char *c = value; *c; c++)
+			if (!isalnum((unsigned char)*c) && *c != '-')
+				return BAD("--s3-region=%s: give a region name such "
+					   "as us-east-1", value);
+		return set_str(&o->s3_region, value);
+	}
+	if (!strcmp(key, "s3-part-size")) {
+		if (xfer_parse_size(value, &sz) || sz < 5 * MiB || sz > 5120 * MiB)
+			return BAD("--s3-part-size=%s: give a size from 5M (the "
+				   "least S3 takes) to 5G", value);
+		o->s3_part_size = sz;
+		return 0;
+	}
 	if (!strcmp(key, "overwrite")) {
 		if (!strcmp(value, "never"))
 			o->overwrite = XFER_OVERWRITE_NEVER;
@@ -280,7 +303,7 @@ int xfer_opts_set(struct xfer_opts *o, const char *key, const char *value,
 	return 1;
 }
 
-static char help_text[4096];
+static char help_text[6144];
 static pthread_once_t help_once = PTHREAD_ONCE_INIT;
 
 static void help_build(void)
@@ -320,7 +343,14 @@ static void help_build(void)
 	"  --verify               read NAME.part back and compare its CRC32\n"
 	"                         before publishing it as NAME\n"
 	"  --progress, --quiet    progress line on stderr (default: on a tty)\n"
-	"  --debug=none|brief|sensitive   log the FTP dialogue (brief masks PASS)\n",
+	"  --debug=none|brief|sensitive   log the FTP dialogue (brief masks PASS)\n"
+	"S3: s3://BUCKET/KEY on an S3-compatible gateway (path-style; keys from\n"
+	"  AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials)\n"
+	"  --s3-endpoint URL      the gateway, http[s]://HOST[:PORT] (else\n"
+	"                         REELFS_S3_ENDPOINT)\n"
+	"  --s3-region NAME       the region signed for (default us-east-1)\n"
+	"  --s3-profile NAME      the profile of ~/.aws/credentials to use\n"
+	"  --s3-part-size SIZE    multipart part size (default 16M, at least 5M)\n",
 	sftp ? ", sftp://... (this libcurl has SFTP)."
 	     : "; no sftp:// (this libcurl lacks SFTP).");
 }

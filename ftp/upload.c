@@ -7,6 +7,7 @@
  * is kept (sticky) and reaches the next write or finish.
  */
 #include "upload_int.h"
+#include "s3_int.h"
 #include "log.h"
 
 #include <errno.h>
@@ -203,6 +204,22 @@ static struct xfer_upload *open_upload(const char *url, const struct xfer_opts *
 	replay = o->replay_size;
 	if (replay >= o->buffer_size)
 		replay = o->buffer_size / 2;	/* --buffer given smaller alone */
+	if (xurl_is_s3(&u->u)) {
+		/* S3: the replay window is one part, sent again after a
+		 * failure; there is no NAME.part to read back. */
+		uint64_t part;
+		if (xs3_plan(o, &part, &replay, e, sizeof(e))) {
+			xerr(err, errlen, -EINVAL, "%s: %s", u->display, e);
+			goto fail;
+		}
+		if (o->verify) {
+			xerr(err, errlen, -EINVAL, "%s: --verify reads NAME.part back "
+			     "before publishing, and an S3 multipart upload cannot be "
+			     "read before it is complete; the gateway checks each "
+			     "part's SHA-256 instead", u->display);
+			goto fail;
+		}
+	}
 	rc = xq_init(&u->q, o->buffer_size, replay);
 	if (rc) {
 		xerr(err, errlen, rc, "%s: cannot reserve the %llu-byte buffer: %s",

@@ -178,9 +178,9 @@ int xurl_parse(const char *url, struct xurl *u, char *err, size_t errlen)
 		goto out;
 	}
 	if (strcmp(u->scheme, "ftp") && strcmp(u->scheme, "ftps") &&
-	    strcmp(u->scheme, "sftp")) {
+	    strcmp(u->scheme, "sftp") && strcmp(u->scheme, "s3")) {
 		rc = xerr(err, errlen, -EINVAL, "%.*s://: unsupported scheme; use "
-			  "ftp://, ftps://, sftp://, file:// or a plain path",
+			  "ftp://, ftps://, sftp://, s3://, file:// or a plain path",
 			  (int)slen, url);
 		goto out;
 	}

@@ -46,6 +46,13 @@ struct xfer_opts {
 	bool verify;		/* --verify: download and compare CRC32 */
 	enum xfer_debug debug;	/* --debug=none|brief|sensitive */
 	int progress;		/* --progress 1, --quiet 0, default -1: on a tty */
+	/* s3:// targets (ftp/s3_*.c). The secret key is never an option. */
+	char *s3_endpoint;	/* --s3-endpoint URL, else REELFS_S3_ENDPOINT */
+	char *s3_region;	/* --s3-region, default us-east-1 */
+	char *s3_profile;	/* --s3-profile: ~/.aws/credentials profile */
+	uint64_t s3_part_size;	/* --s3-part-size, 0: 16 MiB */
+	uint64_t size_hint;	/* the most an upload will hold (the drive's
+				 * --capacity), 0: unknown; sizes S3 parts */
 };
 
 void xfer_opts_init(struct xfer_opts *o);

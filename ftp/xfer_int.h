@@ -191,10 +191,17 @@ struct xb_ops {
 
 extern const struct xb_ops xb_file_ops;
 extern const struct xb_ops xb_curl_ops;
+extern const struct xb_ops xb_s3_ops;	/* s3://BUCKET/KEY (s3_*.c) */
+
+static inline bool xurl_is_s3(const struct xurl *u)
+{
+	return u->scheme && u->scheme[0] == 's' && u->scheme[1] == '3' &&
+	       !u->scheme[2];
+}
 
 static inline const struct xb_ops *xb_for(const struct xurl *u)
 {
-	return u->local ? &xb_file_ops : &xb_curl_ops;
+	return u->local ? &xb_file_ops : xurl_is_s3(u) ? &xb_s3_ops : &xb_curl_ops;
 }
 
 /* ---- listing lines (listparse.c) ---------------------------------------- */
