@@ -439,13 +439,15 @@ int vol_mark(struct vol *v)
 }
 
 /* The labels for m, from what was accepted; not for a reel the server
- * cut (its labels would describe bytes it does not hold). */
+ * cut (its labels would describe bytes it does not hold), nor after a
+ * write after read (the old image's bytes were copied, not scanned): a
+ * listing then reads the image's own labels. */
 static void vol_manifest_labels_locked(struct vol *v, struct tape_manifest *m)
 {
 	m->labels_recorded = false;
 	m->labels = NULL;
 	m->nlabels = 0;
-	if (v->lscan && !v->truncated)
+	if (v->lscan && !v->truncated && !v->has_base)
 		(void)tape_manifest_set_labels(m, v->lscan);
 }
 

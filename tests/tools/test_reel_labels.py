@@ -535,3 +535,39 @@ def test_labelled_storeset_sent_over_ftp(tmp_path):
         r = ok(reel("cat", url + "s2.tap", env=srv.env()))
         assert "reel 1 of storeset %s" % sid in r.stderr, r.stderr
         assert srv.password not in r.stderr
+
+
+def test_write_after_read_keeps_labels_honest(tmp_path):
+    """Writing after reading (a read mount, mt eod, a new tape file) copies
+    the old image's bytes without reading its labels: that manifest must
+    not claim labels it did not see (an unlabelled tape, or only the new
+    part); `ls -l` then reads the image's own labels instead."""
+    import subprocess
+    from need import need_binary, need_fuse
+    from mount import Mount, reelfs_binary, wait_until
+    need_root()
+    need_fuse()
+    need_tool("vsftpd")
+    need_tool("mt")
+    need_binary(reelfs_binary())
+    reel_path()
+    with Vsftpd(tmp_path / "v") as srv:
+        url = srv.url + "war.mtd"
+        ok(reel("send", "--quiet", "--label", "FIRST.DAT", "--block-size", "4096", url,
+                stdin=os.urandom(20000), env=srv.env()))
+        man = srv.root / "war.mtd.manifest.json"
+        assert json.loads(man.read_text())["labels"]["files"][0]["name"] == "FIRST.DAT"
+        before = man.stat().st_mtime_ns
+        with Mount(url, tmp_path / "mnt", ["--read"], env=srv.env()) as m:
+            r = subprocess.run(["mt", "-f", str(m.tape), "eod"], capture_output=True)
+            assert r.returncode == 0, r.stderr
+            with open(m.tape, "wb", buffering=0) as f:
+                f.write(b"\x5a" * 4096)
+            r = subprocess.run(["mt", "-f", str(m.tape), "rewind"], capture_output=True)
+            assert r.returncode == 0, r.stderr
+        wait_until(lambda: man.stat().st_mtime_ns != before, "no new manifest")
+        assert "labels" not in json.loads(man.read_text())
+        j = by_name(json.loads(ok(reel("ls", "-l", "--json", srv.url, env=srv.env())).stdout))
+        l = j["war.mtd"]["labels"]
+        assert l["read_from"] == "image" and l["volume"] == "WAR"
+        assert l["files"][0]["name"] == "FIRST.DAT"
