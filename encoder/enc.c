@@ -7,11 +7,13 @@
  * This file must never copy payload or do I/O: the sink does the I/O.
  */
 #include "format_ops.h"
+#include "enc_pool.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct tape_enc {
 	const struct tape_format *fmt;
@@ -28,6 +30,13 @@ struct tape_enc {
 	const void *cur_data;
 	size_t cur_len;
 	uint32_t cur_crc;
+	/* HET pool (enc_pool.c): started at the first record when threads
+	 * >= 2; pool_failed: it could not start, compress in place. */
+	int threads, level;
+	struct enc_pool *pool;
+	bool pool_failed;
+	tape_settle_fn settle_fn;
+	void *settle_ctx;
 	char err[192];
 };
 
@@ -51,6 +60,8 @@ struct tape_enc *tape_enc_new(const struct tape_format *f,
 	e->fmt = f ? f : tape_format_default();
 	e->sink = sink;
 	e->sink_ctx = sink_ctx;
+	e->threads = opt ? opt->threads : 0;
+	e->level = tape_het_level(opt);
 	if (e->fmt->open(&e->st, opt) < 0) {
 		free(e);
 		return NULL;
@@ -94,6 +105,76 @@ static int check_open(struct tape_enc *e)
 	return 0;
 }
 
+/* A record's bytes went to the sink: count it. */
+static void settled_record(struct tape_enc *e, size_t len, uint32_t crc)
+{
+	e->counts.records++;
+	e->counts.payload_bytes += len;
+	e->counts.payload_crc = tape_crc32_combine(e->counts.payload_crc, crc, len);
+	tape_fc_record(&e->fc, &e->counts);
+	e->trailing_marks = 0;
+	if (e->settle_fn)
+		e->settle_fn(e->settle_ctx, &e->counts);
+}
+
+static int record_failed(struct tape_enc *e, int rc, size_t len)
+{
+	if (!e->fatal) {
+		e->fatal = rc;
+		if (!e->err[0])
+			tape_enc_set_error(e, "framing a %zu-byte record failed (error %d)", len, -rc);
+	}
+	return rc;
+}
+
+/* Emits the oldest pooled record once compressed (waiting for it when
+ * wait); 1 when one was emitted, 0 when none was ready, or the error. A
+ * record whose emission fails stays in the pool: it is unsent. */
+static int emit_oldest(struct tape_enc *e, bool wait)
+{
+	struct enc_slot *s = enc_pool_oldest(e->pool, wait);
+
+	if (!s)
+		return 0;
+	e->cur_data = s->in;
+	e->cur_len = s->len;
+	e->cur_crc = s->crc;
+	int rc = e->fmt->block(e->st, e, s->in, s->len, s->z, s->zlen);
+	e->cur_data = NULL;
+	e->cur_len = 0;
+	if (rc < 0)
+		return record_failed(e, rc, s->len);
+	size_t len = s->len;
+	uint32_t crc = s->crc;
+	enc_pool_release(e->pool);
+	settled_record(e, len, crc);
+	return 1;
+}
+
+/* Emits what the workers finished, in order; with all, waits for every
+ * pending record. */
+static int reap(struct tape_enc *e, bool all)
+{
+	int rc;
+
+	if (!e->pool)
+		return 0;
+	while ((rc = emit_oldest(e, all)) == 1)
+		;
+	return rc;
+}
+
+static bool use_pool(struct tape_enc *e)
+{
+	if (e->pool)
+		return true;
+	if (e->threads < 2 || !e->fmt->compress || !e->fmt->block || e->pool_failed)
+		return false;
+	e->pool = enc_pool_new(e->threads, e->level);
+	e->pool_failed = !e->pool;
+	return e->pool != NULL;
+}
+
 int tape_enc_record(struct tape_enc *e, const void *data, size_t len)
 {
 	int rc = check_open(e);
@@ -105,26 +186,76 @@ int tape_enc_record(struct tape_enc *e, const void *data, size_t len)
 				   len, e->fmt->name, e->fmt->max_record);
 		return -EINVAL;
 	}
+	if (use_pool(e)) {
+		/* Emit what is ready; then make room by waiting for the
+		 * oldest. A failure here is about records accepted before:
+		 * this one is refused, they stay unsent. */
+		if ((rc = reap(e, false)) < 0)
+			return rc;
+		while (enc_pool_full(e->pool))
+			if ((rc = emit_oldest(e, true)) < 0)
+				return rc;
+		rc = enc_pool_submit(e->pool, data, len, e->fmt->record_cost(e->st, len));
+		if (rc < 0) {
+			tape_enc_set_error(e, "out of memory for a %zu-byte HET block", len);
+			return rc;	/* not sticky: nothing was accepted */
+		}
+		return 0;
+	}
 	e->cur_data = data;
 	e->cur_len = len;
 	e->cur_crc = tape_crc32(0, data, len);
 	rc = e->fmt->record(e->st, e, data, len);
 	e->cur_data = NULL;
 	e->cur_len = 0;
-	if (rc < 0) {
-		if (!e->fatal) {
-			e->fatal = rc;
-			if (!e->err[0])
-				tape_enc_set_error(e, "framing a %zu-byte record failed (error %d)", len, -rc);
-		}
-		return rc;
-	}
-	e->counts.records++;
-	e->counts.payload_bytes += len;
-	e->counts.payload_crc = tape_crc32_combine(e->counts.payload_crc, e->cur_crc, len);
-	tape_fc_record(&e->fc, &e->counts);
-	e->trailing_marks = 0;
+	if (rc < 0)
+		return record_failed(e, rc, len);
+	settled_record(e, len, e->cur_crc);
 	return 0;
+}
+
+int tape_enc_settle(struct tape_enc *e)
+{
+	if (e->fatal)
+		return e->fatal;
+	int rc = reap(e, true);
+	return rc < 0 ? rc : 0;
+}
+
+uint64_t tape_enc_pending_cost(const struct tape_enc *e)
+{
+	return e->pool ? enc_pool_cost(e->pool) : 0;
+}
+
+unsigned tape_enc_pending(const struct tape_enc *e)
+{
+	return e->pool ? enc_pool_count(e->pool) : 0;
+}
+
+void tape_enc_on_settle(struct tape_enc *e, tape_settle_fn fn, void *ctx)
+{
+	e->settle_fn = fn;
+	e->settle_ctx = ctx;
+}
+
+int tape_enc_unsent(struct tape_enc *e, tape_emit_fn emit, void *ctx)
+{
+	unsigned n = tape_enc_pending(e);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct enc_slot *s = enc_pool_peek(e->pool, i);
+		int rc = emit(ctx, s->in, s->len);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int tape_enc_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
 static int write_mark(struct tape_enc *e)
@@ -139,6 +270,8 @@ static int write_mark(struct tape_enc *e)
 	tape_fc_mark(&e->fc, &e->counts);
 	if (e->trailing_marks < 2)
 		e->trailing_marks++;
+	if (e->settle_fn)
+		e->settle_fn(e->settle_ctx, &e->counts);
 	return 0;
 }
 
@@ -146,6 +279,8 @@ int tape_enc_mark(struct tape_enc *e)
 {
 	int rc = check_open(e);
 
+	if (!rc)
+		rc = tape_enc_settle(e);
 	return rc ? rc : write_mark(e);
 }
 
@@ -154,6 +289,8 @@ int tape_enc_finish(struct tape_enc *e)
 	if (e->finished)
 		return e->fatal;
 	int rc = check_open(e);
+	if (!rc)
+		rc = tape_enc_settle(e);
 	if (rc)
 		return rc;
 	while (e->trailing_marks < 2) {
@@ -192,6 +329,9 @@ uint64_t tape_enc_finish_cost(const struct tape_enc *e)
 {
 	if (e->finished)
 		return 0;
+	/* Pending records end the run of marks once they settle. */
+	if (tape_enc_pending(e))
+		return 2 * e->fmt->mark_cost;
 	return (2 - e->trailing_marks) * e->fmt->mark_cost;
 }
 
@@ -209,6 +349,7 @@ void tape_enc_free(struct tape_enc *e)
 {
 	if (!e)
 		return;
+	enc_pool_free(e->pool);
 	e->fmt->free(e->st);
 	free(e);
 }

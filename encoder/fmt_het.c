@@ -21,15 +21,20 @@ struct het_state {
 	size_t zcap;
 };
 
+int tape_het_level(const struct tape_enc_options *opt)
+{
+	int level = opt ? opt->het_level : 0;
+
+	return level <= 0 || level > 9 ? 4 : level;	/* 4: Hercules' default */
+}
+
 static int het_open(void **st, const struct tape_enc_options *opt)
 {
 	struct het_state *h = calloc(1, sizeof(*h));
-	int level = opt ? opt->het_level : 0;
+	int level = tape_het_level(opt);
 
 	if (!h)
 		return -ENOMEM;
-	if (level <= 0 || level > 9)
-		level = 4;	/* Hercules' default */
 	tape_aws_init(&h->aws, opt);
 	if (!(h->z = het_deflate_new(level))) {
 		free(h);
@@ -59,6 +64,18 @@ static int het_record(void *st, struct tape_enc *e, const void *data, size_t len
 
 	if (zlen)
 		return tape_aws_block(&h->aws, e, h->zbuf, zlen, TAPE_AWS_ZLIB);
+	return tape_aws_block(&h->aws, e, data, len, 0);
+}
+
+/* A block the pool compressed (enc_pool.c makes zlen exactly as
+ * het_record does). */
+static int het_block(void *st, struct tape_enc *e, const void *data, size_t len,
+		     const void *z, size_t zlen)
+{
+	struct het_state *h = st;
+
+	if (zlen)
+		return tape_aws_block(&h->aws, e, z, zlen, TAPE_AWS_ZLIB);
 	return tape_aws_block(&h->aws, e, data, len, 0);
 }
 
@@ -98,4 +115,5 @@ const struct tape_format tape_fmt_het = {
 	.finish = NULL,
 	.free = het_free,
 	.record_cost = het_cost,
+	.block = het_block,
 };

@@ -38,7 +38,14 @@ struct tape_format {
 	void (*free)(void *st);
 	/* Image bytes a record of len bytes adds (an upper bound for HET). */
 	uint64_t (*record_cost)(const void *st, size_t len);
+	/* compress only: emits a record compressed elsewhere (the pool):
+	 * z/zlen its compressed form, zlen 0 to store data as it is. */
+	int (*block)(void *st, struct tape_enc *e, const void *data, size_t len,
+		     const void *z, size_t zlen);
 };
+
+/* fmt_het.c: the zlib level an encoder with these options uses. */
+int tape_het_level(const struct tape_enc_options *opt);
 
 extern const struct tape_format tape_fmt_mtd, tape_fmt_simh, tape_fmt_e11,
 	tape_fmt_aws, tape_fmt_het;

@@ -47,6 +47,12 @@ const char *tape_format_names(void);
 struct tape_enc_options {
 	int het_level;		/* zlib level 1..9 for HET; 0 means default (4) */
 	size_t chunk_size;	/* AWS/HET chunk payload, 1..65535; 0 = 65535 */
+	/* HET: compress blocks on this many worker threads, ahead of the
+	 * writer and emitted in order (the image is byte for byte the same).
+	 * 0 or 1: in the caller, as each record is written. With a pool, a
+	 * record's image bytes reach the sink later than tape_enc_record
+	 * returns: see tape_enc_pending_cost and tape_enc_settle. */
+	int threads;
 };
 
 /* Counts kept by the encoder (and, for the same fields, the decoder).
@@ -63,6 +69,9 @@ struct tape_counts {
 };
 
 struct tape_enc;
+
+/* One record's payload handed to a callback. */
+typedef int (*tape_emit_fn)(void *ctx, const void *rec, size_t len);
 
 /* NULL options means defaults. Returns NULL only when out of memory. */
 struct tape_enc *tape_enc_new(const struct tape_format *f,
@@ -88,11 +97,37 @@ uint64_t tape_enc_mark_cost(const struct tape_enc *e);
 const char *tape_enc_error(const struct tape_enc *e);
 void tape_enc_free(struct tape_enc *e);
 
+/* With a HET pool (options.threads >= 2), tape_enc_counts covers the
+ * records and marks whose image bytes reached the sink ("settled"); the
+ * records accepted after them are still being compressed. Without a pool
+ * nothing is ever pending and these are no-ops. */
+/* An upper bound of the image bytes the pending records will add (each
+ * at most its tape_enc_record_cost): counts.image_bytes + this is never
+ * below what the image will hold once they are settled. After a sink
+ * failure it covers the records that were accepted and never emitted. */
+uint64_t tape_enc_pending_cost(const struct tape_enc *e);
+/* Records accepted and not yet settled (after a sink failure: never sent). */
+unsigned tape_enc_pending(const struct tape_enc *e);
+/* Waits for the pending records and emits them: afterwards counts are
+ * exact. 0, or the sticky sink error. tape_enc_mark and tape_enc_finish
+ * settle first by themselves. */
+int tape_enc_settle(struct tape_enc *e);
+/* Called, in the thread calling the encoder, each time a record or mark
+ * has settled, with the counts just after it (a salvage point). */
+typedef void (*tape_settle_fn)(void *ctx, const struct tape_counts *after);
+void tape_enc_on_settle(struct tape_enc *e, tape_settle_fn fn, void *ctx);
+/* After a sink failure: hands the payload of each record that was
+ * accepted but never emitted whole to emit, oldest first. 0 or emit's
+ * error. */
+int tape_enc_unsent(struct tape_enc *e, tape_emit_fn emit, void *ctx);
+/* Online cores: the default size of a HET pool. */
+int tape_enc_default_threads(void);
+
 /* ---- fixed-block reblocker -------------------------------------------- */
 
 /* A byte stream in, records of exactly block_size bytes out. Full records
- * are emitted straight from the caller's buffer when possible (no copy). */
-typedef int (*tape_emit_fn)(void *ctx, const void *rec, size_t len);
+ * are emitted straight from the caller's buffer when possible (no copy).
+ * (tape_emit_fn is declared with the encoder above.) */
 
 struct tape_reblock;
 

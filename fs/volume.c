@@ -159,7 +159,10 @@ static void vol_note_server_full(struct vol *v)
 	v->full_noted = true;
 	struct xfer_stats s;
 	xfer_upload_stats(v->up, &s);
-	v->lost = v->accepted > s.confirmed ? v->accepted - s.confirmed : 0;
+	/* Records the HET pool accepted and never emitted count too (their
+	 * bound: an upper limit of the image bytes they would have made). */
+	uint64_t accepted = v->accepted + tape_enc_pending_cost(v->enc);
+	v->lost = accepted > s.confirmed ? accepted - s.confirmed : 0;
 	const char *who = xfer_url_is_local(v->url) ? "the disk" : "the server";
 	if (v->lost)
 		vol_set_error(v, -ENOSPC, "%s: %s ran out of space after %" PRIu64
@@ -193,6 +196,35 @@ static int vol_sink(void *ctx, const struct tape_slice *s, int n)
 			return rc;
 	}
 	return 0;
+}
+
+/* Every record and mark whose image bytes reached the queue: a point the
+ * reel can end at after a server-full (salvage). With a HET pool this
+ * runs after the write() that accepted the record has returned; records
+ * still being compressed are covered by tape_enc_pending_cost. Runs in
+ * the encoder's caller, io_lock held. */
+static void vol_settled(void *ctx, const struct tape_counts *k)
+{
+	struct vol *v = ctx;
+	pthread_mutex_lock(&v->lock);
+	v->accepted = k->image_bytes;
+	if (v->tail)
+		v->tail[v->tail_n++ % VOL_TAIL] = *k;
+	pthread_mutex_unlock(&v->lock);
+}
+
+/* HET blocks are compressed on this many threads (encoder/enc_pool.c):
+ * the online cores, or REELFS_HET_THREADS (1: in the writer's thread, as
+ * before issue 12; for benchmarks and tests). */
+static int vol_het_threads(void)
+{
+	const char *e = getenv("REELFS_HET_THREADS");
+	if (e && *e) {
+		long n = strtol(e, NULL, 10);
+		if (n >= 1 && n <= 64)
+			return (int)n;
+	}
+	return tape_enc_default_threads();
 }
 
 static void vol_make_storeset_id(char *out, size_t len)
@@ -250,12 +282,16 @@ struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen)
 
 	const struct tape_format *f = c->format ? c->format : tape_format_default();
 	v->format = f;
-	v->enc = tape_enc_new(f, &c->enc, vol_sink, v);
+	struct tape_enc_options eo = c->enc;
+	if (eo.threads == 0)
+		eo.threads = vol_het_threads();
+	v->enc = tape_enc_new(f, &eo, vol_sink, v);
 	if (!v->enc) {
 		snprintf(err, errlen, "out of memory creating the %s encoder",
 			 tape_format_name(f));
 		goto fail;
 	}
+	tape_enc_on_settle(v->enc, vol_settled, v);
 	v->up = xfer_upload_open(c->url, c->xfer, err, errlen);
 	if (!v->up)
 		goto fail;
@@ -274,11 +310,25 @@ static bool vol_fits(struct vol *v, size_t len)
 {
 	if (!v->capacity)
 		return true;
-	struct tape_counts k;
-	tape_enc_counts(v->enc, &k);
-	uint64_t need = k.image_bytes + tape_enc_record_cost(v->enc, len) +
-			tape_enc_finish_cost(v->enc) + VOL_MARK_RESERVE;
-	return need <= v->capacity;
+	/* With HET blocks still being compressed, their bound stands in
+	 * for their size; only when that does not fit are they waited for,
+	 * so the answer is exactly the one compressing in place gives. A
+	 * failure while emitting them is the encoder's sticky error, which
+	 * the record then meets. */
+	for (;;) {
+		struct tape_counts k;
+		tape_enc_counts(v->enc, &k);
+		uint64_t pend = tape_enc_pending_cost(v->enc);
+		uint64_t need = k.image_bytes + pend +
+				tape_enc_record_cost(v->enc, len) +
+				tape_enc_finish_cost(v->enc) + VOL_MARK_RESERVE;
+		if (need <= v->capacity)
+			return true;
+		if (!tape_enc_pending(v->enc))
+			return false;
+		if (tape_enc_settle(v->enc) < 0)
+			return true;
+	}
 }
 
 /* Added for labelled tapes: a record of len bytes, after which labels
@@ -330,9 +380,7 @@ static int vol_after(struct vol *v, int rc, const char *what)
 	tape_enc_counts(v->enc, &v->counts);
 	vol_add_base(v, &v->counts);
 	if (rc == 0) {
-		v->accepted = v->counts.image_bytes;
-		if (v->tail)
-			v->tail[v->tail_n++ % VOL_TAIL] = v->counts;
+		/* accepted and tail: vol_settled */
 	} else if (rc == -ENOSPC && v->server_full) {
 		/* The server holds a prefix of the image; it can never be
 		 * completed, so it stays NAME.part. Marks would fail too. */
@@ -405,6 +453,10 @@ int vol_record(struct vol *v, const void *data, size_t len)
 static bool vol_mark_fits(struct vol *v)
 {
 	if (!v->capacity)
+		return true;
+	/* A mark waits for the pending records anyway; their failure is
+	 * what the mark then meets. */
+	if (tape_enc_settle(v->enc) < 0)
 		return true;
 	struct tape_counts k;
 	tape_enc_counts(v->enc, &k);
@@ -552,6 +604,8 @@ int vol_finish(struct vol *v)
 		v->state = VOL_FINISHING;
 	pthread_mutex_unlock(&v->lock);
 
+	if (!rc)
+		rc = vol_after(v, tape_enc_settle(v->enc), "ending the data");
 	if (!rc) {
 		pthread_mutex_lock(&v->lock);
 		v->data_ended = true;
@@ -785,8 +839,12 @@ static int vol_upload_state(struct vol *v, bool wait)
 	if (!rc && live) {
 		/* io_lock is held while a sync waits, so no record slips in
 		 * behind the bytes it waits for; status readers only take
-		 * lock, and vol_abort wakes it (the queue is cancelled). */
-		rc = wait ? xfer_upload_sync(v->up) : xfer_upload_check(v->up);
+		 * lock, and vol_abort wakes it (the queue is cancelled).
+		 * HET blocks still being compressed are part of what a sync
+		 * waits for. */
+		rc = wait ? tape_enc_settle(v->enc) : 0;
+		if (rc == 0)
+			rc = wait ? xfer_upload_sync(v->up) : xfer_upload_check(v->up);
 		if (rc == -ENOSPC)
 			v->server_full = true;
 		if (rc < 0)
@@ -922,6 +980,19 @@ static int vol_salv_event(void *ctx, const struct tape_event *ev)
 	return 0;
 }
 
+static int vol_salv_unsent(void *ctx, const void *rec, size_t len)
+{
+	struct vol_salv *s = ctx;
+	int rc = s->fn(s->ctx, false, rec, len);
+	if (rc < 0) {
+		s->cb_rc = rc;
+		return rc;
+	}
+	s->info->records++;
+	s->info->payload += len;
+	return 0;
+}
+
 static int vol_salv_push(void *ctx, const void *p, size_t n)
 {
 	struct vol_salv *s = ctx;
@@ -1043,6 +1114,12 @@ int vol_salvage(struct vol *v, vol_salvage_fn fn, void *ctx,
 				      err, errlen);
 	if (rc == 0)
 		rc = tape_dec_end(s.dec);
+	/* Records the HET pool accepted that never reached the queue follow,
+	 * in order (nothing else can come after them: a mark settles). */
+	if (rc == 0) {
+		info->carried += tape_enc_pending_cost(v->enc);
+		rc = tape_enc_unsent(v->enc, vol_salv_unsent, &s);
+	}
 	if (rc < 0) {
 		if (s.cb_rc)
 			snprintf(err, errlen, "writing them to the next reel failed "
