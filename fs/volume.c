@@ -305,8 +305,11 @@ fail:
 	return NULL;
 }
 
-/* Whether a record of len bytes still fits with the reserve; io_lock held. */
-static bool vol_fits(struct vol *v, size_t len)
+/* Whether a record of len bytes still fits with the reserve, and after it
+ * labels label records of TAPE_LABEL_LEN bytes and marks tape marks (the
+ * trailer labels that end a labelled reel). io_lock held. */
+static bool vol_fits_labels(struct vol *v, size_t len, unsigned labels,
+			    unsigned marks)
 {
 	if (!v->capacity)
 		return true;
@@ -321,6 +324,8 @@ static bool vol_fits(struct vol *v, size_t len)
 		uint64_t pend = tape_enc_pending_cost(v->enc);
 		uint64_t need = k.image_bytes + pend +
 				tape_enc_record_cost(v->enc, len) +
+				(uint64_t)labels * tape_enc_record_cost(v->enc, 80) +
+				(uint64_t)marks * tape_enc_mark_cost(v->enc) +
 				tape_enc_finish_cost(v->enc) + VOL_MARK_RESERVE;
 		if (need <= v->capacity)
 			return true;
@@ -331,21 +336,9 @@ static bool vol_fits(struct vol *v, size_t len)
 	}
 }
 
-/* Added for labelled tapes: a record of len bytes, after which labels
- * label records of TAPE_LABEL_LEN bytes and marks tape marks must still
- * fit (the trailer labels that end a labelled reel). io_lock held. */
-static bool vol_fits_labels(struct vol *v, size_t len, unsigned labels,
-			    unsigned marks)
+static bool vol_fits(struct vol *v, size_t len)
 {
-	if (!v->capacity)
-		return true;
-	struct tape_counts k;
-	tape_enc_counts(v->enc, &k);
-	uint64_t need = k.image_bytes + tape_enc_record_cost(v->enc, len) +
-			(uint64_t)labels * tape_enc_record_cost(v->enc, 80) +
-			(uint64_t)marks * tape_enc_mark_cost(v->enc) +
-			tape_enc_finish_cost(v->enc) + VOL_MARK_RESERVE;
-	return need <= v->capacity;
+	return vol_fits_labels(v, len, 0, 0);
 }
 
 int vol_check_room(struct vol *v, size_t len)
