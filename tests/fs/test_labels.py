@@ -401,7 +401,8 @@ def test_label_options_are_checked_before_mounting(tmp_path):
     with vsftpd(tmp_path) as srv:
         for args, why in ((["--label=TOOLONG7"], "volume id"),
                           (["--label="], "volume id"),
-                          (["--handover=%s" % (tmp_path / "nope" / "tape")], "handover")):
+                          (["--handover=%s" % (tmp_path / "nope" / "tape")], "handover"),
+                          (["--label=RD0001", "--read"], "--label is for writing")):
             (tmp_path / "m").mkdir(exist_ok=True)
             r = run([os.path.join(os.environ.get("REELFS_BUILD", ""), "fs", "reelfs"), "-f"]
                     + args + [srv.url + "x.mtd", str(tmp_path / "m")], env=srv.env(),
