@@ -314,6 +314,14 @@ static int tape_open(fuse_req_t req, struct fuse_file_info *fi,
 	if (may(req, TAPE_MODE, acc, writing ? "open the tape for writing" :
 		"open the tape"))
 		return -EACCES;
+	if (writing && rfs_reading(c) && drv_labelled(c->drv)) {
+		/* A new file amid the labels would break their sequence
+		 * (fs/README.md, Labelled tapes). */
+		drv_refuse(c->drv, "writing after reading is not supported on a "
+			   "labelled tape (--label); write every file before the "
+			   "rewind, or mount a new reel. Nothing was written.");
+		return -EPERM;
+	}
 	if (writing && rfs_reading(c)) {
 		/* A loaded tape: a new tape file where it stands. */
 		int rc = rfs_append_open(c);

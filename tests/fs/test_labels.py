@@ -461,3 +461,36 @@ def test_magazine_manual_tar_multivolume_with_mt_offline(tmp_path):
     r = run(cmd, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     same_tree(tree, out)
+
+
+def test_read_back_after_rewind_and_no_writing_amid_labels(tmp_path):
+    """mt rewind publishes the labelled reel and loads it for reading: the
+    labels read as their own tape files (VOL1 first, 80 bytes), the data
+    after `mt fsf 1`; an open for writing is refused, since a file amid
+    the labels would break their sequence."""
+    need_mount_env("dd", "mt")
+    data = os.urandom(12 * 8192)
+    (tmp_path / "s.bck").write_bytes(data)
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "rb.mtd", tmp_path / "m", ["--label=RB0001"],
+                   env=srv.env(), allow_errors=[r"writing after reading is "
+                                                r"not supported on a labelled"]) as m:
+            r = run(["dd", "if=%s" % (tmp_path / "s.bck"),
+                     "of=%s" % (m.mountpoint / "files" / "RB.BCK"), "bs=8192"])
+            assert r.returncode == 0, r.stderr
+            r = run(["mt", "-f", str(m.tape), "rewind"])
+            assert r.returncode == 0, r.stderr
+            with open(m.tape, "rb", buffering=0) as f:
+                vol1 = f.read(65536)
+            assert len(vol1) == 80 and vol1[:4] == b"VOL1" and vol1[4:10] == b"RB0001"
+            r = run(["mt", "-f", str(m.tape), "rewind"])
+            assert r.returncode == 0, r.stderr
+            r = run(["mt", "-f", str(m.tape), "fsf", "1"])
+            assert r.returncode == 0, r.stderr
+            back = tmp_path / "back.bck"
+            r = run(["dd", "if=%s" % m.tape, "of=%s" % back, "bs=65536"])
+            assert r.returncode == 0, r.stderr
+            assert back.read_bytes() == data
+            with pytest.raises(PermissionError):
+                os.open(m.tape, os.O_WRONLY)
+        check_image(srv.root / "rb.mtd", "mtd", "RB0001")
