@@ -179,7 +179,10 @@ static int drv_put(struct drv *d, const void *rec, size_t len)
 		rc = drv_lbl_put(d, rec, len);	/* labelled: drive_lbl.c */
 		goto out;
 	}
-	if (d->chain_fd < 0) {
+	/* A magazine loads the next slot here (chain_fd stays -1), whose
+	 * server may be full already with what was carried onto it: on
+	 * again, but never past a fresh reel that cannot take the record. */
+	for (int loads = 0; d->chain_fd < 0; loads++) {
 		rc = vol_record(d->vol, rec, len);
 		if (rc != -ENOSPC)
 			goto out;
@@ -192,17 +195,25 @@ static int drv_put(struct drv *d, const void *rec, size_t len)
 		}
 		/* Hands over (chain.c), then publishes this reel; a reel
 		 * whose server filled up first carries what it lost over. */
-		if (drv_server_full(d, false))
+		bool full = drv_server_full(d, false);
+		if (!full) {
+			struct vol_status vs;
+			vol_get_status(d->vol, &vs);
+			if (vs.counts.records == 0 && vs.counts.marks == 0) {
+				drv_refuse(d, "a %zu-byte record does not fit on a "
+					   "whole reel of %s (--capacity); it was "
+					   "refused (ENOSPC).", len, vol_url(d->vol));
+				goto out;
+			}
+		}
+		if (loads >= 64)
+			goto out;
+		if (full)
 			rc = drv_chain_salvage(d);
 		else
 			rc = drv_chain_spill(d);
 		if (rc < 0)
 			goto out;
-		if (d->chain_fd < 0) {
-			/* A magazine loaded the next slot: on there. */
-			rc = vol_record(d->vol, rec, len);
-			goto out;
-		}
 	}
 	rc = drv_chain_record(d, rec, len);
 out:
@@ -261,9 +272,11 @@ int drv_put_mark(struct drv *d)
 				   vol_url(d->vol));
 			return -ENOSPC;
 		}
-		if (rc == -ENOSPC && drv_has_next(d) &&
-		    (rc = drv_chain_salvage(d)) == 0)
-			/* carried over; goes on there */
+		/* Carried over, it goes on there; a magazine's next slot can
+		 * be full with what was carried onto it: on again. */
+		for (int loads = 0; rc == -ENOSPC && d->chain_fd < 0 &&
+		     loads < 64 && drv_has_next(d) && drv_server_full(d, false) &&
+		     (rc = drv_chain_salvage(d)) == 0; loads++)
 			rc = d->chain_fd >= 0 ? drv_chain_mark(d) : vol_mark(d->vol);
 		if (rc == -ENOSPC) {
 			/* The server is out of space. If the tool already got

@@ -405,3 +405,19 @@ def test_offline_then_status_then_write_loads_the_next_slot(tmp_path):
         _check_links(srv, names)
         assert _cat_one(srv, names[0], tmp_path) == a
         assert _cat_one(srv, names[1], tmp_path) == b
+
+
+def test_a_record_larger_than_a_reel_is_refused_not_spilled(tmp_path):
+    """A record that does not fit on a whole empty reel is refused with
+    ENOSPC where it is, instead of loading slot after slot."""
+    need_mount_env("dd")
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "big-%d.mtd", tmp_path / "mnt",
+                   ["--magazine", "--capacity=64K"], env=srv.env(),
+                   allow_errors=[r"does not fit on a whole reel"]) as m:
+            r = run(["dd", "if=/dev/zero", "of=%s" % m.tape, "bs=100k", "count=1"])
+            assert r.returncode != 0 and "No space left" in r.stderr, r.stderr
+            head, slots = _changer(m)
+            assert head["loaded"] == "1", slots
+        assert "does not fit on a whole reel" in m.stderr
+        assert sorted(p.name for p in srv.root.glob("big-*.mtd")) == ["big-1.mtd"]
