@@ -375,6 +375,7 @@ int rfs_opts_parse(struct rfs_opts *o, struct fuse_args *args)
 			return -EINVAL;
 		}
 		o->capacity = v;
+		o->xfer.size_hint = v;	/* s3:// sizes its parts to it */
 	}
 	if (o->reel_str && rfs_parse_reel(o->reel_str, &o->reel) < 0) {
 		rlog(RLOG_ERR, "--reel=%s is not a reel number from 1 to %u.",

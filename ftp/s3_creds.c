@@ -242,33 +242,46 @@ int xs3_endpoint(const struct xfer_opts *o, char **out, char *err, size_t errlen
 	return 0;
 }
 
+/* Kept beyond the part being sent: when the gateway refuses a part (its
+ * quota), a chain carries onto the next reel the records from the last
+ * one the gateway holds whole, which may start a little before the part. */
+#define SALVAGE_MARGIN (1ULL << 20)
+
 int xs3_plan(const struct xfer_opts *o, uint64_t *part, uint64_t *replay,
 	     char *err, size_t errlen)
 {
 	const uint64_t MiB = 1ULL << 20;
 	uint64_t p = o->s3_part_size ? o->s3_part_size : XS3_DEFAULT_PART;
 
+	/* All of it fits in the buffer (a manifest): one part, all held. */
+	if (o->size_hint && o->size_hint < o->buffer_size &&
+	    o->size_hint < XS3_MIN_PART) {
+		*part = XS3_MIN_PART;
+		*replay = o->size_hint;
+		return 0;
+	}
 	/* A capacity that 10,000 parts of p would not reach: larger parts,
 	 * in whole MiB. */
 	if (o->size_hint && (o->size_hint + p - 1) / p > XS3_MAX_PARTS) {
 		p = (o->size_hint + XS3_MAX_PARTS - 1) / XS3_MAX_PARTS;
 		p = (p + MiB - 1) / MiB * MiB;
 	}
-	/* A part in flight (kept for a resend) plus one being filled. */
-	if (2 * p > o->buffer_size) {
+	/* A part in flight (kept for a resend, and a little before it) plus
+	 * one being filled. */
+	if (2 * p + SALVAGE_MARGIN > o->buffer_size) {
 		if (o->s3_part_size || o->size_hint)
 			return xerr(err, errlen, -EINVAL, "parts of %llu MiB need "
-				    "--buffer of at least %llu MiB (a part in flight "
-				    "and the next one filling)",
+				    "--buffer of at least %llu MiB (a part in flight, "
+				    "1 MiB before it, and the next part filling)",
 				    (unsigned long long)(p / MiB),
-				    (unsigned long long)(2 * p / MiB));
-		p = o->buffer_size / 2 / MiB * MiB;
-		if (p < XS3_MIN_PART)
+				    (unsigned long long)((2 * p + SALVAGE_MARGIN) / MiB));
+		p = (o->buffer_size - SALVAGE_MARGIN) / 2 / MiB * MiB;
+		if (o->buffer_size < SALVAGE_MARGIN || p < XS3_MIN_PART)
 			return xerr(err, errlen, -EINVAL, "--buffer must be at least "
-				    "10M for s3:// (two parts of 5 MiB, the least "
-				    "S3 takes)");
+				    "11M for s3:// (two parts of 5 MiB, the least S3 "
+				    "takes, and 1 MiB)");
 	}
 	*part = p;
-	*replay = p;
+	*replay = p + SALVAGE_MARGIN;
 	return 0;
 }

@@ -519,6 +519,7 @@ int xfer_put_small(const char *url, const struct xfer_opts *o,
 	/* All of it stays held, so a dropped connection resumes at a proven
 	 * point or starts again from byte 0. */
 	so.replay_size = len;
+	so.size_hint = len;	/* s3://: one part, all of it held */
 	/* The image it belongs to is published already: a server that is
 	 * away for a moment (restarting) is waited for, within --retries. */
 	for (int attempt = 0;; attempt++) {

@@ -239,18 +239,31 @@ rgw user default quota max size = -1
         except ValueError:
             return r.stdout
 
-    def quota(self, max_bytes):
-        self.admin("quota", "set", "--quota-scope=user", "--uid", USER,
+    def quota(self, max_bytes, uid=USER):
+        self.admin("quota", "set", "--quota-scope=user", "--uid", uid,
                    "--max-size", str(max_bytes))
-        self.admin("quota", "enable", "--quota-scope=user", "--uid", USER)
+        self.admin("quota", "enable", "--quota-scope=user", "--uid", uid)
 
-    def curl(self, method, path, data=None, extra=()):
+    def bucket_quota(self, bucket, max_bytes):
+        """A quota on one bucket: the gateway reads the bucket's own index
+        stats for it, which follow every write (a user quota's stats are
+        synced in the background and lag behind)."""
+        self.admin("quota", "set", "--quota-scope=bucket", "--bucket", bucket,
+                   "--max-size", str(max_bytes))
+        self.admin("quota", "enable", "--quota-scope=bucket", "--bucket", bucket)
+
+    def user(self, uid):
+        """Another user: (access, secret)."""
+        out = self.admin("user", "create", "--uid", uid, "--display-name", uid)
+        return out["keys"][0]["access_key"], out["keys"][0]["secret_key"]
+
+    def curl(self, method, path, data=None, extra=(), keys=None):
         """A signed request with curl --aws-sigv4; returns (code, body).
         The secret goes to curl through a config file, never argv."""
         cfg = self.work / "curl.cfg"
         fd = os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write('user = "%s:%s"\n' % (self.access, self.secret))
+            f.write('user = "%s:%s"\n' % (keys or (self.access, self.secret)))
         args = ["curl", "-sS", "-K", str(cfg), "--aws-sigv4", "aws:amz:us-east-1:s3",
                 "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-X", method,
                 "-o", "-", "-w", "\n%{http_code}", *extra,
@@ -261,8 +274,8 @@ rgw user default quota max size = -1
         body, _, code = r.stdout.rpartition(b"\n")
         return int(code or 0), body
 
-    def bucket(self, name):
-        code, body = self.curl("PUT", "/" + name)
+    def bucket(self, name, keys=None):
+        code, body = self.curl("PUT", "/" + name, keys=keys)
         if code != 200:
             raise RuntimeError("creating bucket %s: HTTP %d %r" % (name, code, body[:300]))
         return name

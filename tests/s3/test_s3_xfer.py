@@ -35,7 +35,7 @@ def get(env, *args):
 def test_multipart_roundtrip(gw):
     data = os.urandom(23 * MiB + 4321)
     r = send("s3://tapes/rt/t1.img", data, gw.env(), "--s3-part-size", "5M",
-             "--buffer", "12M", "--debug=brief")
+             "--buffer", "11M", "--debug=brief")
     err = r.stderr.decode()
     assert r.returncode == 0, err
     assert "published=1" in r.stdout.decode()
@@ -76,7 +76,7 @@ def test_part_cut_midway_is_sent_again(gw):
     with Relay(gw.port, cut_after=7 * MiB) as relay:
         env = gw.env(REELFS_S3_ENDPOINT=relay.endpoint)
         r = send("s3://tapes/cut.img", data, env, "--s3-part-size", "5M",
-                 "--buffer", "10M")
+                 "--buffer", "11M")
         err = r.stderr.decode()
         assert relay.cuts == 1
     assert r.returncode == 0, err
@@ -127,7 +127,7 @@ def test_quota_is_end_of_medium(gw):
     try:
         data = os.urandom(30 * MiB)
         r = send("s3://tapes/q.img", data, gw.env(), "--s3-part-size", "5M",
-                 "--buffer", "10M")
+                 "--buffer", "11M")
         err = r.stderr.decode()
         assert r.returncode == 2, err
         assert "QuotaExceeded" in err
