@@ -53,9 +53,10 @@ struct prefix {
 static int prefix_event(void *ctx, const struct tape_event *ev)
 {
 	struct prefix *p = ctx;
-	if (ev->kind == TAPE_EV_RECORD)
+	if (ev->kind == TAPE_EV_RECORD) {
 		p->records++;
-	else if (ev->kind == TAPE_EV_MARK)
+		vol_prefix_record(p->vol, ev->data, ev->len);	/* its labels */
+	} else if (ev->kind == TAPE_EV_MARK)
 		vol_prefix_mark(p->vol, ev->offset + p->mark_len, p->records);
 	return 0;
 }

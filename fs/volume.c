@@ -79,6 +79,7 @@ struct vol {
 	 * come before the first record, and their counts. io_lock. */
 	bool has_base;
 	struct tape_counts base;
+	bool base_scanned;		/* its records and marks went through lscan */
 	/* io_lock: the ANSI labels of what was accepted, for the manifest
 	 * (so `reel ls -l` names a labelled tape's files without reading
 	 * it); NULL when out of memory (then the manifest has no labels). */
@@ -492,7 +493,7 @@ static void vol_manifest_labels_locked(struct vol *v, struct tape_manifest *m)
 	m->labels_recorded = false;
 	m->labels = NULL;
 	m->nlabels = 0;
-	if (v->lscan && !v->truncated && !v->has_base)
+	if (v->lscan && !v->truncated && (!v->has_base || v->base_scanned))
 		(void)tape_manifest_set_labels(m, v->lscan);
 }
 
@@ -889,10 +890,20 @@ int vol_put_prefix(struct vol *v, const void *data, size_t len)
 	return rc;
 }
 
+void vol_prefix_record(struct vol *v, const void *data, size_t len)
+{
+	pthread_mutex_lock(&v->io_lock);
+	if (v->lscan)
+		tape_label_scan_record(v->lscan, data, len);
+	pthread_mutex_unlock(&v->io_lock);
+}
+
 void vol_prefix_mark(struct vol *v, uint64_t offset_after, uint64_t records)
 {
 	pthread_mutex_lock(&v->io_lock);
 	tape_findex_mark(&v->findex, offset_after, records);
+	if (v->lscan)
+		tape_label_scan_mark(v->lscan);
 	pthread_mutex_unlock(&v->io_lock);
 }
 
@@ -904,6 +915,7 @@ void vol_prefix_counts(struct vol *v, const struct tape_counts *c)
 	v->base.marks = c->marks;
 	v->base.payload_bytes = c->payload_bytes;
 	v->base.payload_crc = c->payload_crc;
+	v->base_scanned = true;	/* every record and mark of it was decoded */
 	pthread_mutex_lock(&v->lock);
 	tape_enc_counts(v->enc, &v->counts);
 	vol_add_base(v, &v->counts);

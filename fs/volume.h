@@ -87,6 +87,8 @@ void vol_manifest_labels(struct vol *v, struct tape_manifest *m);
  * payload and its CRC; the image bytes and CRC are counted here) into
  * the manifest's. */
 int vol_put_prefix(struct vol *v, const void *data, size_t len);
+/* A record of the copied prefix, for the labels the manifest records. */
+void vol_prefix_record(struct vol *v, const void *data, size_t len);
 void vol_prefix_mark(struct vol *v, uint64_t offset_after, uint64_t records);
 void vol_prefix_counts(struct vol *v, const struct tape_counts *c);
 

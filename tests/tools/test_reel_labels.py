@@ -539,9 +539,9 @@ def test_labelled_storeset_sent_over_ftp(tmp_path):
 
 def test_write_after_read_keeps_labels_honest(tmp_path):
     """Writing after reading (a read mount, mt eod, a new tape file) copies
-    the old image's bytes without reading its labels: that manifest must
-    not claim labels it did not see (an unlabelled tape, or only the new
-    part); `ls -l` then reads the image's own labels instead."""
+    the old image's bytes into a new upload: the manifest's labels must
+    cover them too (the copy is decoded), not only the new part, which
+    alone would pass for an unlabelled tape."""
     import subprocess
     from need import need_binary, need_fuse
     from mount import Mount, reelfs_binary, wait_until
@@ -566,8 +566,16 @@ def test_write_after_read_keeps_labels_honest(tmp_path):
             r = subprocess.run(["mt", "-f", str(m.tape), "rewind"], capture_output=True)
             assert r.returncode == 0, r.stderr
         wait_until(lambda: man.stat().st_mtime_ns != before, "no new manifest")
-        assert "labels" not in json.loads(man.read_text())
+        lm = json.loads(man.read_text())["labels"]
+        assert lm and lm["volume"] == "WAR", lm
         j = by_name(json.loads(ok(reel("ls", "-l", "--json", srv.url, env=srv.env())).stdout))
         l = j["war.mtd"]["labels"]
-        assert l["read_from"] == "image" and l["volume"] == "WAR"
-        assert l["files"][0]["name"] == "FIRST.DAT"
+        assert l["read_from"] == "manifest" and l["volume"] == "WAR"
+        assert [(f["name"], f["block_count"]) for f in l["files"]] == [("FIRST.DAT", 5)]
+        # Unlabelled data after the labelled file: the manifest says so as
+        # the image does.
+        assert "HDR1" in l["problem"]
+        deep = by_name(json.loads(ok(reel("ls", "--deep", "--json", srv.url,
+                                          env=srv.env())).stdout))
+        assert fields(deep["war.mtd"]["labels"]) == fields(l)
+        assert deep["war.mtd"]["labels"]["problem"] == l["problem"]
