@@ -494,3 +494,65 @@ def test_read_back_after_rewind_and_no_writing_amid_labels(tmp_path):
             with pytest.raises(PermissionError):
                 os.open(m.tape, os.O_WRONLY)
         check_image(srv.root / "rb.mtd", "mtd", "RB0001")
+
+
+def test_full_labelled_reel_ends_with_eov_and_takes_nothing_more(tmp_path):
+    """Without a next volume: the first record that does not fit ends the
+    reel with EOV; a smaller record afterwards still gets ENOSPC, mt weof
+    and close succeed and write nothing."""
+    need_mount_env()
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + "full.e11", tmp_path / "m",
+                   ["--label=FULL01", "--capacity=300K"], env=srv.env()) as m:
+            fd = os.open(m.mountpoint / "files" / "X.BCK", os.O_WRONLY | os.O_CREAT)
+            n = 0
+            try:
+                while True:
+                    try:
+                        os.write(fd, bytes([n % 251]) * 16384)
+                    except OSError as e:
+                        assert e.errno == 28, e   # ENOSPC
+                        break
+                    n += 1
+                    assert n < 100, "the capacity was never reached"
+                with pytest.raises(OSError) as ei:
+                    os.write(fd, b"s" * 100)
+                assert ei.value.errno == 28
+                fcntl.ioctl(fd, MTIOCTOP, struct.pack("ii", MTWEOF, 2))
+            finally:
+                os.close(fd)
+            assert m.status()["labelled_files"] == "1"
+        secs = check_image(srv.root / "full.e11", "e11", "FULL01")
+        assert os.path.getsize(srv.root / "full.e11") <= 300 * 1024
+    assert [(s["name"], s["kind"], len(s["records"])) for s in secs] == [("X.BCK", "EOV", n)]
+
+
+def test_handover_links_an_unlabelled_tar_multivolume_storeset(tmp_path):
+    """--handover without --label: tar -M's volumes become one storeset
+    (id, reel numbers, prev and next in the manifests)."""
+    need_mount_env("tar")
+    make_tree(tmp_path / "data", nfiles=6, size=250_000)
+    names = ["u1.mtd", "u2.mtd", "u3.mtd"]
+    with vsftpd(tmp_path) as srv:
+        with contextlib.ExitStack() as stack:
+            ms = [None] * 3
+            for i in (2, 1, 0):
+                args = ["--capacity=600K"]
+                if i < 2:
+                    args.append("--handover=%s" % (tmp_path / ("r%d" % (i + 2)) / "tape"))
+                ms[i] = stack.enter_context(Mount(srv.url + names[i], tmp_path / ("r%d" % (i + 1)),
+                                                  args, env=srv.env()))
+            cmd = ["tar", "-M", "-b", "20"]
+            for m in ms:
+                cmd += ["-f", str(m.tape)]
+            r = run(cmd + ["-c", "-C", str(tmp_path), "data"], stdin=subprocess.DEVNULL)
+            assert r.returncode == 0, r.stderr
+            assert "label" not in ms[0].status()
+            for m in ms:
+                assert m.unmount() == 0, m.stderr
+        man = [json.loads((srv.root / (n + ".manifest.json")).read_text()) for n in names]
+    assert [x["reel"] for x in man] == [1, 2, 3]
+    assert len({x["storeset"] for x in man}) == 1
+    assert man[0]["next"].endswith(names[1]) and man[1]["next"].endswith(names[2])
+    assert man[1]["prev"].endswith(names[0]) and man[2]["prev"].endswith(names[1])
+    assert all(x.get("labels") is None for x in man)
