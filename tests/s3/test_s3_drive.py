@@ -40,7 +40,11 @@ def test_tar_through_the_drive_restored_with_reel_cat(gw, tmp_path):
                env=gw.env()) as m:
         r = run(["tar", "-b", "64", "-cf", str(m.tape), "-C", str(tmp_path), "data"])
         assert r.returncode == 0, r.stderr
+        # The secret key is in neither the daemon's environment nor argv.
+        for f in ("environ", "cmdline"):
+            assert gw.secret.encode() not in open("/proc/%d/%s" % (m.pid, f), "rb").read()
     assert m.returncode == 0, m.stderr
+    assert gw.secret not in m.stderr
     cat = reel(gw.env(), "cat", "--single", "s3://tapes/site/backup.mtd")
     assert cat.returncode == 0, cat.stderr
     names = tar_list(cat.stdout, tmp_path)
@@ -63,6 +67,12 @@ def test_tar_through_the_drive_restored_with_reel_cat(gw, tmp_path):
     assert b"backup.mtd" in ls.stdout
     v = reel(gw.env(), "verify", "s3://tapes/site/backup.mtd")
     assert v.returncode == 0, v.stderr
+    # The drive's read mode loads it back (ranged GETs).
+    with Mount("s3://tapes/site/backup.mtd", tmp_path / "rd", ["--read"],
+               env=gw.env()) as m:
+        t = run(["tar", "-b", "64", "-tf", str(m.tape)])
+        assert t.returncode == 0, t.stderr
+        assert "data/notes.txt" in t.stdout.split()
 
 
 def test_quota_ends_the_reel_and_next_takes_the_rest(gw, tmp_path):
