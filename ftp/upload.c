@@ -428,8 +428,14 @@ void xfer_upload_abort(struct xfer_upload *u)
 	u->aborting = true;
 	if (!u->finished) {
 		u->finished = true;
-		up_set_error(u, -EPIPE, "%s: the upload was abandoned; what was sent "
-			  "stays in %s", u->display, u->part ? u->part : "NAME.part");
+		if (xurl_is_s3(&u->u))
+			up_set_error(u, -EPIPE, "%s: the upload was abandoned; its "
+				  "multipart upload is aborted on the gateway",
+				  u->display);
+		else
+			up_set_error(u, -EPIPE, "%s: the upload was abandoned; what "
+				  "was sent stays in %s", u->display,
+				  u->part ? u->part : "NAME.part");
 	}
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
