@@ -48,6 +48,7 @@ struct rdrive {
 	char url[1024];			/* snap */
 	char format[16];		/* snap */
 	size_t snap_block;		/* snap */
+	unsigned snap_reel;		/* snap: the reel url/format name */
 	bool failed;			/* snap: a read failed */
 	char note[1024];		/* snap: the last error or refusal */
 };
@@ -61,8 +62,13 @@ static void snapshot(struct rdrive *rd)
 	pthread_mutex_lock(&rd->snap);
 	rd->pos = p;
 	rd->stats = s;
-	snprintf(rd->url, sizeof(rd->url), "%s", s.url ? s.url : "");
-	snprintf(rd->format, sizeof(rd->format), "%s", s.format ? s.format : "");
+	/* The strings change only with the reel (or once the format is
+	 * sniffed): not copied on every read. */
+	if (p.reel != rd->snap_reel || !rd->format[0]) {
+		rd->snap_reel = p.reel;
+		snprintf(rd->url, sizeof(rd->url), "%s", s.url ? s.url : "");
+		snprintf(rd->format, sizeof(rd->format), "%s", s.format ? s.format : "");
+	}
 	rd->stats.url = NULL;
 	rd->stats.format = NULL;
 	rd->snap_block = rd->block_size;
