@@ -112,6 +112,8 @@ int drv_chain_spill(struct drv *d)
 	if (rc < 0)
 		return rc;
 	rc = drv_chain_hello(d);
+	if (rc == 0)
+		drv_mag_pad(d);	/* a reel ending on a mark keeps it (drive_mag.c) */
 	if (rc == 0 && (rc = vol_finish(d->vol)) < 0)
 		drv_fail(d, -EIO, "%s", vol_error(d->vol));
 	if (rc < 0) {

@@ -136,6 +136,6 @@ void drv_mag_drop_next(struct drv *d);	/* carrying over failed */
 int drv_mag_spill(struct drv *d);	/* full at the capacity: next slot */
 int drv_mag_load(struct drv *d);	/* after mt offline: next slot */
 void drv_mag_unload(struct drv *d);	/* mt offline finished the reel */
-void drv_mag_pad(struct drv *d);	/* before a magazine reel's finish */
+void drv_mag_pad(struct drv *d);	/* before a storeset reel's finish */
 
 #endif

@@ -421,3 +421,49 @@ def test_a_record_larger_than_a_reel_is_refused_not_spilled(tmp_path):
             assert head["loaded"] == "1", slots
         assert "does not fit on a whole reel" in m.stderr
         assert sorted(p.name for p in srv.root.glob("big-*.mtd")) == ["big-1.mtd"]
+
+
+@pytest.mark.parametrize("how", ["magazine", "next-chain"])
+def test_a_reel_that_ends_on_a_file_mark_keeps_the_boundary(tmp_path, how):
+    """Tape file 1 ends (its mark is the last thing on reel 1) and the
+    first record of file 2 does not fit: the reel ends with the file's mark
+    and both end-of-data marks after it, so readers that join the reels
+    (they drop the last two marks of every reel but the last) still see
+    two files: `reel cat --file 1` and `--file 2` of reel 1 give each back,
+    for a magazine and for a --next chain alike."""
+    need_mount_env("dd")
+    need.need_binary(reel_binary())
+    cap = 1 * MB
+    rec = 64 * 1024
+    # File 1 fills reel 1 up to the last record that fits (15 records of
+    # 64 KiB framed in 1 MiB), so file 2's first record spills.
+    one = os.urandom(15 * rec)
+    two = os.urandom(4 * rec)
+    names = ["b-1.mtd", "b-2.mtd"]
+    with vsftpd(tmp_path) as srv:
+        with contextlib.ExitStack() as stack:
+            if how == "magazine":
+                m = stack.enter_context(Mount(srv.url + "b-%d.mtd", tmp_path / "m",
+                                              ["--magazine", "--capacity=%d" % cap],
+                                              env=srv.env()))
+                tape, mounts = m.tape, [m]
+            else:
+                m2 = stack.enter_context(Mount(srv.url + names[1], tmp_path / "r2",
+                                               ["--capacity=%d" % cap], env=srv.env()))
+                m1 = stack.enter_context(Mount(srv.url + names[0], tmp_path / "r1",
+                                               ["--capacity=%d" % cap, "--next=%s" % m2.tape],
+                                               env=srv.env()))
+                tape, mounts = m1.tape, [m1, m2]
+            for data in (one, two):
+                r = run(["dd", "of=%s" % tape, "bs=64k"],
+                        stdin=open(_write(tmp_path / "in", data), "rb"))
+                assert r.returncode == 0, r.stderr
+            for mm in mounts:
+                assert mm.unmount() == 0, mm.stderr
+        files = image_files(srv, names[0], "mtd")
+        assert len(files) == 1 and tapeimg.payload(files) == one
+        for f, want in ((1, one), (2, two)):
+            out = tmp_path / ("f%d" % f)
+            r = _reel_cat(srv, names[0], out, follow=True, file=f)
+            assert r.returncode == 0, r.stderr
+            assert out.read_bytes() == want, f
