@@ -137,3 +137,16 @@ def test_quota_is_end_of_medium(gw):
     assert g.returncode != 0          # never published
     code, body = gw.curl("GET", "/tapes?uploads=")
     assert b"<Key>q.img</Key>" not in body    # aborted, not left listed
+
+
+def test_clock_skew_is_one_sentence(gw):
+    import shutil
+    if not shutil.which("faketime"):
+        pytest.skip("faketime is not installed (Debian package faketime)")
+    r = subprocess.run(["faketime", "-f", "+1h", tool("tests", "ftp", "xfer_send"),
+                        "s3://tapes/skew.img"], input=b"d", env=gw.env(),
+                       capture_output=True, timeout=120)
+    err = r.stderr.decode()
+    assert r.returncode == 1, err
+    assert "clock" in err and "RequestTimeTooSkewed" in err and "nothing was written" in err
+    assert err.count("\n") == 1
