@@ -27,6 +27,7 @@ static void s3_close(void *st)
 	if (!s)
 		return;
 	xs3_abort(s);	/* an upload that was never completed */
+	free(s->stale_id);
 	if (s->h)
 		curl_easy_cleanup(s->h);
 	for (unsigned i = 0; i < s->etag_cap; i++)
@@ -144,6 +145,63 @@ static int s3_reconnect(void *st, char *err, size_t errlen)
 	return 0;	/* every request finds or makes its connection */
 }
 
+/*
+ * Before this upload starts, "NAME.part" is another unfinished multipart
+ * upload of the same key: a writer running now (two mounts of one URL),
+ * or one killed outright. Its size is the sum of its parts, so the upload
+ * code's check (upload.c, check_partial) refuses it under
+ * --overwrite=never and, under always/ask, tells a live one (it grows)
+ * from a leftover, which this upload then aborts before it starts.
+ */
+static int other_upload(struct xs3 *s, uint64_t *size, time_t *mtime,
+			char *err, size_t errlen)
+{
+	char *key = key_for(s, s->name), *enc = key ? xs3_encode(key, false) : NULL;
+	char *query = NULL, *id = NULL;
+	time_t when = 0;
+	int rc;
+
+	if (!enc || asprintf(&query, "prefix=%s&uploads=", enc) < 0) {
+		free(key);
+		free(enc);
+		return xerr(err, errlen, -ENOMEM, "out of memory");
+	}
+	struct xs3_req r = { .method = "GET", .query = query, .keep_max = 4u << 20 };
+	rc = xs3_perform(s, &r, err, errlen);
+	if (!rc && r.status == 200)
+		id = xs3_parse_uploads(r.resp, r.resp_len, key, &when);
+	else if (!rc)
+		rc = xs3_status_error(s, &r, "listing unfinished uploads", err, errlen);
+	xs3_req_free(&r);
+	free(query);
+	if (!rc && !id)
+		rc = xerr(err, errlen, -ENOENT, "no upload in progress");
+	if (!rc) {
+		char *eid = xs3_encode(id, false);
+		if (!eid || asprintf(&query, "uploadId=%s", eid) < 0)
+			query = NULL;
+		free(eid);
+		struct xs3_req pr = { .method = "GET", .key = key, .query = query,
+				      .keep_max = 8u << 20 };
+		rc = query ? xs3_perform(s, &pr, err, errlen) : -ENOMEM;
+		if (!rc && pr.status == 200)
+			*size = xs3_parse_parts_size(pr.resp, pr.resp_len);
+		else if (!rc)
+			rc = xs3_status_error(s, &pr, "listing its parts", err, errlen);
+		xs3_req_free(&pr);
+		free(query);
+		if (mtime)
+			*mtime = when;
+		free(s->stale_id);
+		s->stale_id = rc ? NULL : id;
+		if (rc)
+			free(id);
+	}
+	free(key);
+	free(enc);
+	return rc;
+}
+
 static int s3_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
 		   char *err, size_t errlen)
 {
@@ -154,7 +212,7 @@ static int s3_stat(void *st, const char *name, uint64_t *size, time_t *mtime,
 	if (!strcmp(name, s->part_name)) {
 		/* The upload in progress: what the gateway acknowledged. */
 		if (!s->upload_id)
-			return xerr(err, errlen, -ENOENT, "no upload in progress");
+			return other_upload(s, size, mtime, err, errlen);
 		*size = s->done_bytes;
 		if (mtime)
 			*mtime = 0;

@@ -52,6 +52,12 @@ int xs3_parse_list(const char *body, size_t len, const char *prefix,
 		   struct xfer_entry **v, size_t *n, size_t *cap,
 		   char **next_token, char *err, size_t errlen);
 
+/* ListMultipartUploads: the UploadId (malloc'd) of the first unfinished
+ * upload of exactly `key`, or NULL; ListParts: the sum of the part sizes. */
+char *xs3_parse_uploads(const char *body, size_t len, const char *key,
+			time_t *initiated);
+uint64_t xs3_parse_parts_size(const char *body, size_t len);
+
 /* ---- HTTP requests (s3_http.c) ------------------------------------------ */
 
 struct xs3 {
@@ -79,6 +85,7 @@ struct xs3 {
 	uint64_t done_bytes;	/* bytes in parts the gateway acknowledged */
 	bool completed;
 	bool tried_complete;	/* a Complete was sent before */
+	char *stale_id;		/* another unfinished upload of this key */
 };
 
 struct xs3_req {

@@ -237,6 +237,12 @@ int xs3_send(void *st, const char *name, uint64_t offset, struct xq *q,
 		return xerr(err, errlen, -EIO, "the S3 backend was asked to resume "
 			    "%s at byte %llu, which it does not do", name,
 			    (unsigned long long)offset);
+	if (s->stale_id && !s->upload_id) {
+		/* A leftover the overwrite policy let this upload replace. */
+		s->upload_id = s->stale_id;
+		s->stale_id = NULL;
+		xs3_abort(s);
+	}
 	if (!s->upload_id && (rc = initiate(s, err, errlen)))
 		return rc;
 	if (h && h->ready)

@@ -269,3 +269,60 @@ int xs3_parse_list(const char *body, size_t len, const char *prefix,
 	*next_token = c.next;
 	return 0;
 }
+
+/* ---- ListMultipartUploads and ListParts --------------------------------- */
+
+struct uploads_ctx {
+	const char *key;
+	char *id;		/* the first upload of exactly key */
+	time_t when;
+	char cur_key[1024], cur_id[512], cur_when[64];
+	uint64_t sum;		/* ListParts: the parts' sizes */
+};
+
+static void uploads_end(struct px *p, const char *name)
+{
+	struct uploads_ctx *c = p->ctx;
+
+	if (p->overflow)
+		return;
+	if (p->depth == 3 && !strcmp(p->path[1], "Upload")) {
+		if (!strcmp(name, "Key"))
+			snprintf(c->cur_key, sizeof(c->cur_key), "%.1023s", p->text);
+		else if (!strcmp(name, "UploadId"))
+			snprintf(c->cur_id, sizeof(c->cur_id), "%.511s", p->text);
+		else if (!strcmp(name, "Initiated"))
+			snprintf(c->cur_when, sizeof(c->cur_when), "%.63s", p->text);
+	} else if (p->depth == 2 && !strcmp(name, "Upload")) {
+		if (!c->id && !strcmp(c->cur_key, c->key) && c->cur_id[0]) {
+			c->id = strdup(c->cur_id);
+			c->when = iso8601(c->cur_when);
+		}
+		c->cur_key[0] = c->cur_id[0] = c->cur_when[0] = '\0';
+	} else if (p->depth == 3 && !strcmp(p->path[1], "Part") &&
+		   !strcmp(name, "Size")) {
+		c->sum += strtoull(p->text, NULL, 10);
+	}
+}
+
+char *xs3_parse_uploads(const char *body, size_t len, const char *key,
+			time_t *initiated)
+{
+	struct uploads_ctx c = { .key = key };
+	struct px p = { .end = uploads_end, .ctx = &c };
+
+	if (parse(&p, body, len)) {
+		free(c.id);
+		return NULL;
+	}
+	*initiated = c.when;
+	return c.id;
+}
+
+uint64_t xs3_parse_parts_size(const char *body, size_t len)
+{
+	struct uploads_ctx c = { .key = "" };
+	struct px p = { .end = uploads_end, .ctx = &c };
+
+	return parse(&p, body, len) ? 0 : c.sum;
+}

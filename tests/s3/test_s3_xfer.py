@@ -7,6 +7,7 @@ before any data: wrong secret, unknown key, missing bucket, a credentials
 file others can read. The secret never shows in argv, messages or logs."""
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -150,3 +151,36 @@ def test_clock_skew_is_one_sentence(gw):
     assert r.returncode == 1, err
     assert "clock" in err and "RequestTimeTooSkewed" in err and "nothing was written" in err
     assert err.count("\n") == 1
+
+
+def test_one_writer_per_key_and_leftovers(gw):
+    """A second upload of a key another one is writing is refused before
+    any data; once that writer is killed outright (its multipart upload left
+    on the gateway), --overwrite=always replaces the leftover and aborts it."""
+    first = subprocess.Popen([tool("tests", "ftp", "xfer_send"), "s3://tapes/one.img",
+                              "--s3-part-size", "5M", "--buffer", "11M"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=gw.env())
+    try:
+        first.stdin.write(os.urandom(6 * MiB))   # one part goes out
+        first.stdin.flush()
+        deadline = time.monotonic() + 60
+        while b"<Key>one.img</Key>" not in gw.curl("GET", "/tapes?uploads=")[1]:
+            assert first.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        r = send("s3://tapes/one.img", b"second", gw.env())
+        err = r.stderr.decode()
+        assert r.returncode == 1 and "another upload to this name is running" in err, err
+        first.kill()
+        first.wait()
+        r = send("s3://tapes/one.img", b"second", gw.env(), "--overwrite=always")
+        assert r.returncode == 0, r.stderr
+        assert "left by an earlier upload" in r.stderr.decode()
+        assert get(gw.env(), "cat", "s3://tapes/one.img").stdout == b"second"
+        assert b"<Key>one.img</Key>" not in gw.curl("GET", "/tapes?uploads=")[1]
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+        first.stdin.close()
+        first.stderr.close()
