@@ -13,11 +13,17 @@
  * number and (when set) the reel that linked to it; else cat stops with a
  * sentence, having written only what came before (docs/security.md, 6).
  *
+ * On an ANSI labelled tape (its first record is VOL1) the tape files are
+ * label groups and data: cat_labels.c writes the data records of one
+ * labelled file only, its sections joined across reels; --raw reads such
+ * a tape as any other.
+ *
  * It streams: one read buffer and one output buffer, whatever the size of
  * the tape, and it stops reading as soon as file N is complete. It must
  * never print a password, and a reader that goes away (`| head`) ends it
  * quietly.
  */
+#include "cat_labels.h"
 #include "reel.h"
 
 #include <errno.h>
@@ -31,8 +37,9 @@
 #include <sys/stat.h>
 
 static const char cat_usage[] =
-"usage: reel cat [--file N] [--records] [--single] [transfer options] FILE|URL\n"
-"       reel cat [--file N] [--records] --set URL1 URL2 ...\n"
+"usage: reel cat [--file N | --name NAME] [--records] [--single] [--raw]\n"
+"                [transfer options] FILE|URL\n"
+"       reel cat [--file N | --name NAME] [--records] [--raw] --set URL1 URL2 ...\n"
 "\n"
 "Writes the data of tape file N (default 1, numbered as mt fsf counts) to\n"
 "stdout, its records put together: `reel cat ftp://host/vol1.mtd | tar -t`.\n"
@@ -42,20 +49,32 @@ static const char cat_usage[] =
 "a manifest of the same storeset and the next reel number. With --set the\n"
 "reels are the arguments, in order, wherever they are.\n"
 "\n"
-"  --file N     the tape file to write (default 1)\n"
+"On an ANSI labelled tape (VOL1 first) cat writes the data of one labelled\n"
+"file, without its labels, the sections of a file continued over reels\n"
+"(EOV) joined in order; each next section must name the same file and\n"
+"file set with the next section number, else cat stops with a sentence.\n"
+"\n"
+"  --file N     the tape file to write (default 1); on a labelled tape the\n"
+"               labelled file of sequence number N (default: the first)\n"
+"  --name NAME  the labelled file named NAME in its HDR1/HDR4 labels\n"
+"               (converted as labels hold names: upper case); the first\n"
+"  --raw        a labelled tape as it is: every record, labels included,\n"
+"               --file N counting tape files\n"
 "  --records    write each record as a 4-byte little-endian length, then\n"
 "               its bytes (for tools that need the record boundaries)\n"
 "  --set        the arguments are the reels of one storeset, in order\n"
 "  --single     read only the image given, ignoring its manifest's links\n"
 "  --help       this text\n";
 
-enum { O_FILE, O_RECORDS, O_SET, O_SINGLE };
+enum { O_FILE, O_RECORDS, O_SET, O_SINGLE, O_NAME, O_RAW };
 
 static const struct reel_opt cat_opts[] = {
 	{ "file", 0, true, O_FILE },
 	{ "records", 0, false, O_RECORDS },
 	{ "set", 0, false, O_SET },
 	{ "single", 0, false, O_SINGLE },
+	{ "name", 0, true, O_NAME },
+	{ "raw", 0, false, O_RAW },
 	{ NULL, 0, false, 0 },
 };
 
@@ -78,6 +97,11 @@ struct cat {
 	char *shown;			/* the reel named, for messages */
 	uint64_t want;			/* tape file N */
 	bool records, set, single;
+	/* Labelled tapes: what the first record of the first reel said. */
+	enum { MODE_UNKNOWN, MODE_PLAIN, MODE_LABELLED } mode;
+	bool raw, file_given;
+	bool lbl_failed;		/* lbl.err says why reading stopped */
+	struct cat_lbl lbl;
 	/* the logical tape across reels */
 	uint64_t file;			/* current file number, from 1 */
 	uint64_t recs;			/* records seen in the current file */
@@ -115,7 +139,15 @@ static int cat_opt(void *vctx, int id, const char *v)
 	struct cat *c = vctx;
 	switch (id) {
 	case O_FILE:
+		c->file_given = true;
 		return reel_cli_number(c->cli, "file", v, 1, INT64_MAX, &c->want);
+	case O_NAME:
+		if (!v[0] || strlen(v) > TAPE_LABEL_NAME_MAX)
+			return reel_usage_error(c->cli, "--name takes a labelled file's "
+						"name, 1 to %d characters", TAPE_LABEL_NAME_MAX);
+		tape_label_name_convert(v, c->lbl.want_name);
+		return 0;
+	case O_RAW: c->raw = true; return 0;
 	case O_RECORDS: c->records = true; return 0;
 	case O_SET: c->set = true; return 0;
 	case O_SINGLE: c->single = true; return 0;
@@ -141,9 +173,44 @@ static void apply_mark(struct cat *c)
 	c->recs = 0;
 }
 
+/* An element of a labelled tape, handed to cat_labels.c. */
+static int on_labelled(struct cat *c, const struct tape_event *ev)
+{
+	int rc = 0;
+	if (ev->kind == TAPE_EV_RECORD)
+		rc = cat_lbl_record(&c->lbl, ev->data, ev->len);
+	else if (ev->kind == TAPE_EV_MARK)
+		rc = cat_lbl_mark(&c->lbl);
+	if (rc == -ECANCELED)
+		c->done = true;
+	else if (rc == -EPROTO)
+		c->lbl_failed = true;
+	else if (rc < 0)
+		c->out_err = c->lbl.out_err;
+	c->out_bytes = c->lbl.out_bytes;
+	return rc;
+}
+
 static int on_event(void *ctx, const struct tape_event *ev)
 {
 	struct cat *c = ctx;
+	/* The first element decides: a VOL1 label makes a labelled tape. */
+	if (c->mode == MODE_UNKNOWN &&
+	    (ev->kind == TAPE_EV_RECORD || ev->kind == TAPE_EV_MARK)) {
+		bool vol1 = ev->kind == TAPE_EV_RECORD &&
+			    tape_label_kind(ev->data, ev->len) == TAPE_LABEL_VOL1;
+		c->mode = vol1 && !c->raw ? MODE_LABELLED : MODE_PLAIN;
+		if (c->mode == MODE_PLAIN && c->lbl.want_name[0]) {
+			snprintf(c->lbl.err, sizeof(c->lbl.err), "%s has no ANSI labels "
+				 "(its first record is no VOL1 label), so no file has a "
+				 "name to match --name; --file N gives tape file N.",
+				 c->lbl.shown);
+			c->lbl_failed = true;
+			return -EPROTO;
+		}
+	}
+	if (c->mode == MODE_LABELLED)
+		return on_labelled(c, ev);
 	switch (ev->kind) {
 	case TAPE_EV_MARK:
 		c->pending++;
@@ -225,6 +292,7 @@ static int cat_reel(struct cat *c, const struct ref *r)
 		reel_error("out of memory.");
 		goto out;
 	}
+	cat_lbl_reel(&c->lbl, shown);
 	if (c->set_note[0])
 		reel_note("reading %s, %s.", shown, c->set_note);
 	c->set_note[0] = '\0';
@@ -262,6 +330,10 @@ static int cat_reel(struct cat *c, const struct ref *r)
 			c->done = true;
 			goto out;
 		}
+		if (pr < 0 && c->lbl_failed) {
+			reel_error("%s", c->lbl.err);
+			goto out;
+		}
 		if (pr < 0 && c->out_err) {
 			reel_error("writing to stdout failed: %s.", strerror(-c->out_err));
 			goto out;
@@ -282,6 +354,15 @@ static int cat_reel(struct cat *c, const struct ref *r)
 	}
 	if (tape_dec_end(d) < 0) {
 		reel_error("%s is damaged: %s", shown, tape_dec_error(d));
+		goto out;
+	}
+	if (c->mode == MODE_LABELLED) {
+		int lr = cat_lbl_reel_end(&c->lbl, c->last_reel);
+		if (lr < 0) {
+			reel_error("%s", c->lbl.err);
+			goto out;
+		}
+		rc = CAT_NEXT;
 		goto out;
 	}
 	/* The end-of-data pair that finish added to this reel is not data:
@@ -539,6 +620,18 @@ static int finish(struct cat *c)
 		reel_error("writing to stdout failed: %s.", strerror(-rc));
 		return REEL_EXIT_FAIL;
 	}
+	if (c->mode == MODE_LABELLED) {
+		if (cat_lbl_finish(&c->lbl) < 0) {
+			reel_error("%s", c->lbl.err);
+			return REEL_EXIT_FAIL;
+		}
+		if (c->lbl.partial)
+			reel_note("only this reel was read (--single): the labelled file "
+				  "goes on beyond it (it begins on an earlier reel, or ends "
+				  "with EOV labels); without --single cat joins its "
+				  "sections from the storeset's reels.");
+		return REEL_EXIT_OK;
+	}
 	if (c->done || c->past || (c->file == c->want && c->recs > 0))
 		return REEL_EXIT_OK;
 	{
@@ -580,6 +673,13 @@ int cmd_cat(int argc, char **argv)
 		rc = reel_usage_error(&cli, "give one image, or several with --set");
 		goto out;
 	}
+	if (c.lbl.want_name[0] && (c.file_given || c.raw)) {
+		rc = reel_usage_error(&cli, "--name picks a labelled file by name; it "
+				      "goes with neither --file nor --raw");
+		goto out;
+	}
+	c.lbl.want_seq = c.file_given ? c.want : 0;
+	c.lbl.records = c.records;
 	rc = REEL_EXIT_FAIL;
 	if (c.set) {
 		for (int i = 0; i < cli.npos && !c.done && !c.past; i++) {
@@ -595,6 +695,7 @@ int cmd_cat(int argc, char **argv)
 	/* stdin has no manifest beside it to follow. */
 	if (!strcmp(cli.pos[0], "-"))
 		c.single = true;
+	c.lbl.one_reel = c.single;
 	if (!(r = ref_new(cli.pos[0])) || !(c.shown = reel_display(cli.pos[0]))) {
 		reel_error("out of memory.");
 		goto out;

@@ -200,8 +200,8 @@ def test_tar_through_tape_is_one_labelled_file(tmp_path):
         [("FILE0001", 1, 1, "EOF")]
     assert secs[0]["set_id"] == "TAR001" and secs[0]["block_len"] == 10240
     assert all(len(r) == 10240 for r in secs[0]["records"])
-    # reel cat gives back tar's archive: tape file 2 is the data.
-    arc = reel_cat_file(srv.root / "tar.mtd", 2, tmp_path / "back.tar")
+    # reel cat gives back tar's archive: labelled file 1's data.
+    arc = reel_cat_file(srv.root / "tar.mtd", 1, tmp_path / "back.tar")
     out = tmp_path / "restore"
     out.mkdir()
     r = run(["tar", "-b", "20", "-xf", str(arc), "-C", str(out)])

@@ -106,8 +106,10 @@ def test_send_label_one_file(tmp_path, fmt):
     hdr, body, eof = files[0]
     check_file(hdr, body, eof, "BACKUP.BCK", "VOL123", 1, 10240)
     assert b"".join(body) == data
-    # Our decoder: tape file 2 is the data (1 is VOL1 and the HDRs).
-    assert ok(reel("cat", "--file", 2, img)).stdout == data
+    # Our decoder: the labelled file's data; with --raw tape file 2 is it
+    # (1 is VOL1 and the HDRs).
+    assert ok(reel("cat", img)).stdout == data
+    assert ok(reel("cat", "--raw", "--file", 2, img)).stdout == data
 
 
 def test_send_label_long_name_and_volume_default(tmp_path):
@@ -146,7 +148,9 @@ def test_send_append_several_files(tmp_path, fmt):
     for i, (f, n, d) in enumerate(zip(files, names, datas)):
         check_file(*f, n, "SET01", i + 1, 10240)
         assert b"".join(f[1]) == d
-        assert ok(reel("cat", "--file", 2 + 3 * i, img)).stdout == d
+        assert ok(reel("cat", "--file", i + 1, img)).stdout == d
+        assert ok(reel("cat", "--name", n.lower(), img)).stdout == d
+        assert ok(reel("cat", "--raw", "--file", 2 + 3 * i, img)).stdout == d
     # What cannot be appended is refused before anything is uploaded.
     fails(reel("send", "--append", img, stdin=b"x"), "is a labelled tape")
     fails(reel("send", "--append", "--label", "x,OTHER", img, stdin=b"x"),
