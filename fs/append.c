@@ -15,7 +15,12 @@
  * It refuses, with a sentence, where writing cannot be done safely:
  * inside a tape file (that file would be cut), on a reel of a storeset
  * that goes on (the later reels would become unreachable), after `mt
- * offline` (no tape is loaded).
+ * offline` (no tape is loaded), and past the beginning of a labelled
+ * tape (VOL1 first): the file would be unlabelled and follow the labels'
+ * end of volume, breaking the label sequence VMS BACKUP and our listings
+ * read; `reel send --append --label` adds a labelled file instead.
+ * Writing at the beginning replaces the whole tape, labels and all, as a
+ * real drive does, so that stays allowed.
  */
 #include "append.h"
 
@@ -26,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "labels.h"
 #include "log.h"
 #include "rdrive.h"
 #include "readmode.h"
@@ -69,6 +75,69 @@ static int prefix_bytes(void *ctx, const void *data, size_t n)
 		return p->rc = -EILSEQ;
 	rc = vol_put_prefix(p->vol, data, n);
 	return rc < 0 ? (p->rc = rc) : 0;
+}
+
+/* The first element of a reel: whether it is a VOL1 label. An ANSI
+ * labelled reel (each reel of a labelled set) begins with one. */
+struct first {
+	bool seen, vol1;
+	struct tape_label_vol vol;
+};
+
+static int first_event(void *ctx, const struct tape_event *ev)
+{
+	struct first *f = ctx;
+	if (f->seen || (ev->kind != TAPE_EV_RECORD && ev->kind != TAPE_EV_MARK))
+		return 0;
+	f->seen = true;
+	f->vol1 = ev->kind == TAPE_EV_RECORD &&
+		  tape_label_kind(ev->data, ev->len) == TAPE_LABEL_VOL1;
+	if (f->vol1 && tape_label_parse_vol1(ev->data, ev->len, &f->vol) < 0)
+		snprintf(f->vol.volid, sizeof(f->vol.volid), "?");
+	return 0;
+}
+
+static int first_bytes(void *ctx, const void *p, size_t n)
+{
+	(void)tape_dec_push(ctx, p, n);	/* damage: the prefix copy says it */
+	return 0;
+}
+
+/* 0 when a tape file may begin at ap->offset as far as labels go;
+ * -EPERM with the sentence in err on a labelled reel past its beginning
+ * (-EIO when its first bytes cannot be read). Reads at most the first
+ * 64 KiB: a VOL1 record is 80 bytes in every format. */
+static int check_unlabelled(const struct rdr_append *ap, const char *url,
+			    char *err, size_t errlen)
+{
+	if (ap->offset == 0)
+		return 0;	/* from the beginning: a new tape */
+	const struct tape_format *f = ap->format ? ap->format : tape_format_default();
+	struct first fi = { 0 };
+	struct tape_dec *dec = tape_dec_new(f, first_event, &fi);
+	if (!dec)
+		return -ENOMEM;
+	char e[XFER_ERRLEN] = "";
+	uint64_t len = ap->offset < 65536 ? ap->offset : 65536;
+	int rc = xfer_fetch(ap->url, &rfs_app_xo, 0, len, first_bytes, dec, e,
+			    sizeof(e));
+	tape_dec_free(dec);
+	if (rc) {
+		snprintf(err, errlen, "reading the tape's first record (to tell "
+			 "whether it is labelled) failed: %.300s",
+			 e[0] ? e : strerror(-rc));
+		return -EIO;
+	}
+	if (!fi.vol1)
+		return 0;
+	snprintf(err, errlen, "this is a labelled tape (ANSI labels, volume %s): "
+		 "a tape file written after reading would be unlabelled and "
+		 "follow the labels' end of volume, which breaks the label "
+		 "sequence VMS BACKUP and reel ls read; add a labelled file with "
+		 "`reel send --append --label NAME %.300s` instead (or rewind "
+		 "and write from the beginning to replace the whole tape)",
+		 fi.vol.volid, url);
+	return -EPERM;
 }
 
 /* The new volume with the old image's first `at` bytes in it. */
@@ -149,6 +218,11 @@ int rfs_append_open(struct rfs_ctx *c)
 	}
 	rfs_app_xo = *c->xo;	/* shallow: the mount's strings live on */
 	rfs_app_xo.overwrite = XFER_OVERWRITE_ALWAYS;
+	rc = check_unlabelled(&ap, url, err, sizeof(err));
+	if (rc) {
+		rdrive_refuse(rd, "writing refused: %s; nothing was written.", err);
+		goto out;
+	}
 	rlog(RLOG_INFO, "%s: a new tape file begins at image offset %" PRIu64
 	     " (file %" PRIu64 "%s); the old image's bytes before it go into a "
 	     "new upload, which replaces the image when it is published (mt "

@@ -496,6 +496,56 @@ def test_read_back_after_rewind_and_no_writing_amid_labels(tmp_path):
         check_image(srv.root / "rb.mtd", "mtd", "RB0001")
 
 
+@pytest.mark.parametrize("fmt", ["mtd", "het"])
+def test_read_mount_refuses_an_unlabelled_file_after_the_labels(tmp_path, fmt):
+    """A labelled tape loaded with `reelfs --read` (no --label): writing at
+    the end of data, or after a labelled file's trailer labels, would put
+    an unlabelled tape file after the labels' end of volume. Refused
+    (EPERM), the sentence names what to use instead, the image is
+    untouched and no upload was started. From the beginning of the tape
+    a write replaces the whole tape, as on a real drive."""
+    need_mount_env("dd", "mt")
+    data = os.urandom(6 * 8192)
+    (tmp_path / "s.bck").write_bytes(data)
+    name = "lr." + fmt
+    with vsftpd(tmp_path) as srv:
+        with Mount(srv.url + name, tmp_path / "w", ["--label=LR0001"],
+                   env=srv.env()) as m:
+            for f in ("A.BCK", "B.BCK"):
+                r = run(["dd", "if=%s" % (tmp_path / "s.bck"),
+                         "of=%s" % (m.mountpoint / "files" / f), "bs=8192"])
+                assert r.returncode == 0, r.stderr
+        old = (srv.root / name).read_bytes()
+        check_image(srv.root / name, fmt, "LR0001")
+        with Mount(srv.url + name, tmp_path / "r", ["--read"],
+                   env=srv.env()) as m:
+            # eod; then after file 1's EOF labels (VOL1+HDR, data, EOF: 3 marks)
+            for pos in (["eod"], ["fsf", "3"]):
+                r = run(["mt", "-f", str(m.tape), "rewind"])
+                assert r.returncode == 0, r.stderr
+                r = run(["mt", "-f", str(m.tape)] + pos)
+                assert r.returncode == 0, r.stderr
+                r = run(["dd", "if=%s" % (tmp_path / "s.bck"), "of=%s" % m.tape,
+                         "bs=8192"])
+                assert r.returncode != 0
+                assert "Operation not permitted" in r.stderr, r.stderr
+                why = m.status()["last_error"]
+                assert "labelled tape" in why and "LR0001" in why, why
+                assert "reel send --append --label" in why, why
+            assert (srv.root / name).read_bytes() == old
+            assert not (srv.root / (name + ".part")).exists()
+            # From the beginning: a new (unlabelled) tape replaces it.
+            r = run(["mt", "-f", str(m.tape), "rewind"])
+            assert r.returncode == 0, r.stderr
+            r = run(["dd", "if=%s" % (tmp_path / "s.bck"), "of=%s" % m.tape,
+                     "bs=8192"])
+            assert r.returncode == 0, r.stderr
+        assert "labelled tape" in m.stderr
+        files, eod = tapeimg.parse((srv.root / name).read_bytes(), fmt)
+        assert eod and len(files) == 1
+        assert b"".join(files[0]) == data
+
+
 def test_full_labelled_reel_ends_with_eov_and_takes_nothing_more(tmp_path):
     """Without a next volume: the first record that does not fit ends the
     reel with EOV; a smaller record afterwards still gets ENOSPC, mt weof
