@@ -46,6 +46,7 @@ def test_ls_a_hundred_tapes(gw):
     j = json.loads(ok(reel(gw.env(), "ls", "--json", "s3://tapes/vault/")).stdout)
     assert [t["state"] for t in j["tapes"]] == ["complete"] * 100
     assert {t["format"] for t in j["tapes"]} == {"simh"}
+    print("reel ls -l of 100 tapes: %.2f s" % took)
     assert took < 60
     # One tape read through map, verify and cat (ranged GETs).
     ok(reel(gw.env(), "map", "s3://tapes/vault/t007.tap"))
