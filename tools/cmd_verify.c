@@ -6,6 +6,7 @@
  * It only reads: it must never repair or rewrite anything.
  */
 #include "reel.h"
+#include "verify_labels.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,7 +26,9 @@ static const char verify_usage[] =
 "each difference is named on stderr, with its byte offset where known;\n"
 "a single flipped bit is located from the CRC differences. An image with\n"
 "no manifest (written by another program, or stdin) gets the framing and\n"
-"end-of-data checks alone, says so, and passes when they do.\n"
+"end-of-data checks alone, says so, and passes when they do. On a labelled\n"
+"tape the ANSI labels are read too and compared with those the manifest\n"
+"recorded (volume id, file sections, block counts, EOV).\n"
 "\n"
 "  --format F           decode as F (default: the manifest's format)\n"
 "  --framing-only       ignore any manifest: framing and end of data only\n"
@@ -76,6 +79,11 @@ static void problem(struct verify_ctx *c, const char *fmt, ...)
 	va_end(ap);
 	reel_error("%s: %s", c->shown, msg);
 	c->problems++;
+}
+
+static void say_problem(void *ctx, const char *msg)
+{
+	problem(ctx, "%s", msg);
 }
 
 static void compare(struct verify_ctx *c, const char *what, uint64_t got,
@@ -160,14 +168,18 @@ int cmd_verify(int argc, char **argv)
 		reel_error("%s", err);
 		goto out;
 	}
-	struct reel_scan s = { .name = name, .format = c.format, .drain = true };
+	struct reel_scan s = { .name = name, .format = c.format, .drain = true,
+			       .labels = true };
+	char lbl_line[400];
 	/* Cut by a full server in a storeset: valid up to truncated_at. */
 	bool cut = have_manifest && m.truncated;
 	s.limited = cut;
 	s.limit = cut ? m.truncated_at : 0;
 	int sr = reel_scan_run(&s, src);
 	reel_src_close(src);
+	reel_verify_labels_line(&s.lbl, lbl_line, sizeof(lbl_line));
 	if (sr < 0) {
+		reel_labels_free(&s.lbl);
 		problem(&c, "reading stopped after %" PRIu64 " bytes: %s", s.bytes_read,
 			s.io_msg);
 		goto out;
@@ -216,8 +228,14 @@ int cmd_verify(int argc, char **argv)
 			    s.bytes_read == m.counts.image_bytes &&
 			    s.counts.payload_bytes == m.counts.payload_bytes)
 				reel_locate_damage(name, &xo, s.used, &s.counts, &m.counts);
+			/* The labels, when the writer recorded them (a reel cut by
+			 * a full server has none recorded). */
+			if (m.labels_recorded && !cut)
+				reel_verify_labels(&s.lbl, &m, say_problem, &c);
 		}
 	}
+	bool lbl_checked = have_manifest && m.labels_recorded && !cut && sr == 0;
+	reel_labels_free(&s.lbl);
 	if (c.problems) {
 		reel_error("%s: verification FAILED (%d problem%s).", shown, c.problems,
 			   c.problems == 1 ? "" : "s");
@@ -231,6 +249,9 @@ int cmd_verify(int argc, char **argv)
 	       s.counts.payload_bytes, s.bytes_read, s.counts.payload_crc,
 	       s.counts.image_crc, cut ? m.truncated_at : s.eod_offset,
 	       have_manifest ? "; the manifest agrees" : " (framing only)");
+	if (lbl_line[0])
+		printf("%s: %s%s\n", shown, lbl_line,
+		       lbl_checked ? "; the manifest agrees" : "");
 	if (no_manifest)
 		printf("%s: there was no manifest (%s%s) to compare with: checked "
 		       "the framing and the end of data only; --require-manifest "

@@ -307,3 +307,75 @@ def test_labelled_set_on_vsftpd(tmp_path):
                        env=srv.env()), "section 3 of file set FTP001",
                   "a reel of the storeset is missing")
         assert srv.password not in x.stderr and arc.startswith(x.stdout)
+
+
+def test_independent_writer_and_damaged_labels(tmp_path):
+    """Tapes from ansitape.py (written from ECMA-13, not by reelfs): two
+    reels joined; a wrong block count, a data record where HDR1 belongs and
+    a next reel that goes on with another file each fail with a sentence."""
+    import ansitape as at
+    reel_path()
+    a = [os.urandom(2048) for _ in range(5)]
+    b = [os.urandom(2048) for _ in range(3)]
+    c = [os.urandom(512)]
+    r1 = at.volume("IND001", [at.File("BIG.DAT", a, eov=True)])
+    r2 = at.volume("IND002", [at.File("BIG.DAT", b, set_id="IND001", section=2,
+                                      sequence=1),
+                              at.File("SMALL.DAT", c, set_id="IND001", sequence=2)])
+    p1, p2 = tmp_path / "i1.tap", tmp_path / "i2.tap"
+    p1.write_bytes(at.simh(r1))
+    p2.write_bytes(at.simh(r2))
+    assert ok(reel("cat", "--set", p1, p2)).stdout == b"".join(a + b)
+    assert ok(reel("cat", "--set", "--name", "small.dat", p1, p2)).stdout == c[0]
+    assert ok(reel("cat", "--single", "--file", 2, p2)).stdout == c[0]
+    # EOF1 counting another number of blocks than were read.
+    bad = [e for e in r2]
+    i = next(k for k, e in enumerate(bad) if e and e[:4] == b"EOF1")
+    bad[i] = bad[i][:54] + b"000007" + bad[i][60:]
+    p3 = tmp_path / "count.tap"
+    p3.write_bytes(at.simh(bad))
+    fails(reel("cat", "--set", p1, p3), "EOF1 of BIG.DAT (file 1, section 2 of file "
+          "set IND001) counts 7 blocks, but 3 data records came before it")
+    # A data record where the next file's HDR1 belongs.
+    j = next(k for k, e in enumerate(bad) if e and e[:4] == b"HDR1" and b"SMALL" in e)
+    bad2 = list(r2)
+    bad2[j] = b"x" * 100
+    p4 = tmp_path / "nohdr.tap"
+    p4.write_bytes(at.simh(bad2))
+    fails(reel("cat", "--set", "--file", 2, p1, p4), "a data record of 100 bytes "
+          "comes where the HDR1 label of the next labelled file")
+    # The next reel goes on with another file than the one EOV left open.
+    r5 = at.volume("IND002", [at.File("OTHER.DAT", b, set_id="IND001", section=2,
+                                      sequence=1)])
+    p5 = tmp_path / "other.tap"
+    p5.write_bytes(at.simh(r5))
+    fails(reel("cat", "--set", p1, p5), "its first labelled file is OTHER.DAT",
+          "ended inside BIG.DAT (file 1, section 1 of file set IND001) with EOV")
+    # Cut short inside a file: no trailer labels.
+    p6 = tmp_path / "cut.tap"
+    p6.write_bytes(at.simh(r1[:r1.index(None) + 3]))
+    fails(reel("cat", "--single", p6), "ends inside BIG.DAT")
+
+
+def test_verify_compares_the_labels_with_the_manifest(labelled_set):
+    """reel verify reads the labels too: it names them when they agree
+    with the manifest, and fails when the manifest recorded others."""
+    import json
+    d, files, arc = labelled_set
+    r = ok(reel("verify", d / "r2.tap"))
+    assert b"ANSI labels: volume " in r.stdout and \
+        b"1 labelled file section; the manifest agrees" in r.stdout, r.stdout
+    man = d / "r2.tap.manifest.json"
+    m = json.loads(man.read_text())
+    m["labels"]["files"][0]["block_count"] += 1
+    man.write_text(json.dumps(m))
+    fails(reel("verify", d / "r2.tap"), "labels differ: labelled file section 1 is "
+          "DATA.TAR (file 1, section 2 of file set VOL001")
+    m["labels"] = None
+    man.write_text(json.dumps(m))
+    fails(reel("verify", d / "r2.tap"), "labels differ: the image starts with a VOL1 "
+          "label, the manifest says it is not labelled")
+    # An unlabelled tape: no labels line, as before.
+    ok(reel("send", "--quiet", d / "plain.tap", stdin=b"q" * 4000))
+    r = ok(reel("verify", d / "plain.tap"))
+    assert b"labels" not in r.stdout
