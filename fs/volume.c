@@ -187,10 +187,13 @@ static void vol_note_server_full(struct vol *v)
 static int vol_sink(void *ctx, const struct tape_slice *s, int n)
 {
 	struct vol *v = ctx;
-	for (int i = 0; i < n; i++) {
-		if (s[i].len == 0)
-			continue;
-		int rc = xfer_upload_write(v->up, s[i].base, s[i].len);
+	/* A record's framing and payload in one hand-over (issue 12.3). */
+	struct xfer_piece p[64];
+	for (int i = 0; i < n; ) {
+		int k = 0;
+		for (; i < n && k < 64; i++)
+			p[k++] = (struct xfer_piece){ s[i].base, s[i].len };
+		int rc = xfer_upload_writev(v->up, p, k);
 		if (rc == -ENOSPC)
 			v->server_full = true;
 		if (rc < 0)

@@ -12,9 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* libcurl's upload buffer: large, so each read callback moves a big slice
- * and each send() a big write. libcurl accepts up to 2 MiB. */
-#define UPLOAD_BUFFER (1L << 20)
+/* libcurl's upload buffer: its maximum (2 MiB in libcurl 7.88), so each
+ * read callback moves as much as the queue holds and each send() is a big
+ * write (issue 12.3). */
+#define UPLOAD_BUFFER (2L << 20)
 #define LIST_MAX (64u << 20)
 
 int cs_xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,

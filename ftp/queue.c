@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 int xq_init(struct xq *q, uint64_t cap, uint64_t replay)
 {
@@ -88,6 +89,49 @@ int xq_put(struct xq *q, const void *data, size_t len)
 		src += n;
 		len -= n;
 	}
+	return 0;
+}
+
+int xq_putv(struct xq *q, const struct xq_piece *v, int n)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < n; i++)
+		total += v[i].len;
+	if (total == 0)
+		return 0;
+	pthread_mutex_lock(&q->mu);
+	uint64_t limit = keep_from(q) + q->cap;
+	bool fits = !q->fail && !q->cancel && limit >= q->head + total;
+	uint64_t head = q->head;
+	pthread_mutex_unlock(&q->mu);
+	if (!fits) {
+		/* Waits for room piece by piece. */
+		for (int i = 0; i < n; i++) {
+			int rc = xq_put(q, v[i].p, v[i].len);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	/* Outside the lock, as xq_put: [head, head + total) is ours. */
+	for (int i = 0; i < n; i++) {
+		const unsigned char *src = v[i].p;
+		size_t len = v[i].len;
+		while (len) {
+			uint64_t off = head % q->cap;
+			size_t k = len < q->cap - off ? len : (size_t)(q->cap - off);
+			memcpy(q->buf + off, src, k);
+			head += k;
+			src += k;
+			len -= k;
+		}
+	}
+	pthread_mutex_lock(&q->mu);
+	q->head = head;
+	if (q->head - q->pos >= q->want)
+		pthread_cond_signal(&q->data);
+	pthread_mutex_unlock(&q->mu);
 	return 0;
 }
 
@@ -226,8 +270,43 @@ int xq_peek_nowait(struct xq *q, const void **p, size_t *n)
 	return rc;
 }
 
+/* Extends the stream CRC over what the consumer now hands on, beyond what
+ * it covers already. Consumer's thread: pos and crc_pos are its own, and
+ * [pos, pos + n) is below head, so the producer leaves it alone. */
+static void crc_extend(struct xq *q, size_t n)
+{
+	pthread_mutex_lock(&q->mu);
+	uint64_t from = q->pos > q->crc_pos ? q->pos : q->crc_pos;
+	uint64_t end = q->pos + n;
+	uint32_t crc = q->crc;
+	pthread_mutex_unlock(&q->mu);
+	if (end <= from)
+		return;
+	while (from < end) {
+		uint64_t off = from % q->cap;
+		size_t k = end - from < q->cap - off ? (size_t)(end - from)
+						     : (size_t)(q->cap - off);
+		crc = (uint32_t)crc32_z(crc, q->buf + off, k);
+		from += k;
+	}
+	pthread_mutex_lock(&q->mu);
+	q->crc = crc;
+	q->crc_pos = end;
+	pthread_mutex_unlock(&q->mu);
+}
+
+uint32_t xq_crc(struct xq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	uint32_t crc = q->crc;
+	pthread_mutex_unlock(&q->mu);
+	return crc;
+}
+
 void xq_advance(struct xq *q, size_t n)
 {
+	if (q->crc_on)
+		crc_extend(q, n);
 	pthread_mutex_lock(&q->mu);
 	q->pos += n;
 	if (q->pos > q->high)

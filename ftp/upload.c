@@ -226,6 +226,9 @@ static struct xfer_upload *open_upload(const char *url, const struct xfer_opts *
 		     u->display, (unsigned long long)o->buffer_size, strerror(-rc));
 		goto fail;
 	}
+	/* --verify's CRC: the sender computes it as it drains (queue.c). */
+	u->q.crc = u->crc;
+	u->q.crc_on = u->verify;
 
 	rc = u->ops->open(&u->b, &u->u, o, true, e, sizeof(e));
 	if (rc) {
@@ -309,12 +312,31 @@ int xfer_upload_write(struct xfer_upload *u, const void *data, size_t len)
 	rc = xq_put(&u->q, data, len);
 	if (rc)
 		return map_put_error(u, rc);
-	/* zlib's CRC costs about 0.4 s of CPU per GiB here, as much as the
-	 * copy into the queue, so it is computed only when --verify needs it
-	 * (outside the lock; only this writer changes it). */
-	uint32_t crc = u->verify ? (uint32_t)crc32_z(u->crc, data, len) : 0;
+	/* No CRC here: --verify's is the sender's (queue.c crc_extend). */
 	pthread_mutex_lock(&u->mu);
-	u->crc = crc;
+	u->queued += len;
+	pthread_mutex_unlock(&u->mu);
+	return 0;
+}
+
+int xfer_upload_writev(struct xfer_upload *u, const struct xfer_piece *v, int n)
+{
+	int rc;
+	size_t len = 0;
+
+	if ((rc = upload_usable(u)) < 0)
+		return rc;
+	for (int i = 0; i < n; i++)
+		len += v[i].len;
+	if (len == 0)
+		return 0;
+	/* Same layout: xfer.h's public piece, queue.c's private one. */
+	_Static_assert(sizeof(struct xfer_piece) == sizeof(struct xq_piece),
+		       "piece layouts differ");
+	rc = xq_putv(&u->q, (const struct xq_piece *)(const void *)v, n);
+	if (rc)
+		return map_put_error(u, rc);
+	pthread_mutex_lock(&u->mu);
 	u->queued += len;
 	pthread_mutex_unlock(&u->mu);
 	return 0;
@@ -338,13 +360,11 @@ int xfer_upload_commit(struct xfer_upload *u, size_t n)
 {
 	if (!u->reserved || n > u->reserved_len)
 		return -EINVAL;
-	uint32_t crc = u->verify ? (uint32_t)crc32_z(u->crc, u->reserved, n) : 0;
 	u->reserved = NULL;
 	if (n == 0)
 		return 0;
 	xq_commit(&u->q, n);
 	pthread_mutex_lock(&u->mu);
-	u->crc = crc;
 	u->queued += n;
 	pthread_mutex_unlock(&u->mu);
 	return 0;
@@ -406,6 +426,7 @@ int xfer_upload_finish(struct xfer_upload *u)
 	xq_close(&u->q);
 	join(u);
 	pthread_mutex_lock(&u->mu);
+	u->crc = xq_crc(&u->q);	/* every byte was handed on: the whole stream */
 	rc = u->rc;
 	pthread_mutex_unlock(&u->mu);
 	if (!rc)
@@ -493,7 +514,7 @@ void xfer_upload_stats(struct xfer_upload *u, struct xfer_stats *s)
 	s->rate_mean = s->elapsed > 0 ? (double)high / s->elapsed : 0;
 	s->rate_now = now > u->rate_t[0] ?
 		(double)(high - u->rate_b[0]) / (now - u->rate_t[0]) : 0;
-	s->crc = u->crc;
+	s->crc = u->q.crc_on ? xq_crc(&u->q) : u->crc;
 	s->published = u->published;
 	s->verified = u->verified;
 	pthread_mutex_unlock(&u->mu);

@@ -40,7 +40,7 @@ struct xfer_upload {
 	uint64_t confirmed;
 	unsigned reconnects;
 	bool published, verified;
-	uint32_t crc;		/* writer side: crc of the bytes queued */
+	uint32_t crc;		/* --verify: the stream CRC, from q at finish */
 	void *reserved;		/* writer side: space given by reserve */
 	size_t reserved_len;
 	double t0, cpu0;

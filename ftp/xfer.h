@@ -121,6 +121,13 @@ struct xfer_upload *xfer_upload_open(const char *url, const struct xfer_opts *o,
  * xfer_upload_stats().confirmed for what it accepted), -EIO for any other
  * failure (sticky; xfer_upload_error says why), -EPIPE after finish/abort. */
 int xfer_upload_write(struct xfer_upload *u, const void *data, size_t len);
+/* The same for n pieces in order (a record's framing and payload): one
+ * check, one queue hand-over. */
+struct xfer_piece {
+	const void *p;
+	size_t len;
+};
+int xfer_upload_writev(struct xfer_upload *u, const struct xfer_piece *v, int n);
 /* The same without a copy, for a writer that can fill the queue itself
  * (read(2) straight into it): reserve gives the free contiguous space
  * (blocking while the queue is full; *len >= 1), commit queues the first

@@ -81,6 +81,12 @@ struct xq {
 	uint64_t wire;		/* bytes known to have left the process */
 	uint64_t flush_to;	/* a sync waits for wire to reach this; 0 none */
 	bool ended;		/* the consumer is gone (xq_fail was called) */
+	/* --verify: the CRC-32 of the stream, extended by the consumer as it
+	 * hands bytes on (xq_advance), each byte once however often a resume
+	 * sends it again; the writer never computes it (issue 12.2). */
+	bool crc_on;		/* set before the consumer starts */
+	uint64_t crc_pos;	/* bytes crc covers (consumer's) */
+	uint32_t crc;
 };
 
 int xq_init(struct xq *q, uint64_t cap, uint64_t replay);
@@ -88,6 +94,16 @@ void xq_destroy(struct xq *q);
 /* Producer: copies len bytes in, blocking while full. 0, q->fail, or
  * -ECANCELED. */
 int xq_put(struct xq *q, const void *data, size_t len);
+/* Producer: the n pieces in order, as one xq_put of their concatenation
+ * but with one lock round when they fit at once (a record's framing and
+ * payload: no lock per piece, no wake-up per piece). */
+struct xq_piece {
+	const void *p;
+	size_t len;
+};
+int xq_putv(struct xq *q, const struct xq_piece *v, int n);
+/* The stream CRC so far (crc_on). */
+uint32_t xq_crc(struct xq *q);
 /* Producer, without a copy: the free contiguous space at head (waits for
  * some), to be filled and then committed. Same errors as xq_put. */
 int xq_reserve(struct xq *q, void **p, size_t *n);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../check.h"
 
@@ -398,6 +399,38 @@ static void test_queue_sync(void)
 
 /* ---- listings ------------------------------------------------------------ */
 
+/* The sender's stream CRC (--verify, issue 12.2): each byte once, across
+ * a resume that sends bytes again and the ring's wrap; putv as put. */
+static void test_queue_crc(void)
+{
+	struct xq q;
+	unsigned char data[200];
+	const void *p;
+	size_t n;
+
+	for (int i = 0; i < 200; i++)
+		data[i] = (unsigned char)(i * 37 + 5);
+	CHECK(xq_init(&q, 64, 32) == 0);
+	q.crc_on = true;
+	q.crc = (uint32_t)crc32(0L, Z_NULL, 0);
+	struct xq_piece v[3] = { { data, 4 }, { data + 4, 30 }, { data + 34, 6 } };
+	CHECK(xq_putv(&q, v, 3) == 0);
+	CHECK(xq_peek_nowait(&q, &p, &n) == 0 && n == 40);
+	xq_advance(&q, 40);
+	CHECK(xq_rewind(&q, 20) == 0);		/* a resume: 20..40 again */
+	CHECK(xq_peek_nowait(&q, &p, &n) == 0 && n == 20);
+	xq_advance(&q, 20);
+	CHECK(xq_put(&q, data + 40, 30) == 0);	/* wraps the 64-byte ring */
+	uint64_t left = 30;
+	while (left && xq_peek_nowait(&q, &p, &n) == 0 && n) {
+		xq_advance(&q, n);
+		left -= n;
+	}
+	CHECK(left == 0);
+	CHECK(xq_crc(&q) == (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, 70));
+	xq_destroy(&q);
+}
+
 static void test_listing(void)
 {
 	struct xfer_entry e, *v;
@@ -499,6 +532,7 @@ int main(void)
 	test_queue_replay_bound();
 	test_queue_backpressure();
 	test_queue_sync();
+	test_queue_crc();
 	test_listing();
 	test_summary();
 	if (failures)
