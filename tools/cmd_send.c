@@ -122,8 +122,10 @@ struct send {
 	int in_fd;			/* stdin, or the saveset file */
 	unsigned char head[256];	/* the first bytes, read to probe */
 	size_t head_len;
-	bool head_eof;
-	uint64_t in_size;		/* --vms-saveset: the file's size */			/* the input ended within the head */
+	bool head_eof;			/* the input ended within the head */
+	bool probe_late;		/* a pipe: probed after the login */
+	int probe_exit;			/* a late probe's refusal: the exit status */
+	uint64_t in_size;		/* --vms-saveset: the file's size */
 	const char *in_name;		/* "stdin" or the saveset file */
 	bool saveset;
 	struct tape_saveset_info ss;
@@ -716,6 +718,10 @@ static int run(struct send *s, const char *target)
 		}
 		if ((rc = open_reel(s, 0)) < 0)
 			return rc;
+		if (s->probe_late && (s->probe_exit = probe_input(s)) != 0) {
+			rc = -EINVAL;
+			goto fail;
+		}
 	}
 	if (s->append && s->app.existed &&
 	    (rc = reel_append_copy(&s->app, false)) < 0)
@@ -864,7 +870,14 @@ int cmd_send(int argc, char **argv)
 	s.volid_given = s.volid[0] != '\0';
 	if (s.vms_file && (rc = open_saveset(&s)) >= 0)
 		goto out;
-	if ((rc = probe_input(&s)) != 0)
+	/* A file (--vms-saveset, or stdin redirected from one) is probed at
+	 * once. A pipe is probed after the login: a producer may take long to
+	 * write its first block, and a wrong password or an unreachable server
+	 * must be said before it starts, not after. */
+	struct stat in_st;
+	s.probe_late = !s.vms_file && strcmp(target, "-") &&
+		       !(fstat(s.in_fd, &in_st) == 0 && S_ISREG(in_st.st_mode));
+	if (!s.probe_late && (rc = probe_input(&s)) != 0)
 		goto out;
 	rc = -1;
 	if (s.labelled && !s.volid[0])
@@ -892,6 +905,8 @@ int cmd_send(int argc, char **argv)
 		s.urls[i] = abs;
 	}
 	rc = run(&s, s.urls[0]) < 0 ? REEL_EXIT_FAIL : REEL_EXIT_OK;
+	if (s.probe_exit)
+		rc = s.probe_exit;
 out_urls:
 	for (int i = 0; i < s.nurls; i++)
 		free(s.urls[i]);
