@@ -310,14 +310,23 @@ def test_full_servers_carry_on_into_the_next_slots(tmp_path):
     go into the next slot's reel ahead of new ones (the --next chain's
     carrying over, into a volume this mount loads), each full reel is
     published cut at its last whole record (truncated_at), and `reel cat`
-    of reel 1 piped to tar -x restores the whole tree."""
+    of reel 1 piped to tar -x restores the whole tree.
+
+    What a 552 catches unconfirmed must fit the next reel and still be in
+    the replay window, whatever the load: it is at most --buffer (7 MiB,
+    below the 8 MB a reel holds), and what is in flight (reelfs's socket
+    send buffer, at most tcp_wmem's 4 MiB, plus the server's receive
+    buffer, held at 256 KiB) stays within --replay (6 MiB). With the
+    server's buffer autotuned and a 16 MiB queue, a loaded machine had
+    12.9 MB unconfirmed, more than the next reel could take."""
     import servers
     need_mount_env("tar", "bash")
     need.need_binary(reel_binary())
     tree = make_tree(tmp_path / "data", nfiles=12, size=2 * MB)
-    with servers.FaultFtpd(tmp_path / "fault", full_at=8 * MB) as srv:
+    with servers.FaultFtpd(tmp_path / "fault", full_at=8 * MB,
+                           extra=["--rcvbuf", str(256 * 1024)]) as srv:
         with Mount(srv.url + "full-%d.mtd", tmp_path / "mnt",
-                   ["--magazine", "--buffer=16M", "--replay=12M"], env=srv.env(),
+                   ["--magazine", "--buffer=7M", "--replay=6M"], env=srv.env(),
                    allow_errors=[r"carried onto the next reel"]) as m:
             r = run(["tar", "-b", "64", "-cf", str(m.tape), "-C", str(tmp_path), "data"])
             assert r.returncode == 0, r.stderr + m.status_path.read_text()

@@ -311,12 +311,15 @@ def test_full_server_in_a_chain_carries_the_lost_records_on(tmp_path, fmt, buf,
     when the volume is finished; with a 16 MiB buffer and 24 MB of data, by
     a write while tar is still writing. (The replay window must cover what
     the sender pushed past the server's last kept byte: on loopback the
-    socket buffers take up to some 6 MB after the server stopped keeping.)"""
+    socket buffers take up to some 6 MB after the server stopped keeping;
+    the server's receive buffer is held at 256 KiB, as autotuned it grew
+    past 8 MB on a loaded machine.)"""
     need_mount_env("tar", "bash")
     need.need_binary(reel_binary())
     tree = make_tree(tmp_path / "data", nfiles=nfiles, size=2 * MB)
     names = ["full%d.%s" % (i + 1, fmt) for i in range(nreels)]
-    with _faultftpd(tmp_path, full_at=full * MB) as srv:
+    with _faultftpd(tmp_path, full_at=full * MB,
+                    extra=["--rcvbuf", str(256 * 1024)]) as srv:
         with contextlib.ExitStack() as stack:
             ms = [None] * nreels
             for i in reversed(range(nreels)):
@@ -444,12 +447,22 @@ def test_carrying_over_that_fails_part_way_fails_the_writer(tmp_path):
 
 def test_full_server_without_next_still_fails_loudly(tmp_path):
     """No next reel: the records the full server lost are reported as
-    before (EIO at close, reel stays .part, exit status 1)."""
+    before (EIO at close, reel stays .part, exit status 1).
+
+    dd must write more past the server's limit than the sockets between
+    reelfs and the server can hold (send buffer up to tcp_wmem's 4 MiB,
+    receive buffer autotuned up to tcp_rmem's 32 MiB): a close returns
+    once its bytes are in the kernel's socket buffers, so with only 4 MB
+    past the limit it could return before the server read up to it and
+    answered 552 (flaky under load). 40 MB past it cannot all be in
+    flight, so dd fails on a write or at close; a 1 MiB queue keeps the
+    daemon's memory small."""
     need_mount_env("dd")
     src = tmp_path / "src.bin"
-    src.write_bytes(os.urandom(8 * MB))
+    src.write_bytes(os.urandom(44 * MB))
     with _faultftpd(tmp_path, full_at=4 * MB) as srv:
-        m = Mount(srv.url + "alone.mtd", tmp_path / "r1", [], env=srv.env(),
+        m = Mount(srv.url + "alone.mtd", tmp_path / "r1",
+                  ["--buffer=1M", "--replay=256K"], env=srv.env(),
                   expect_ok=False)
         with m:
             r = run(["dd", "if=%s" % src, "of=%s" % m.tape, "bs=64k"])

@@ -12,6 +12,9 @@ argv. Faults, each applied to uploads (STOR, APPE, REST+STOR):
                   control: the control connection is closed too (after 421)
   --full-at N     the file may hold N bytes at most; data beyond is refused
                   with 552, keeping the first N bytes
+  --rcvbuf N      SO_RCVBUF of every data connection (no autotuning): bounds
+                  what the client can have in flight (its send buffer plus
+                  N), so a test can know how much a 552 catches unconfirmed
   --stalls A,..   when the file reaches offset A, stop reading (each once),
                   so the client's stall timeout has to notice
   --throttle B    receive at most B bytes/s, measured from the first byte
@@ -91,6 +94,7 @@ zero_after_drop = False
 refuse_rest = False
 refuse = {}
 exit_at = None
+rcvbuf = 0
 exit_at_rnfr = False
 exit_after_rnto = False
 hostile = False
@@ -102,6 +106,11 @@ class FaultDTP(ThrottledDTPHandler):
     _t_first = None
     _got = 0
     _logged = False
+
+    def __init__(self, sock, cmd_channel):
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        super().__init__(sock, cmd_channel)
 
     def _throttle(self, n):
         # Smooth: pause reading for as long as we are ahead of throttle
@@ -367,7 +376,7 @@ class RefusingAfterDropAuthorizer(DummyAuthorizer):
 def main():
     global full_at, drop_kind, throttle, refuse_after_drop
     global zero_after_drop, refuse_rest, refuse, exit_at, exit_at_rnfr
-    global exit_after_rnto
+    global exit_after_rnto, rcvbuf
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--user", required=True)
@@ -376,6 +385,7 @@ def main():
     ap.add_argument("--stalls", default="")
     ap.add_argument("--full-at", type=int, default=None)
     ap.add_argument("--throttle", type=int, default=0)
+    ap.add_argument("--rcvbuf", type=int, default=0)
     ap.add_argument("--refuse-login", action="store_true")
     ap.add_argument("--refuse-login-after-drop", action="store_true")
     ap.add_argument("--zero-after-drop", action="store_true")
@@ -418,6 +428,7 @@ def main():
     exit_at = a.exit_at
     exit_at_rnfr = a.exit_at_rnfr
     exit_after_rnto = a.exit_after_rnto
+    rcvbuf = a.rcvbuf
 
     if a.refuse_login:
         auth = RefusingAuthorizer()
