@@ -56,8 +56,8 @@ static const char cat_usage[] =
 "\n"
 "  --file N     the tape file to write (default 1); on a labelled tape the\n"
 "               labelled file of sequence number N (default: the first)\n"
-"  --name NAME  the labelled file named NAME in its HDR1/HDR4 labels\n"
-"               (converted as labels hold names: upper case); the first\n"
+"  --name NAME  the first labelled file named NAME in its HDR1/HDR4\n"
+"               labels (NAME converted as labels hold names: upper case)\n"
 "  --raw        a labelled tape as it is: every record, labels included,\n"
 "               --file N counting tape files\n"
 "  --records    write each record as a 4-byte little-endian length, then\n"
@@ -626,10 +626,11 @@ static int finish(struct cat *c)
 			return REEL_EXIT_FAIL;
 		}
 		if (c->lbl.partial)
-			reel_note("only this reel was read (--single): the labelled file "
-				  "goes on beyond it (it begins on an earlier reel, or ends "
-				  "with EOV labels); without --single cat joins its "
-				  "sections from the storeset's reels.");
+			reel_note("only this reel was read (--single, or stdin): the "
+				  "labelled file goes on beyond it (it begins on an "
+				  "earlier reel, or ends with EOV labels); without "
+				  "--single cat joins its sections from the storeset's "
+				  "reels.");
 		return REEL_EXIT_OK;
 	}
 	if (c->done || c->past || (c->file == c->want && c->recs > 0))
