@@ -874,7 +874,8 @@ int vol_put_prefix(struct vol *v, const void *data, size_t len)
 	pthread_mutex_lock(&v->io_lock);
 	struct tape_counts k;
 	tape_enc_counts(v->enc, &k);
-	int rc = k.records || k.marks ? -EBUSY : 0;
+	/* HET blocks still being compressed are records already written. */
+	int rc = k.records || k.marks || tape_enc_pending(v->enc) ? -EBUSY : 0;
 	if (!rc && len)
 		rc = xfer_upload_write(v->up, data, len);
 	if (!rc) {
