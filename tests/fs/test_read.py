@@ -301,8 +301,13 @@ def test_dump_three_times_restore_s2_from_the_mount(tmp_path):
                    env=srv.env()) as m:
             out = tmp_path / "restored"
             out.mkdir()
+            # restore's scratch directory is TMPDIR/rstdirTIME: one of its
+            # own, so a run beside this one (the ASan build's) in the same
+            # second cannot collide with it.
+            rtmp = tmp_path / "rtmp"
+            rtmp.mkdir()
             r = run(["restore", "-r", "-y", "-b", "64", "-s", "2", "-f", str(m.tape)],
-                    cwd=out)
+                    cwd=out, env=dict(os.environ, TMPDIR=str(rtmp)))
             assert r.returncode == 0, r.stdout + r.stderr
             d = run(["diff", "-r", "-x", "lost+found", "-x", "restoresymtable",
                      "--no-dereference", str(trees[1]), str(out)])

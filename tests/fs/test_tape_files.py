@@ -129,8 +129,13 @@ def test_dump_three_dumps_on_one_reel_restore_identical(tmp_path):
                                    env=srv.env(), stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE)
             try:
+                # restore's scratch directory is TMPDIR/rstdirTIME: one of
+                # its own (another run in the same second would collide).
+                rtmp = tmp_path / ("rtmp%d" % n)
+                rtmp.mkdir()
                 rr = subprocess.run(["restore", "-r", "-y", "-f", "-"], cwd=out,
-                                    stdin=cat.stdout, capture_output=True, text=True)
+                                    stdin=cat.stdout, capture_output=True, text=True,
+                                    env=dict(os.environ, TMPDIR=str(rtmp)))
             finally:
                 cat.stdout.close()
                 cat_err = cat.stderr.read().decode()
