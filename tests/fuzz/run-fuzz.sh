@@ -42,8 +42,16 @@ if ! command -v clang >/dev/null 2>&1; then
 	echo "run-fuzz.sh: clang is missing, so the fuzzer cannot be built; skipped" >&2
 	exit 77
 fi
+# A build directory set up from another checkout (an earlier clone at the
+# same temporary path, say) builds that checkout's targets, not these:
+# start it again. Only a meson build directory is ever removed.
+if [ -f "$build/build.ninja" ] && [ -d "$build/meson-private" ] &&
+   [ "$(cat "$build/reelfs-source" 2>/dev/null)" != "$src" ]; then
+	rm -rf "$build"
+fi
 if [ ! -f "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" "$src" -Dfuzz=true -Dbench=false >/dev/null
+	printf '%s\n' "$src" > "$build/reelfs-source"
 else
 	meson configure "$build" -Dfuzz=true
 fi
