@@ -41,6 +41,9 @@ struct drv;
 
 struct drv *drv_new(const struct drv_config *c);
 void drv_free(struct drv *d);
+/* The mt-st name of an MTIOCTOP operation ("fsf", "rewind"...), or
+ * "this", for messages of the writing and the reading drive alike. */
+const char *drv_op_name(int op);
 void drv_set_max_request(struct drv *d, size_t max_request);
 size_t drv_max_record(struct drv *d);
 

@@ -13,9 +13,14 @@
 
 #include "log.h"
 
-static const char *drv_op_name(int op)
+const char *drv_op_name(int op)
 {
 	switch (op) {
+	case MTWEOF: return "weof";
+	case MTREW: return "rewind";
+	case MTOFFL: return "offline";
+	case MTEOM: return "eod";
+	case MTSETBLK: return "setblk";
 	case MTFSF: return "fsf";
 	case MTBSF: return "bsf";
 	case MTFSR: return "fsr";

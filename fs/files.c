@@ -30,16 +30,6 @@ bool rfs_files_is_file(fuse_ino_t ino)
 	return ino == RFS_INO_NEWFILE || ino >= RFS_INO_FILE0;
 }
 
-static void files_fill(struct rfs_ctx *c, struct stat *st, fuse_ino_t ino)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
-	st->st_uid = c->uid;
-	st->st_gid = c->gid;
-	st->st_mtime = st->st_ctime = st->st_atime = c->mtime;
-	st->st_blksize = (blksize_t)c->max_write;
-}
-
 static void files_entry_stat(struct stat *st, const struct drv_lbl_entry *e)
 {
 	st->st_mode = S_IFREG | FILE_MODE;
@@ -53,7 +43,7 @@ int rfs_files_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 {
 	if (!drv_labelled(c->drv))
 		return -ENOENT;
-	files_fill(c, st, ino);
+	rfs_stat_base(c, ino, st);
 	struct drv_lbl_entry e;
 	if (ino == RFS_INO_FILES) {
 		st->st_mode = S_IFDIR | DIR_MODE;
@@ -103,7 +93,7 @@ int rfs_files_create_entry(struct rfs_ctx *c, fuse_ino_t parent,
 	snprintf(files_created, sizeof(files_created), "%s", name);
 	pthread_mutex_unlock(&files_lock);
 	e->ino = RFS_INO_NEWFILE;
-	files_fill(c, &e->attr, e->ino);
+	rfs_stat_base(c, e->ino, &e->attr);
 	e->attr.st_mode = S_IFREG | FILE_MODE;
 	e->attr.st_nlink = 1;
 	e->attr_timeout = 0.0;

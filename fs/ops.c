@@ -107,7 +107,7 @@ static struct rfs_ctx *ctx_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
+void rfs_stat_base(const struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
@@ -115,6 +115,11 @@ static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
 	st->st_gid = c->gid;
 	st->st_mtime = st->st_ctime = st->st_atime = c->mtime;
 	st->st_blksize = (blksize_t)c->max_write;
+}
+
+static int rfs_stat(struct rfs_ctx *c, fuse_ino_t ino, struct stat *st)
+{
+	rfs_stat_base(c, ino, st);
 	switch (ino) {
 	case INO_ROOT:
 		st->st_mode = S_IFDIR | 0755;

@@ -8,6 +8,7 @@
 #ifndef FUSE_USE_VERSION
 #define FUSE_USE_VERSION 35
 #endif
+#include <sys/stat.h>
 #include <fuse_lowlevel.h>
 #include <sys/types.h>
 
@@ -35,5 +36,9 @@ struct rfs_ctx {
 };
 
 extern const struct fuse_lowlevel_ops rfs_ops;
+
+/* What every node of the mount shares in its attributes (inode, owner,
+ * times, block size); the caller sets mode, links and size. */
+void rfs_stat_base(const struct rfs_ctx *c, fuse_ino_t ino, struct stat *st);
 
 #endif

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drive.h"
 #include "log.h"
 #include "reclimit.h"
 #include "safetext.h"
@@ -298,25 +299,6 @@ void rdrive_flush(struct rdrive *rd, uint64_t id)
 
 /* ---- mt ------------------------------------------------------------------ */
 
-static const char *op_name(int op)
-{
-	switch (op) {
-	case MTFSF: return "fsf";
-	case MTBSF: return "bsf";
-	case MTFSR: return "fsr";
-	case MTBSR: return "bsr";
-	case MTFSFM: return "fsfm";
-	case MTBSFM: return "bsfm";
-	case MTEOM: return "eod";
-	case MTSEEK: return "seek";
-	case MTREW: return "rewind";
-	case MTOFFL: return "offline";
-	case MTSETBLK: return "setblk";
-	case MTWEOF: return "weof";
-	default: return "this";
-	}
-}
-
 void rdrive_set_changer(struct rdrive *rd, const struct rdrive_changer *c)
 {
 	rd->changer = *c;
@@ -426,13 +408,13 @@ int rdrive_mtop(struct rdrive *rd, const struct mtop *op)
 	}
 	default:
 		rdrive_refuse(rd, "mt %s (operation %d) is not supported on a "
-			      "loaded tape; nothing was done.", op_name(op->mt_op),
+			      "loaded tape; nothing was done.", drv_op_name(op->mt_op),
 			      op->mt_op);
 		rc = -EINVAL;
 	}
 	if (rc && rc != -EINVAL) {
 		char why[XFER_ERRLEN + 300];
-		snprintf(why, sizeof(why), "mt %s %d: %s", op_name(op->mt_op),
+		snprintf(why, sizeof(why), "mt %s %d: %s", drv_op_name(op->mt_op),
 			 op->mt_count, rdr_error(rd->r));
 		rlog(RLOG_INFO, "%s.", why);
 		pthread_mutex_lock(&rd->snap);

@@ -297,14 +297,10 @@ static int cat_reel(struct cat *c, const struct ref *r)
 		reel_note("reading %s, %s.", shown, c->set_note);
 	c->set_note[0] = '\0';
 	/* A fair first sample for sniffing the format. */
-	while (have < REEL_SNIFF_BYTES) {
-		n = reel_src_read(src, buf + have, REEL_SNIFF_BYTES - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
+	n = reel_src_fill(src, buf, REEL_SNIFF_BYTES);
 	if (n < 0)
 		goto io_error;
+	have = (size_t)n;
 	const struct tape_format *f = reel_pick_format(url, buf, have);
 	if (!f) {
 		reel_error("%s is not a tape image: its first bytes match none of the "

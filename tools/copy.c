@@ -48,14 +48,10 @@ int reel_copy_read(struct reel_copy_in *c, struct reel_src *src)
 		goto out;
 	}
 	/* A fair first sample for sniffing the format. */
-	while (have < REEL_SNIFF_BYTES) {
-		n = reel_src_read(src, buf + have, REEL_SNIFF_BYTES - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
+	n = reel_src_fill(src, buf, REEL_SNIFF_BYTES);
 	if (n < 0)
 		goto io_error;
+	have = (size_t)n;
 	c->used = c->format ? c->format : reel_pick_format(c->name, buf, have);
 	if (!c->used) {
 		reel_error("%s is not a tape image: its first bytes match none of the "

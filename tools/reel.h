@@ -120,6 +120,9 @@ struct reel_src *reel_src_open(const char *name, const struct xfer_opts *o,
 			       char *err, size_t errlen);
 /* Up to len bytes; 0 at the end; a negative errno with reel_src_error. */
 ssize_t reel_src_read(struct reel_src *s, void *buf, size_t len);
+/* Reads until want bytes or the end: the count (short only at the end),
+ * or a negative errno. For a first sample to sniff the format from. */
+ssize_t reel_src_fill(struct reel_src *s, void *buf, size_t want);
 const char *reel_src_error(struct reel_src *s);
 /* Whether reading stops by itself: a local file, or a download whose size
  * the server declared. A scan of an unbounded source stops soon after

@@ -225,20 +225,6 @@ static int on_event(void *ctx, const struct tape_event *ev)
 
 /* Reads until at least want bytes are in buf or the source ends; pipes
  * and downloads hand out small pieces, and sniffing wants a fair sample. */
-static ssize_t read_some(struct reel_src *src, char *buf, size_t want)
-{
-	size_t have = 0;
-	while (have < want) {
-		ssize_t n = reel_src_read(src, buf + have, want - have);
-		if (n < 0)
-			return n;
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	return (ssize_t)have;
-}
-
 int reel_scan_run(struct reel_scan *s, struct reel_src *src)
 {
 	struct scan_run r = { .s = s };
@@ -255,7 +241,7 @@ int reel_scan_run(struct reel_scan *s, struct reel_src *src)
 		rc = -ENOMEM;
 		goto out;
 	}
-	ssize_t n = read_some(src, buf, REEL_SNIFF_BYTES);
+	ssize_t n = reel_src_fill(src, buf, REEL_SNIFF_BYTES);
 	if (n < 0)
 		goto io_error;
 	s->bytes_read = (uint64_t)n;

@@ -145,6 +145,20 @@ fail:
 	return NULL;
 }
 
+ssize_t reel_src_fill(struct reel_src *s, void *buf, size_t want)
+{
+	size_t have = 0;
+	while (have < want) {
+		ssize_t n = reel_src_read(s, (char *)buf + have, want - have);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	return (ssize_t)have;
+}
+
 ssize_t reel_src_read(struct reel_src *s, void *buf, size_t len)
 {
 	if (s->dl) {
