@@ -11,11 +11,18 @@
  * makes lseek fail with ESPIPE, as on a tape. libfuse 3.14's fuse_file_info has no bit for FOPEN_STREAM, so
  * the flag is set here on its way to the kernel.
  *
+ * It also notes, per thread, which read request the thread is serving
+ * (its caller's pid, offset and size): the tape's read needs the caller
+ * of a split read() to learn that read()'s size (caller.c). The pool
+ * (loop.c) serves each request in the thread that read it.
+ *
  * It must never change any other reply, and never copy request data.
  */
 #include "fuseio.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <linux/fuse.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -52,10 +59,40 @@ static ssize_t rfs_io_writev(int fd, struct iovec *iov, int count, void *ud)
 	return writev(fd, iov, count);
 }
 
+/* The request this thread read last, when it is a FUSE_READ. */
+static _Thread_local struct {
+	bool valid;
+	pid_t pid;
+	uint64_t offset;
+	uint32_t size;
+} rfs_cur_read;
+
 static ssize_t rfs_io_read(int fd, void *buf, size_t len, void *ud)
 {
 	(void)ud;
-	return read(fd, buf, len);
+	ssize_t n = read(fd, buf, len);
+	struct fuse_in_header h;
+	struct fuse_read_in in;
+	rfs_cur_read.valid = false;
+	if (n >= (ssize_t)(sizeof(h) + sizeof(in))) {
+		memcpy(&h, buf, sizeof(h));
+		if (h.opcode == FUSE_READ) {
+			memcpy(&in, (const char *)buf + sizeof(h), sizeof(in));
+			rfs_cur_read.valid = true;
+			rfs_cur_read.pid = (pid_t)h.pid;
+			rfs_cur_read.offset = in.offset;
+			rfs_cur_read.size = in.size;
+		}
+	}
+	return n;
+}
+
+pid_t rfs_fuseio_read_caller(uint64_t off, size_t size)
+{
+	if (!rfs_cur_read.valid || rfs_cur_read.offset != off ||
+	    rfs_cur_read.size != size)
+		return 0;
+	return rfs_cur_read.pid;
 }
 
 int rfs_fuseio_install(struct fuse_session *se)

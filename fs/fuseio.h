@@ -7,6 +7,8 @@
 #define REELFS_FUSEIO_H
 
 #include <fuse_lowlevel.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /* After fuse_session_mount: routes the session's reads and writes through
  * fuseio. Returns 0 or a negative errno. */
@@ -16,5 +18,9 @@ int rfs_reply_open_stream(fuse_req_t req, const struct fuse_file_info *fi);
 /* The same for the open a create makes (MOUNT/files/NAME). */
 int rfs_reply_create_stream(fuse_req_t req, const struct fuse_entry_param *e,
 			    const struct fuse_file_info *fi);
+
+/* The pid (thread id) of the process whose read() this thread's FUSE
+ * read request of size bytes at off serves; 0 when it is not known. */
+pid_t rfs_fuseio_read_caller(uint64_t off, size_t size);
 
 #endif

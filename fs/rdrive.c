@@ -9,8 +9,10 @@
  * Order: io, snap.
  *
  * It must never return part of a record as if it were the whole of one:
- * a short buffer is ENOMEM and the record stays, except where the kernel
- * split a larger read() into requests (off > 0 continues the record).
+ * a short buffer is ENOMEM and the record stays. A read() the kernel
+ * split into requests (off > 0 continues it) gets the record piece by
+ * piece (rsplit.c), once the read()'s size is known to hold it
+ * (caller.c).
  */
 #include "rdrive.h"
 
@@ -18,13 +20,16 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "caller.h"
 #include "drive.h"
 #include "log.h"
 #include "reclimit.h"
+#include "rsplit.h"
 #include "safetext.h"
 
 struct rdrive {
@@ -32,10 +37,10 @@ struct rdrive {
 	struct rdr *r;			/* io */
 	size_t block_size;		/* io: 0 variable */
 	size_t max_request;		/* io */
-	bool partial;			/* io: a record goes out over several
-					 * requests of one read() */
-	size_t used;			/* io: its bytes already returned (or,
-					 * fixed mode, taken into blocks) */
+	struct rsplit split;		/* io: a record going out in pieces
+					 * of one split read() */
+	size_t used;			/* io: fixed mode: bytes of the head
+					 * record taken into blocks */
 	uint8_t *scratch;		/* io: fixed-mode blocks */
 	size_t scratch_cap;
 	char logged[512];		/* io: the last read error logged */
@@ -148,69 +153,63 @@ void rdrive_set_max_request(struct rdrive *rd, size_t n)
 
 /* ---- reading -------------------------------------------------------------- */
 
-static int read_variable(struct rdrive *rd, size_t size, off_t off,
+static uint64_t rd_fileno(struct rdrive *rd)
+{
+	struct rdr_pos p;
+	rdr_get_pos(rd->r, &p);
+	return p.fileno;
+}
+
+static int64_t rd_blkno(struct rdrive *rd)
+{
+	struct rdr_pos p;
+	rdr_get_pos(rd->r, &p);
+	return p.blkno;
+}
+
+static int read_variable(struct rdrive *rd, uint64_t id, size_t size, off_t off,
 			 rdrive_reply_fn reply, void *ctx)
 {
 	struct rdr_elem el;
-	if (off > 0) {
-		/* The kernel goes on with a read() it split: the rest of the
-		 * record begun, or nothing (the record ended at a request's
-		 * end, or a mark follows). */
-		if (!rd->partial)
-			return reply(ctx, NULL, 0);
-		if (rdr_peek(rd->r, &el) < 0)
-			return failure(rd, -EIO);
-		size_t n = el.len - rd->used < size ? el.len - rd->used : size;
-		int rc = reply(ctx, (const uint8_t *)el.data + rd->used, n);
-		rd->used += n;
-		if (rd->used >= el.len) {
-			rdr_next(rd->r);
-			rd->partial = false;
-			rd->used = 0;
-		}
-		return rc;
-	}
-	if (rd->partial) {
-		/* The last read() took exactly one request of a longer record:
-		 * its buffer was that size, and the rest is gone with it. */
-		rdrive_refuse(rd, "a read() of %zu bytes took the first part of a "
-			      "longer record; the rest of that record was skipped. "
-			      "Read with a buffer as large as the records.", rd->used);
-		rdr_next(rd->r);
-		rd->partial = false;
-		rd->used = 0;
-	}
-	if (rdr_peek(rd->r, &el) < 0)
+	if (rdr_peek(rd->r, &el) < 0) {
+		rsplit_reset(&rd->split);
 		return failure(rd, -EIO);
-	switch (el.kind) {
-	case RDR_EOD:
+	}
+	bool rec = el.kind == RDR_RECORD;
+	/* The read()'s own size, asked for only where the record is larger
+	 * than the request (records above 1 MiB). */
+	long long count = -1;
+	if (rec && off == 0 && el.len > size)
+		count = rfs_caller_read_count((uint64_t)off, size);
+	struct rsplit_step st = rsplit_request(&rd->split, id, size, off, count,
+					       rec, rec ? el.len : 0,
+					       rd->max_request);
+	if (st.was_cut)
+		rdrive_refuse(rd, "a read() ended after the first %zu bytes of the "
+			      "record of %zu bytes at file %" PRIu64 ", block %"
+			      PRId64 " (its buffer was too short, or it was "
+			      "interrupted); the record stays and goes whole to a "
+			      "read() with a buffer of at least %zu bytes.",
+			      st.taken, el.len, rd_fileno(rd), rd_blkno(rd), el.len);
+	if (off == 0 && el.kind == RDR_MARK) {
+		rdr_next(rd->r);	/* a tape mark reads as 0, once */
 		return reply(ctx, NULL, 0);
-	case RDR_MARK:
+	}
+	if (st.act == RS_TOO_SHORT) {
+		rdrive_refuse(rd, "a read of %zu bytes is shorter than the record "
+			      "of %zu bytes at file %" PRIu64 ", block %" PRId64
+			      "; nothing was read (ENOMEM, as st): read with a "
+			      "buffer of at least %zu bytes.",
+			      count < 0 ? size : (size_t)count, el.len,
+			      rd_fileno(rd), rd_blkno(rd), el.len);
+		return -ENOMEM;
+	}
+	if (st.act != RS_SERVE)
+		return reply(ctx, NULL, 0);	/* EOD, or the read() ends */
+	int rc = reply(ctx, (const uint8_t *)el.data + st.from, st.n);
+	if (st.pass)
 		rdr_next(rd->r);
-		return reply(ctx, NULL, 0);
-	case RDR_RECORD:
-		break;
-	}
-	if (el.len <= size) {
-		int rc = reply(ctx, el.data, el.len);
-		rdr_next(rd->r);
-		return rc;
-	}
-	if (size + 4096 > rd->max_request) {
-		/* Maybe the first request of a larger read() the kernel
-		 * split (within a page of the largest request: a buffer that
-		 * is not page-aligned gives a shorter first piece). */
-		rd->partial = true;
-		rd->used = size;
-		return reply(ctx, el.data, size);
-	}
-	struct rdr_pos p;
-	rdr_get_pos(rd->r, &p);
-	rdrive_refuse(rd, "a read of %zu bytes is shorter than the record of %zu "
-		      "bytes at file %" PRIu64 ", block %" PRId64 "; nothing was "
-		      "read (ENOMEM, as st): read with a buffer of at least %zu "
-		      "bytes.", size, el.len, p.fileno, p.blkno, el.len);
-	return -ENOMEM;
+	return rc;
 }
 
 static int read_fixed(struct rdrive *rd, size_t size, rdrive_reply_fn reply,
@@ -269,10 +268,12 @@ static int read_fixed(struct rdrive *rd, size_t size, rdrive_reply_fn reply,
 int rdrive_read(struct rdrive *rd, uint64_t id, size_t size, off_t off,
 		rdrive_reply_fn reply, void *ctx)
 {
+	rlog_debug("tape read request: %zu bytes at offset %jd.", size,
+		   (intmax_t)off);
 	pthread_mutex_lock(&rd->io);
 	rd->reader = id;
 	int rc = rd->block_size ? read_fixed(rd, size, reply, ctx)
-				: read_variable(rd, size, off, reply, ctx);
+				: read_variable(rd, id, size, off, reply, ctx);
 	snapshot(rd);
 	pthread_mutex_unlock(&rd->io);
 	return rc;
@@ -286,7 +287,7 @@ void rdrive_flush(struct rdrive *rd, uint64_t id)
 		struct rdr_pos p;
 		rdr_get_pos(rd->r, &p);
 		if (!p.after_mark && !p.eod) {
-			rd->partial = false;
+			rsplit_reset(&rd->split);
 			rd->used = 0;
 			if (rdr_space_files(rd->r, 1) < 0)
 				rlog(RLOG_INFO, "spacing to the next file at close: %s.",
@@ -338,7 +339,7 @@ int rdrive_mtop(struct rdrive *rd, const struct mtop *op)
 	int rc = 0;
 	int64_t n = op->mt_count;
 	pthread_mutex_lock(&rd->io);
-	rd->partial = false;
+	rsplit_reset(&rd->split);
 	rd->used = 0;
 	rd->reader = 0;
 	if ((op->mt_op == MTOFFL || op->mt_op == MTUNLOAD) &&
@@ -467,7 +468,7 @@ int rdrive_append_point(struct rdrive *rd, struct rdr_append *out, char *url,
 			size_t urllen, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&rd->io);
-	rd->partial = false;
+	rsplit_reset(&rd->split);
 	rd->used = 0;
 	int rc = rdr_append_point(rd->r, out);
 	if (rc)
