@@ -67,6 +67,9 @@ static struct rdr *open_reader(const char *url, struct xfer_opts *o)
 {
 	xfer_opts_init(o);
 	o->retries = 0;
+	/* A small read-ahead: each jump reserves it anew (and meson's
+	 * MALLOC_PERTURB_ fills every reservation). */
+	o->buffer_size = 1u << 20;
 	struct rdr_config c = { .url = url, .xo = o };
 	char err[XFER_ERRLEN + 256];
 	struct rdr *r = rdr_open(&c, err, sizeof(err));
