@@ -106,9 +106,11 @@ int mp_u32(struct mparse *p, uint32_t max, uint32_t *out, const char *field)
 	return 0;
 }
 
-/* {"key": value, ...} with each key handed to fn; unknown keys mp_fail. */
+/* {"key": value, ...} with each key handed to fn; fn skips the value of
+ * a key it does not know (mp_skip_value), and a key too long for any
+ * known name reaches it as "". */
 int mp_object(struct mparse *p, int (*fn)(struct mparse *p, const char *key,
-						   void *ctx), void *ctx)
+					  void *ctx), void *ctx)
 {
 	char key[32];
 	if (mp_expect(p, '{'))
@@ -119,7 +121,7 @@ int mp_object(struct mparse *p, int (*fn)(struct mparse *p, const char *key,
 		return 0;
 	}
 	for (;;) {
-		if (mp_string(p, key, sizeof(key), "field name", false) ||
+		if (mp_key(p, key, sizeof(key)) ||
 		    mp_expect(p, ':') || fn(p, key, ctx))
 			return -EINVAL;
 		mp_skip_ws(p);

@@ -2,10 +2,12 @@
  * manifest_read.c - reads NAME.manifest.json (fields documented in
  * docs/manifest.md) into a tape_manifest, and frees what it allocated.
  *
- * The reader is strict and bounded on purpose: it accepts exactly one flat
- * object holding exactly the fields the writer emits, each once, and
- * rejects everything else with a sentence naming the first problem and
- * its byte offset. It must never read past len, never recurse, never
+ * The reader is strict and bounded on purpose: it accepts exactly one
+ * object holding the fields the writer emits, each once and each of its
+ * type, and rejects everything else with a sentence naming the first
+ * problem and its byte offset. The one leniency is forward compatibility:
+ * a field it does not know (a newer writer's) is skipped whatever its
+ * value, within the same bounds (manifest_skip.c). It must never read past len, never recurse, never
  * allocate more than the input's size, and never crash on hostile input.
  * No I/O here, and no JSON library: the format is ours and tiny.
  */
@@ -154,23 +156,22 @@ int tape_manifest_parse(const char *json, size_t len, struct tape_manifest *m,
 
 			mp_skip_ws(&p);
 			keypos = p.pos;
-			if (mp_string(&p, key, sizeof(key), "field name", false))
+			if (mp_key(&p, key, sizeof(key)))
 				goto bad;
 			for (f = 0; f < F_COUNT; f++)
 				if (strcmp(key, field_names[f]) == 0)
 					break;
-			if (f == F_COUNT) {
-				p.pos = keypos;
-				mp_fail(&p, "unknown field \"%s\"", key);
-				goto bad;
-			}
-			if (seen[f]) {
+			if (f < F_COUNT && seen[f]) {
 				p.pos = keypos;
 				mp_fail(&p, "field \"%s\" appears twice", key);
 				goto bad;
 			}
-			seen[f] = true;
-			if (mp_expect(&p, ':') || read_field(&p, (enum mfield)f, m))
+			if (mp_expect(&p, ':'))
+				goto bad;
+			/* A field we do not know is a newer writer's: its
+			 * value is skipped, so the tape still reads. */
+			if (f == F_COUNT ? mp_skip_value(&p) :
+			    (seen[f] = true, read_field(&p, (enum mfield)f, m)))
 				goto bad;
 			mp_skip_ws(&p);
 			if (p.pos < p.len && p.s[p.pos] == ',') {

@@ -4,7 +4,8 @@
  * saveset, into a tape_manifest.
  *
  * At most TAPE_MANIFEST_MAX_LABEL_FILES files are kept, so the
- * allocation stays bounded whatever the text claims.
+ * allocation stays bounded whatever the text claims. A field it does not
+ * know, at any level, is skipped (manifest_skip.c), as at the top.
  */
 #include "manifest_int.h"
 
@@ -19,7 +20,7 @@ static int saveset_key(struct mparse *p, const char *key, void *ctx)
 		return mp_string(p, ss->name, sizeof(ss->name), "saveset name", false);
 	if (!strcmp(key, "block_size"))
 		return mp_u32(p, UINT32_MAX, &ss->block_size, "block_size");
-	return mp_fail(p, "unknown field \"%s\" in a saveset of \"labels\"", key);
+	return mp_skip_value(p);	/* a newer writer's field */
 }
 
 static int label_file_key(struct mparse *p, const char *key, void *ctx)
@@ -71,7 +72,7 @@ static int label_file_key(struct mparse *p, const char *key, void *ctx)
 		l->has_saveset = true;
 		return mp_object(p, saveset_key, &l->ss);
 	}
-	return mp_fail(p, "unknown field \"%s\" in a file of \"labels\"", key);
+	return mp_skip_value(p);	/* a newer writer's field */
 }
 
 static int read_label_files(struct mparse *p, struct tape_manifest *m)
@@ -127,7 +128,7 @@ static int labels_key(struct mparse *p, const char *key, void *ctx)
 	}
 	if (!strcmp(key, "files"))
 		return read_label_files(p, m);
-	return mp_fail(p, "unknown field \"%s\" in \"labels\"", key);
+	return mp_skip_value(p);	/* a newer writer's field */
 }
 
 int mp_labels(struct mparse *p, struct tape_manifest *m)

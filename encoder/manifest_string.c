@@ -98,21 +98,19 @@ static long ctl_at(const char *str, size_t n, bool strict)
 	return -1;
 }
 
-/* A JSON string into out (at most cap-1 bytes plus NUL). Escapes are
- * decoded; raw control bytes and \u0000 are always refused, since the
- * values end up in C strings and in messages. Names, ids and versions are
- * printed in messages and listings: a control character (C0, DEL, C1; raw,
- * in UTF-8 or as a \u escape) could move a terminal's cursor or forge
- * output, and none needs one, so every field refuses them, URLs included;
- * fields other than URLs (is_url) must be well-formed UTF-8 too. */
-int mp_string(struct mparse *p, char *out, size_t cap, const char *field,
-		       bool is_url)
+/* A JSON string, its escapes decoded into out (at most cap-1 bytes plus
+ * NUL); raw control bytes and \u0000 are always refused, since the values
+ * end up in C strings. With out NULL nothing is kept (a skipped value's
+ * string). With too_long, a string that does not fit sets it and stops
+ * being kept, but is still read to its end and checked as JSON; without,
+ * it is refused. *len: the bytes kept. */
+static int decode_string(struct mparse *p, char *out, size_t cap, const char *field,
+			 bool *too_long, size_t *len)
 {
 	size_t n = 0;
 
 	if (mp_expect(p, '"'))
 		return -EINVAL;
-	size_t start = p->pos - 1;
 	for (;;) {
 		char tmp[4];
 		size_t tn;
@@ -165,12 +163,38 @@ int mp_string(struct mparse *p, char *out, size_t cap, const char *field,
 				return mp_fail(p, "an unknown escape '\\%c'", e);
 			}
 		}
-		if (n + tn >= cap)
-			return mp_fail(p, "\"%s\" is longer than %zu bytes", field, cap - 1);
+		if (!out || (too_long && *too_long))
+			continue;
+		if (n + tn >= cap) {
+			if (!too_long)
+				return mp_fail(p, "\"%s\" is longer than %zu bytes",
+					       field, cap - 1);
+			*too_long = true;
+			continue;
+		}
 		memcpy(out + n, tmp, tn);
 		n += tn;
 	}
-	out[n] = '\0';
+	if (out)
+		out[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+/* A JSON string into out (at most cap-1 bytes plus NUL). Names, ids and
+ * versions are printed in messages and listings: a control character (C0,
+ * DEL, C1; raw, in UTF-8 or as a \u escape) could move a terminal's cursor
+ * or forge output, and none needs one, so every field refuses them, URLs
+ * included; fields other than URLs (is_url) must be well-formed UTF-8 too. */
+int mp_string(struct mparse *p, char *out, size_t cap, const char *field,
+	      bool is_url)
+{
+	size_t n, start;
+
+	mp_skip_ws(p);
+	start = p->pos;
+	if (decode_string(p, out, cap, field, NULL, &n))
+		return -EINVAL;
 	long bad = ctl_at(out, n, !is_url);
 	if (bad >= 0) {
 		p->pos = start;
@@ -185,4 +209,36 @@ int mp_string(struct mparse *p, char *out, size_t cap, const char *field,
 			    bad);
 	}
 	return 0;
+}
+
+/* A field name into key (cap bytes). A name too long for key is no name
+ * this reader knows (a newer writer's, say): key is then "", which
+ * matches none, and the name is read to its end and skipped. Names are
+ * checked as every other string, but only while they are kept. */
+int mp_key(struct mparse *p, char *key, size_t cap)
+{
+	bool too_long = false;
+	size_t n, start;
+
+	mp_skip_ws(p);
+	start = p->pos;
+	if (decode_string(p, key, cap, "field name", &too_long, &n))
+		return -EINVAL;
+	if (too_long) {
+		key[0] = '\0';
+		return 0;
+	}
+	/* Read again as mp_string does: the same checks, the same sentence
+	 * and offset as before unknown names were skipped. */
+	p->pos = start;
+	return mp_string(p, key, cap, "field name", false);
+}
+
+/* A string inside a value this reader skips: read to its end, checked as
+ * JSON (escapes, no raw control byte, no \u0000), but never kept nor
+ * shown, so it may be as long as the text. */
+int mp_skip_string(struct mparse *p)
+{
+	size_t n;
+	return decode_string(p, NULL, 0, "a skipped value", NULL, &n);
 }
