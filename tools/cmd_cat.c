@@ -64,6 +64,7 @@ static const char cat_usage[] =
 "               its bytes (for tools that need the record boundaries)\n"
 "  --set        the arguments are the reels of one storeset, in order\n"
 "  --single     read only the image given, ignoring its manifest's links\n"
+"               (a reel cut by a full server still ends at its truncated_at)\n"
 "  --help       this text\n";
 
 enum { O_FILE, O_RECORDS, O_SET, O_SINGLE, O_NAME, O_RAW };
@@ -607,6 +608,20 @@ static int set_reel(struct cat *c, const char *url, char *storeset, unsigned *ex
 	return rc;
 }
 
+/* --single reads the image alone, but a reel a full server cut still
+ * ends where its manifest says (truncated_at), not inside the record the
+ * server kept part of. Without a readable manifest: the image as it is. */
+static void single_reel(struct cat *c, const char *url)
+{
+	struct tape_manifest m;
+	char err[XFER_ERRLEN] = "";
+	if (reel_manifest_load(url, c->xo, &m, err, sizeof(err)) < 0)
+		return;
+	c->truncated = m.truncated;
+	c->valid = m.truncated_at;
+	tape_manifest_clear(&m);
+}
+
 static int finish(struct cat *c)
 {
 	int rc = reel_out_flush();
@@ -736,6 +751,8 @@ int cmd_cat(int argc, char **argv)
 			goto fail;
 		}
 		c.last_reel = next == NULL;
+		if (c.single && strcmp(cli.pos[0], "-"))
+			single_reel(&c, r->url);
 		int cr = cat_reel(&c, r);
 		ref_free(from);
 		from = r;

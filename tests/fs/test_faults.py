@@ -19,7 +19,7 @@ import pytest
 import need
 import tapeimg
 from fscommon import (Mount, image_files, is_mounted, make_tree,
-                      need_mount_env, run, vsftpd)
+                      need_mount_env, reel_binary, run, vsftpd)
 from mount import MountFailed
 
 MB = 1000 * 1000
@@ -178,11 +178,17 @@ def test_server_full_fails_dd(tmp_path):
         assert lost == int(st["image_bytes"]) - 4 * MB, (lost, st)
 
 
-def test_server_full_under_next_fails_the_writer(tmp_path):
-    """With --next, records a full server lost cannot be handed on to the
-    next reel: the storeset stops with EIO instead of going on with a hole,
-    and the next reel is left untouched."""
+def test_server_full_under_next_fails_the_writer_or_carries_on(tmp_path):
+    """With --next, the records a full server lost go on to the next reel
+    only while the upload queue still holds them all (the unsent bytes and
+    the --replay window). Which happens depends on how far the sender got
+    past the server's last kept byte before the 552, a matter of timing
+    (stop 15's CI met the second case): either the storeset stops with EIO
+    and the next reel is left untouched, or the lost records are carried
+    over and the two reels together hold every byte written, in order.
+    Never a silent hole."""
     need_mount_env("dd")
+    need.need_binary(reel_binary())
     src = tmp_path / "src.bin"
     src.write_bytes(os.urandom(20 * MB))
     with faultftpd(tmp_path, full_at=4 * MB) as full, vsftpd(tmp_path) as srv:
@@ -193,15 +199,32 @@ def test_server_full_under_next_fails_the_writer(tmp_path):
                        env=full.env(), expect_ok=False)
             with m1:
                 r = run(["dd", "if=%s" % src, "of=%s" % m1.tape, "bs=64k"])
-                assert r.returncode != 0, r.stderr
-                assert "Input/output error" in r.stderr, r.stderr
-                assert m1.status()["state"] == "failed"
-                assert m2.status()["records"] == "0"
-                assert m1.unmount() != 0
-        assert (full.root / "nx1.mtd.part").exists()
-        assert not (full.root / "nx1.mtd").exists()
-        assert "the storeset cannot go on" in m1.stderr, m1.stderr
-        assert "could not be stored" in m1.stderr, m1.stderr
+                carried = r.returncode == 0
+                if not carried:
+                    assert "Input/output error" in r.stderr, r.stderr
+                    assert m1.status()["state"] == "failed"
+                    assert m2.status()["records"] == "0"
+                    assert m1.unmount() != 0
+                else:
+                    assert m1.unmount() == 0, m1.stderr
+            if carried:
+                assert m2.unmount() == 0, m2.stderr
+        if not carried:
+            assert (full.root / "nx1.mtd.part").exists()
+            assert not (full.root / "nx1.mtd").exists()
+            assert "the storeset cannot go on" in m1.stderr, m1.stderr
+            assert "could not be stored" in m1.stderr, m1.stderr
+            return
+        assert "carried onto the next reel" in m1.stderr, m1.stderr
+        # Each reel read alone (they are on two servers): reel 1 up to
+        # its truncated_at, then reel 2, give back dd's bytes exactly.
+        got = b""
+        for s, name in ((full, "nx1.mtd"), (srv, "nx2.mtd")):
+            r = subprocess.run([reel_binary(), "cat", "--single", s.url + name],
+                               env=s.env(), capture_output=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+            got += r.stdout
+        assert got == src.read_bytes()
 
 
 def test_full_disk_losing_nothing_is_a_clean_end_of_medium(tmp_path):
