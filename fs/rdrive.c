@@ -8,13 +8,9 @@
  * MTIOCGET and MTIOCPOS copy, so they never wait behind a download.
  * Order: io, snap.
  *
- * It must never return part of a record as if it were the whole of one:
- * a short buffer is ENOMEM and the record stays. A read() the kernel
- * split into requests (off > 0 continues it) gets the record piece by
- * piece (rsplit.c), once the read()'s size is known to hold it
- * (caller.c).
+ * What a read request gets is rdrive_read.c's.
  */
-#include "rdrive.h"
+#include "rdrive_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,39 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caller.h"
 #include "drive.h"
 #include "log.h"
 #include "reclimit.h"
-#include "rsplit.h"
 #include "safetext.h"
-
-struct rdrive {
-	pthread_mutex_t io;
-	struct rdr *r;			/* io */
-	size_t block_size;		/* io: 0 variable */
-	size_t max_request;		/* io */
-	struct rsplit split;		/* io: a record going out in pieces
-					 * of one split read() */
-	size_t used;			/* io: fixed mode: bytes of the head
-					 * record taken into blocks */
-	uint8_t *scratch;		/* io: fixed-mode blocks */
-	size_t scratch_cap;
-	char logged[512];		/* io: the last read error logged */
-	uint64_t reader;		/* io: the open that read last (0 none) */
-	const struct xfer_opts *xo;	/* for the next reel of a magazine */
-	struct rdrive_changer changer;	/* set before serving; none: all NULL */
-
-	pthread_mutex_t snap;
-	struct rdr_pos pos;		/* snap */
-	struct rdr_stats stats;		/* snap; its strings copied below */
-	char url[1024];			/* snap */
-	char format[16];		/* snap */
-	size_t snap_block;		/* snap */
-	unsigned snap_reel;		/* snap: the reel url/format name */
-	bool failed;			/* snap: a read failed */
-	char note[1024];		/* snap: the last error or refusal */
-};
 
 static void snapshot(struct rdrive *rd)
 {
@@ -96,7 +63,7 @@ void rdrive_refuse(struct rdrive *rd, const char *fmt, ...)
 
 /* A read or positioning failure: the reader's sentence (it names the
  * position), logged once per distinct sentence. io held. */
-static int failure(struct rdrive *rd, int rc)
+int rdrive_failure(struct rdrive *rd, int rc)
 {
 	const char *why = rdr_error(rd->r);
 	if (strncmp(rd->logged, why, sizeof(rd->logged) - 1) != 0) {
@@ -153,118 +120,6 @@ void rdrive_set_max_request(struct rdrive *rd, size_t n)
 
 /* ---- reading -------------------------------------------------------------- */
 
-static uint64_t rd_fileno(struct rdrive *rd)
-{
-	struct rdr_pos p;
-	rdr_get_pos(rd->r, &p);
-	return p.fileno;
-}
-
-static int64_t rd_blkno(struct rdrive *rd)
-{
-	struct rdr_pos p;
-	rdr_get_pos(rd->r, &p);
-	return p.blkno;
-}
-
-static int read_variable(struct rdrive *rd, uint64_t id, size_t size, off_t off,
-			 rdrive_reply_fn reply, void *ctx)
-{
-	struct rdr_elem el;
-	if (rdr_peek(rd->r, &el) < 0) {
-		rsplit_reset(&rd->split);
-		return failure(rd, -EIO);
-	}
-	bool rec = el.kind == RDR_RECORD;
-	/* The read()'s own size, asked for only where the record is larger
-	 * than the request (records above 1 MiB). */
-	long long count = -1;
-	if (rec && off == 0 && el.len > size)
-		count = rfs_caller_read_count((uint64_t)off, size);
-	struct rsplit_step st = rsplit_request(&rd->split, id, size, off, count,
-					       rec, rec ? el.len : 0,
-					       rd->max_request);
-	if (st.was_cut)
-		rdrive_refuse(rd, "a read() ended after the first %zu bytes of the "
-			      "record of %zu bytes at file %" PRIu64 ", block %"
-			      PRId64 " (its buffer was too short, or it was "
-			      "interrupted); the record stays and goes whole to a "
-			      "read() with a buffer of at least %zu bytes.",
-			      st.taken, el.len, rd_fileno(rd), rd_blkno(rd), el.len);
-	if (off == 0 && el.kind == RDR_MARK) {
-		rdr_next(rd->r);	/* a tape mark reads as 0, once */
-		return reply(ctx, NULL, 0);
-	}
-	if (st.act == RS_TOO_SHORT) {
-		rdrive_refuse(rd, "a read of %zu bytes is shorter than the record "
-			      "of %zu bytes at file %" PRIu64 ", block %" PRId64
-			      "; nothing was read (ENOMEM, as st): read with a "
-			      "buffer of at least %zu bytes.",
-			      count < 0 ? size : (size_t)count, el.len,
-			      rd_fileno(rd), rd_blkno(rd), el.len);
-		return -ENOMEM;
-	}
-	if (st.act != RS_SERVE)
-		return reply(ctx, NULL, 0);	/* EOD, or the read() ends */
-	int rc = reply(ctx, (const uint8_t *)el.data + st.from, st.n);
-	if (st.pass)
-		rdr_next(rd->r);
-	return rc;
-}
-
-static int read_fixed(struct rdrive *rd, size_t size, rdrive_reply_fn reply,
-		      void *ctx)
-{
-	size_t bs = rd->block_size;
-	size_t want = size - size % bs;
-	if (want == 0) {
-		rdrive_refuse(rd, "a read of %zu bytes is less than the block size "
-			      "of %zu bytes (mt setblk); nothing was read.", size, bs);
-		return -EINVAL;
-	}
-	struct rdr_elem el;
-	if (rdr_peek(rd->r, &el) < 0)
-		return failure(rd, -EIO);
-	if (el.kind != RDR_RECORD) {
-		if (el.kind == RDR_MARK)
-			rdr_next(rd->r);
-		return reply(ctx, NULL, 0);
-	}
-	if (rd->used == 0 && el.len == want) {
-		int rc = reply(ctx, el.data, el.len);
-		rdr_next(rd->r);
-		return rc;
-	}
-	if (rd->scratch_cap < want) {
-		uint8_t *p = realloc(rd->scratch, want);
-		if (!p)
-			return -ENOMEM;
-		rd->scratch = p;
-		rd->scratch_cap = want;
-	}
-	size_t got = 0;
-	while (got < want) {
-		if (rdr_peek(rd->r, &el) < 0) {
-			if (got)
-				break;	/* the error comes with the next read */
-			return failure(rd, -EIO);
-		}
-		if (el.kind != RDR_RECORD)
-			break;	/* a mark ends the file: it reads as 0 next */
-		size_t take = el.len - rd->used;
-		if (take > want - got)
-			take = want - got;
-		memcpy(rd->scratch + got, (const uint8_t *)el.data + rd->used, take);
-		got += take;
-		rd->used += take;
-		if (rd->used == el.len) {
-			rdr_next(rd->r);
-			rd->used = 0;
-		}
-	}
-	return reply(ctx, rd->scratch, got);
-}
-
 int rdrive_read(struct rdrive *rd, uint64_t id, size_t size, off_t off,
 		rdrive_reply_fn reply, void *ctx)
 {
@@ -272,8 +127,8 @@ int rdrive_read(struct rdrive *rd, uint64_t id, size_t size, off_t off,
 		   (intmax_t)off);
 	pthread_mutex_lock(&rd->io);
 	rd->reader = id;
-	int rc = rd->block_size ? read_fixed(rd, size, reply, ctx)
-				: read_variable(rd, id, size, off, reply, ctx);
+	int rc = rd->block_size ? rdrive_read_fixed(rd, id, size, off, reply, ctx)
+				: rdrive_read_variable(rd, id, size, off, reply, ctx);
 	snapshot(rd);
 	pthread_mutex_unlock(&rd->io);
 	return rc;
@@ -287,8 +142,7 @@ void rdrive_flush(struct rdrive *rd, uint64_t id)
 		struct rdr_pos p;
 		rdr_get_pos(rd->r, &p);
 		if (!p.after_mark && !p.eod) {
-			rsplit_reset(&rd->split);
-			rd->used = 0;
+			rdrive_drop_partial(rd);
 			if (rdr_space_files(rd->r, 1) < 0)
 				rlog(RLOG_INFO, "spacing to the next file at close: %s.",
 				     rdr_error(rd->r));
@@ -339,8 +193,7 @@ int rdrive_mtop(struct rdrive *rd, const struct mtop *op)
 	int rc = 0;
 	int64_t n = op->mt_count;
 	pthread_mutex_lock(&rd->io);
-	rsplit_reset(&rd->split);
-	rd->used = 0;
+	rdrive_drop_partial(rd);
 	rd->reader = 0;
 	if ((op->mt_op == MTOFFL || op->mt_op == MTUNLOAD) &&
 	    rd->changer.next_url) {
@@ -468,8 +321,7 @@ int rdrive_append_point(struct rdrive *rd, struct rdr_append *out, char *url,
 			size_t urllen, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&rd->io);
-	rsplit_reset(&rd->split);
-	rd->used = 0;
+	rdrive_drop_partial(rd);
 	int rc = rdr_append_point(rd->r, out);
 	if (rc)
 		snprintf(err, errlen, "%s", rdr_error(rd->r));

@@ -126,3 +126,61 @@ def test_readv_falls_back_to_the_request_size(tmp_path):
                 os.close(fd)
             assert "ENOMEM" in m.status()["last_error"]
         assert "ended after the first 1048576 bytes of the record" in m.stderr
+
+
+def test_fixed_blocks_above_1m_and_marks(tmp_path):
+    """mt setblk 2 MiB (a block above one request): dd bs=4M gets two
+    whole blocks a read(), dd bs=1M is EINVAL and reads nothing, a read() of exactly a
+    block (not page-aligned) gets it whole. mt setblk 512: a split 4 MiB
+    read() (not page-aligned) gets 4 MiB of whole blocks, one that meets
+    the tape mark ends before it, and the mark still reads as 0 once
+    before the next file."""
+    need_mount_env("dd", "mt")
+    with vsftpd(tmp_path) as srv:
+        src = tmp_path / "src.bin"
+        data = os.urandom(6 * MIB)
+        src.write_bytes(data)
+        with Mount(srv.url + "fx.mtd", tmp_path / "wmnt", env=srv.env()) as m:
+            r = run(["dd", "if=%s" % src, "of=%s" % m.tape, "bs=3M"])
+            assert r.returncode == 0, r.stderr
+            with open(m.tape, "wb", buffering=0) as f:
+                f.write(b"second")
+        with Mount(srv.url + "fx.mtd", tmp_path / "rmnt", ["--read"],
+                   env=srv.env()) as m:
+            tape = str(m.tape)
+
+            def mt(*a):
+                r = run(["mt", "-f", tape] + list(a))
+                assert r.returncode == 0, r.stderr
+
+            def dd(bs):
+                out = tmp_path / "out.bin"
+                r = run(["dd", "if=" + tape, "of=%s" % out, "bs=" + bs])
+                return r, out.read_bytes()
+
+            mt("setblk", str(2 * MIB))
+            r, got = dd("4M")
+            assert r.returncode == 0, r.stderr
+            # Two whole blocks per 4 MiB read(), as st: 4 MiB, then 2.
+            assert "1+1 records in" in r.stderr, r.stderr
+            assert got == data
+            mt("rewind")
+            r, got = dd("1M")
+            assert r.returncode != 0 and "Invalid argument" in r.stderr, r.stderr
+            assert got == b""
+            mt("rewind")
+            fd = os.open(tape, os.O_RDONLY)
+            try:
+                assert os.read(fd, 2 * MIB) == data[:2 * MIB]
+            finally:
+                os.close(fd)
+            mt("rewind")
+            mt("setblk", "512")
+            fd = os.open(tape, os.O_RDONLY)
+            try:
+                assert os.read(fd, 4 * MIB) == data[:4 * MIB]
+                assert os.read(fd, 4 * MIB) == data[4 * MIB:]
+                assert os.read(fd, 4 * MIB) == b""          # the mark
+                assert os.read(fd, 4 * MIB) == b"second"
+            finally:
+                os.close(fd)
