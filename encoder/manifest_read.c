@@ -168,11 +168,16 @@ int tape_manifest_parse(const char *json, size_t len, struct tape_manifest *m,
 			}
 			if (mp_expect(&p, ':'))
 				goto bad;
-			/* A field we do not know is a newer writer's: its
-			 * value is skipped, so the tape still reads. */
-			if (f == F_COUNT ? mp_skip_value(&p) :
-			    (seen[f] = true, read_field(&p, (enum mfield)f, m)))
-				goto bad;
+			if (f == F_COUNT) {
+				/* A newer writer's field: its value is
+				 * skipped, so the tape still reads. */
+				if (mp_skip_value(&p))
+					goto bad;
+			} else {
+				seen[f] = true;
+				if (read_field(&p, (enum mfield)f, m))
+					goto bad;
+			}
 			mp_skip_ws(&p);
 			if (p.pos < p.len && p.s[p.pos] == ',') {
 				p.pos++;

@@ -13,30 +13,74 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Which of names key is (its index), or -1 for a key this reader does not
+ * know. A known key given twice in one object is refused, as at the top
+ * level: a second "files" would otherwise append past the array the first
+ * one sized. seen: the object's bits, one per name. */
+static int known_key(struct mparse *p, const char *key, const char *const *names,
+		     int n, unsigned *seen, const char *where)
+{
+	for (int i = 0; i < n; i++) {
+		if (strcmp(key, names[i]) != 0)
+			continue;
+		if (*seen & 1u << i)
+			return mp_fail(p, "field \"%s\" appears twice in %s", key, where);
+		*seen |= 1u << i;
+		return i;
+	}
+	return -1;
+}
+
+struct saveset_obj {
+	struct tape_saveset_info *ss;
+	unsigned seen;
+};
+
 static int saveset_key(struct mparse *p, const char *key, void *ctx)
 {
-	struct tape_saveset_info *ss = ctx;
-	if (!strcmp(key, "name"))
+	static const char *const names[] = { "name", "block_size" };
+	struct saveset_obj *o = ctx;
+	struct tape_saveset_info *ss = o->ss;
+	switch (known_key(p, key, names, 2, &o->seen, "a saveset of \"labels\"")) {
+	case -EINVAL:
+		return -EINVAL;
+	case 0:
 		return mp_string(p, ss->name, sizeof(ss->name), "saveset name", false);
-	if (!strcmp(key, "block_size"))
+	case 1:
 		return mp_u32(p, UINT32_MAX, &ss->block_size, "block_size");
+	}
 	return mp_skip_value(p);	/* a newer writer's field */
 }
 
+struct label_file_obj {
+	struct tape_manifest_label *l;
+	unsigned seen;
+};
+
 static int label_file_key(struct mparse *p, const char *key, void *ctx)
 {
-	struct tape_manifest_label *l = ctx;
+	static const char *const names[] = {
+		"name", "file_set", "section", "sequence", "record_format",
+		"block_length", "record_length", "block_count", "created_year",
+		"created_day", "continued", "saveset",
+	};
+	struct label_file_obj *o = ctx;
+	struct tape_manifest_label *l = o->l;
 	struct tape_label_file_info *x = &l->info;
 	uint32_t v;
-	if (!strcmp(key, "name"))
+	switch (known_key(p, key, names, (int)(sizeof(names) / sizeof(names[0])),
+			  &o->seen, "a file of \"labels\"")) {
+	case -EINVAL:
+		return -EINVAL;
+	case 0:
 		return mp_string(p, x->name, sizeof(x->name), "name", false);
-	if (!strcmp(key, "file_set"))
+	case 1:
 		return mp_string(p, x->set_id, sizeof(x->set_id), "file_set", false);
-	if (!strcmp(key, "section"))
+	case 2:
 		return mp_u32(p, 9999, &x->section, key);
-	if (!strcmp(key, "sequence"))
+	case 3:
 		return mp_u32(p, 9999, &x->sequence, key);
-	if (!strcmp(key, "record_format")) {
+	case 4: {
 		char rf[2] = "";
 		if (mp_literal(p, "null"))
 			x->record_format = 0;
@@ -46,31 +90,31 @@ static int label_file_key(struct mparse *p, const char *key, void *ctx)
 			x->record_format = rf[0];
 		return 0;
 	}
-	if (!strcmp(key, "block_length"))
+	case 5:
 		return mp_u32(p, 99999, &x->block_len, key);
-	if (!strcmp(key, "record_length"))
+	case 6:
 		return mp_u32(p, 99999, &x->record_len, key);
-	if (!strcmp(key, "block_count"))
+	case 7:
 		return mp_uint(p, UINT64_MAX, &x->block_count, key);
-	if (!strcmp(key, "created_year")) {
+	case 8:
 		if (mp_u32(p, 9999, &v, key))
 			return -EINVAL;
 		x->created_year = (int)v;
 		return 0;
-	}
-	if (!strcmp(key, "created_day")) {
+	case 9:
 		if (mp_u32(p, 366, &v, key))
 			return -EINVAL;
 		x->created_yday = (int)v;
 		return 0;
-	}
-	if (!strcmp(key, "continued"))
+	case 10:
 		return mp_bool(p, &x->continued, key);
-	if (!strcmp(key, "saveset")) {
+	case 11: {
+		struct saveset_obj so = { &l->ss, 0 };
 		if (mp_literal(p, "null"))
 			return 0;
 		l->has_saveset = true;
-		return mp_object(p, saveset_key, &l->ss);
+		return mp_object(p, saveset_key, &so);
+	}
 	}
 	return mp_skip_value(p);	/* a newer writer's field */
 }
@@ -99,9 +143,9 @@ static int read_label_files(struct mparse *p, struct tape_manifest *m)
 			m->labels = nl;
 			cap = nc;
 		}
-		struct tape_manifest_label *l = &m->labels[m->nlabels++];
-		memset(l, 0, sizeof(*l));
-		if (mp_object(p, label_file_key, l))
+		struct label_file_obj o = { &m->labels[m->nlabels++], 0 };
+		memset(o.l, 0, sizeof(*o.l));
+		if (mp_object(p, label_file_key, &o))
 			return -EINVAL;
 		mp_skip_ws(p);
 		if (p->pos < p->len && p->s[p->pos] == ',') {
@@ -112,22 +156,35 @@ static int read_label_files(struct mparse *p, struct tape_manifest *m)
 	}
 }
 
+struct labels_obj {
+	struct tape_manifest *m;
+	unsigned seen;
+};
+
 static int labels_key(struct mparse *p, const char *key, void *ctx)
 {
-	struct tape_manifest *m = ctx;
-	if (!strcmp(key, "volume"))
+	static const char *const names[] = {
+		"volume", "owner", "file_sections", "problem", "files",
+	};
+	struct labels_obj *o = ctx;
+	struct tape_manifest *m = o->m;
+	switch (known_key(p, key, names, (int)(sizeof(names) / sizeof(names[0])),
+			  &o->seen, "\"labels\"")) {
+	case -EINVAL:
+		return -EINVAL;
+	case 0:
 		return mp_string(p, m->label_volume, sizeof(m->label_volume), key, false);
-	if (!strcmp(key, "owner"))
+	case 1:
 		return mp_string(p, m->label_owner, sizeof(m->label_owner), key, false);
-	if (!strcmp(key, "file_sections"))
+	case 2:
 		return mp_uint(p, UINT64_MAX, &m->label_total, key);
-	if (!strcmp(key, "problem")) {
+	case 3:
 		if (mp_literal(p, "null"))
 			return 0;
 		return mp_string(p, m->label_problem, sizeof(m->label_problem), key, false);
-	}
-	if (!strcmp(key, "files"))
+	case 4:
 		return read_label_files(p, m);
+	}
 	return mp_skip_value(p);	/* a newer writer's field */
 }
 
@@ -136,7 +193,8 @@ int mp_labels(struct mparse *p, struct tape_manifest *m)
 	m->labels_recorded = true;
 	if (mp_literal(p, "null"))
 		return 0;
-	if (mp_object(p, labels_key, m))
+	struct labels_obj o = { m, 0 };
+	if (mp_object(p, labels_key, &o))
 		return -EINVAL;
 	if (!m->label_volume[0])
 		return mp_fail(p, "\"labels\" has no \"volume\" (null means unlabelled)");

@@ -171,6 +171,25 @@ static void known_still_strict(void)
 	expect_bad("\"labels\": {\"volume\": \"V\", \"file_sections\": 1, "
 		   "\"files\": [{\"new\": 1, \"section\": \"1\"}]}, ", "section");
 	expect_bad("\"labels\": {\"new\": 1}, ", "no \"volume\"");
+	/* A known field twice inside "labels" is refused as at the top: a
+	 * second "files" once wrote past the array the first one sized (8
+	 * files fill its first allocation exactly). */
+	{
+		char mid[4096];
+		const char *eight = "{}, {}, {}, {}, {}, {}, {}, {}";
+		snprintf(mid, sizeof(mid), "\"labels\": {\"volume\": \"V\", "
+			 "\"file_sections\": 99, \"files\": [%s], \"x\": 1, "
+			 "\"files\": [%s]}, ", eight, eight);
+		expect_bad(mid, "\"files\" appears twice in \"labels\"");
+	}
+	expect_bad("\"labels\": {\"volume\": \"V\", \"volume\": \"W\"}, ",
+		   "\"volume\" appears twice");
+	expect_bad("\"labels\": {\"volume\": \"V\", \"file_sections\": 1, "
+		   "\"files\": [{\"name\": \"A\", \"new\": 0, \"name\": \"B\"}]}, ",
+		   "\"name\" appears twice in a file");
+	expect_bad("\"labels\": {\"volume\": \"V\", \"file_sections\": 1, "
+		   "\"files\": [{\"saveset\": {\"block_size\": 1, \"block_size\": 2}}]}, ",
+		   "appears twice in a saveset");
 	expect_bad("\"file_offsets\": [0], \"new\": [0], ", "without");
 	/* A required field is still required beside unknown ones. */
 	{
