@@ -5,8 +5,9 @@
  * tape marks and the end of data one at a time with st's counts (file,
  * block, logical block), a refused record staying, positioning (files
  * and records both ways, seek, end of data, rewind) and its errors at
- * the ends of the tape, records above 1 MiB, and a damaged image read as
- * an error at its position. Plain C, no FUSE, no server.
+ * the ends of the tape, records above 1 MiB, a damaged image read as an
+ * error at its position, and a storeset of two reels read as one tape.
+ * Plain C, no FUSE, no server.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -263,6 +264,72 @@ static void test_damaged(const char *dir)
 	rdr_free(r);
 }
 
+static int write_reel(const char *url, unsigned reel, const char *next,
+		      const size_t *lens, size_t n)
+{
+	struct xfer_opts o;
+	xfer_opts_init(&o);
+	struct vol_config c = { .url = url, .xfer = &o,
+				.format = tape_format_by_name("mtd"),
+				.storeset_id = "set-r", .reel = reel,
+				.next_url = next };
+	char err[XFER_ERRLEN];
+	struct vol *v = vol_open(&c, err, sizeof(err));
+	if (!v)
+		return -1;
+	unsigned char rec[64] = { 0 };
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = lens[i] ? vol_record(v, rec, lens[i]) : vol_mark(v);
+	if (!rc)
+		rc = vol_finish(v);
+	vol_free(v);
+	return rc;
+}
+
+/* A storeset of two reels reads as one tape: the end-of-data marks of
+ * reel 1 are dropped, the counts go on over the reel change, spacing
+ * crosses it, rewind comes back to reel 1. */
+static void test_storeset(const char *dir)
+{
+	char u1[600], u2[600];
+	snprintf(u1, sizeof(u1), "file://%s/s1.mtd", dir);
+	snprintf(u2, sizeof(u2), "file://%s/s2.mtd", dir);
+	const size_t r1[] = { 10, 20, 0, 30 }, r2[] = { 40, 0 };
+	CHECK(write_reel(u2, 2, NULL, r2, 2) == 0);
+	CHECK(write_reel(u1, 1, u2, r1, 4) == 0);
+	struct xfer_opts o;
+	struct rdr *r = open_reader(u1, &o);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	/* kind (0 mark, else the record's length), reel, file, block. */
+	const struct { size_t len; unsigned reel; uint64_t file; int64_t blk; } want[] = {
+		{ 10, 1, 0, 0 }, { 20, 1, 0, 1 }, { 0, 1, 0, 2 },
+		{ 30, 1, 1, 0 }, { 40, 2, 1, 1 }, { 0, 2, 1, 2 },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct rdr_elem el;
+		CHECK(rdr_peek(r, &el) == 0);
+		CHECK(el.reel == want[i].reel);
+		CHECK(want[i].len ? el.kind == RDR_RECORD && el.len == want[i].len
+				  : el.kind == RDR_MARK);
+		expect_pos(r, want[i].file, want[i].blk, (int64_t)i);
+		rdr_next(r);
+	}
+	struct rdr_elem el;
+	CHECK(rdr_peek(r, &el) == 0 && el.kind == RDR_EOD && rdr_last_reel(r));
+	CHECK(rdr_rewind(r) == 0);
+	CHECK(!rdr_last_reel(r));
+	CHECK(rdr_space_files(r, 2) == 0);	/* over the reel change */
+	CHECK(rdr_peek(r, &el) == 0 && el.kind == RDR_EOD && el.reel == 2);
+	expect_pos(r, 2, 0, 6);
+	CHECK(rdr_rewind(r) == 0);
+	CHECK(rdr_seek(r, 4) == 0);
+	CHECK(rdr_peek(r, &el) == 0 && el.kind == RDR_RECORD && el.len == 40);
+	rdr_free(r);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/reelfs-test-reader-XXXXXX";
@@ -274,6 +341,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++)
 		test_format(dir, fmts[i]);
 	test_damaged(dir);
+	test_storeset(dir);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
