@@ -47,6 +47,10 @@ static int64_t rd_blkno(struct rdrive *rd)
 int rdrive_read_variable(struct rdrive *rd, uint64_t id, size_t size, off_t off,
 			  rdrive_reply_fn reply, void *ctx)
 {
+	/* The rest of a read() whose record went out whole: it ends here,
+	 * without waiting for the next element. */
+	if (off > 0 && !rd->split.partial)
+		return reply(ctx, NULL, 0);
 	struct rdr_elem el;
 	if (rdr_peek(rd->r, &el) < 0) {
 		rsplit_reset(&rd->split);
