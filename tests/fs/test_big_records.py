@@ -184,3 +184,44 @@ def test_fixed_blocks_above_1m_and_marks(tmp_path):
                 assert os.read(fd, 4 * MIB) == b"second"
             finally:
                 os.close(fd)
+
+
+def test_a_users_read_mount_learns_the_buffer_size(tmp_path):
+    """Served by a non-root user for that same user (no CAP_SYS_PTRACE):
+    the drive still learns the size of the reader's read() (same user),
+    so dd bs=1M of a 3 MiB record is ENOMEM with nothing read (not the
+    first MiB, as where the size cannot be learnt), and dd bs=4M reads
+    both records whole."""
+    need_mount_env("dd", "setpriv")
+    import test_drive_owner as owner
+    uid, gid = owner.other_user()
+    data = os.urandom(6 * MIB)
+    with owner.shared_dir() as d:
+        target = os.path.join(d, "target")
+        mnt = os.path.join(d, "mnt")
+        os.mkdir(target)
+        os.mkdir(mnt)
+        img = os.path.join(target, "u.mtd")
+        with open(img, "wb") as f:
+            f.write(tapeimg.write([data[:3 * MIB], data[3 * MIB:], None, None],
+                                  "mtd"))
+        for p in (target, mnt, img):
+            os.chown(p, uid, gid)
+        log = tmp_path / "daemon.log"
+        out = os.path.join(target, "out.bin")      # the user's to write
+        tape = os.path.join(mnt, "tape")
+        with owner.user_mount("file://%s" % img, mnt, uid, gid, log,
+                              args=["--read"]) as proc:
+            r = run(owner.as_other(["dd", "if=" + tape, "of=" + out, "bs=1M"]))
+            assert r.returncode != 0, r.stderr
+            assert "Cannot allocate memory" in r.stderr, r.stderr
+            assert "0+0 records in" in r.stderr, r.stderr
+            r = run(owner.as_other(["mt", "-f", tape, "rewind"]))
+            assert r.returncode == 0, r.stderr
+            r = run(owner.as_other(["dd", "if=" + tape, "of=" + out, "bs=4M"]))
+            assert r.returncode == 0, r.stderr
+            assert "0+2 records in" in r.stderr, r.stderr
+            with open(out, "rb") as f:
+                assert f.read() == data
+        assert proc.returncode == 0, log.read_text()
+        assert "ENOMEM" in log.read_text()

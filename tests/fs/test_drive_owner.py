@@ -183,7 +183,7 @@ def test_second_user_cannot_use_roots_drive(tmp_path):
 
 
 @contextlib.contextmanager
-def user_mount(url, mnt, uid, gid, log_path):
+def user_mount(url, mnt, uid, gid, log_path, args=()):
     """reelfs -f URL MNT run by the second user; yields its Popen. Where
     that user cannot open /dev/fuse (a container whose /dev/fuse is 0600;
     Debian makes it 0666), root mounts for it as fusermount3 would (fd=N,
@@ -200,7 +200,7 @@ def user_mount(url, mnt, uid, gid, log_path):
     proc = None
     try:
         if os.stat("/dev/fuse").st_mode & 0o006 == 0o006:
-            argv, fds = [reelfs_binary(), "-f", url, mnt], ()
+            argv, fds = [reelfs_binary(), "-f"] + list(args) + [url, mnt], ()
         else:
             need.need_tool("mount")
             fuse_fd = os.open("/dev/fuse", os.O_RDWR)
@@ -211,7 +211,8 @@ def user_mount(url, mnt, uid, gid, log_path):
             if r.returncode != 0:
                 pytest.skip("a mount for a non-root user cannot be made "
                             "here: %s" % r.stderr.strip())
-            argv = [reelfs_binary(), "-f", url, "/dev/fd/%d" % fuse_fd]
+            argv = [reelfs_binary(), "-f"] + list(args) + [url,
+                                                           "/dev/fd/%d" % fuse_fd]
             fds = (fuse_fd,)
         proc = subprocess.Popen(as_other(argv), env=env, pass_fds=fds,
                                 stdin=subprocess.DEVNULL, stdout=err,
