@@ -214,6 +214,14 @@ int tape_enc_record(struct tape_enc *e, const void *data, size_t len)
 	return 0;
 }
 
+size_t tape_enc_landing(const struct tape_enc *e, size_t len)
+{
+	if (e->fatal || e->finished || e->pool || e->fmt->compress || !e->fmt->landing ||
+	    len == 0 || len > e->fmt->max_record)
+		return 0;
+	return e->fmt->landing(e->st, len);
+}
+
 int tape_enc_settle(struct tape_enc *e)
 {
 	if (e->fatal)

@@ -34,6 +34,13 @@ static uint64_t aws_cost(const void *st, size_t len)
 	return tape_aws_cost(st, len);
 }
 
+/* One chunk (header, payload) when the record fits in one. */
+static size_t aws_landing(const void *st, size_t len)
+{
+	const struct tape_aws *a = st;
+	return len <= a->chunk ? TAPE_AWS_HDR : 0;
+}
+
 const struct tape_format tape_fmt_aws = {
 	.name = "aws",
 	.ext = ".aws",
@@ -48,4 +55,5 @@ const struct tape_format tape_fmt_aws = {
 	.finish = NULL,
 	.free = free,
 	.record_cost = aws_cost,
+	.landing = aws_landing,
 };

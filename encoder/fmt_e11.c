@@ -20,4 +20,5 @@ const struct tape_format tape_fmt_e11 = {
 	.finish = NULL,
 	.free = tape_simh_free,
 	.record_cost = tape_simh_cost_unpadded,
+	.landing = tape_simh_landing,
 };

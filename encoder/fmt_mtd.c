@@ -21,4 +21,5 @@ const struct tape_format tape_fmt_mtd = {
 	.finish = NULL,
 	.free = tape_simh_free,
 	.record_cost = tape_simh_cost_padded,
+	.landing = tape_simh_landing,
 };

@@ -42,7 +42,16 @@ struct tape_format {
 	 * z/zlen its compressed form, zlen 0 to store data as it is. */
 	int (*block)(void *st, struct tape_enc *e, const void *data, size_t len,
 		     const void *z, size_t zlen);
+	/* Frame in place (tape_enc_landing): the header bytes before the
+	 * payload when `record` emits a record of len bytes as one header
+	 * slice, the payload slice and at most a trailer, so that a payload
+	 * already at its place in the output needs no copy; 0 when it does
+	 * not (NULL: never). */
+	size_t (*landing)(const void *st, size_t len);
 };
+
+/* simh_frame.c: the landing op of the SIMH family (a 4-byte header). */
+size_t tape_simh_landing(const void *st, size_t len);
 
 /* fmt_het.c: the zlib level an encoder with these options uses. */
 int tape_het_level(const struct tape_enc_options *opt);

@@ -75,6 +75,13 @@ uint64_t tape_simh_cost_unpadded(const void *st, size_t len)
 	return simh_cost(len, false);
 }
 
+size_t tape_simh_landing(const void *st, size_t len)
+{
+	(void)st;
+	(void)len;
+	return 4;
+}
+
 void tape_simh_free(void *st)
 {
 	free(st);

@@ -80,6 +80,14 @@ struct tape_enc *tape_enc_new(const struct tape_format *f,
 /* One record. -EINVAL for a zero length or one above the format maximum
  * (nothing is emitted, the encoder stays usable); any sink error is sticky. */
 int tape_enc_record(struct tape_enc *e, const void *data, size_t len);
+/* Frame in place (issue 12.1): how many header bytes tape_enc_record
+ * emits right before the payload of a len-byte record, when it emits that
+ * record as exactly one header slice, the payload slice (the caller's
+ * pointer, untouched) and at most a trailer, with nothing before: then a
+ * payload read straight into the output at that distance from its end
+ * needs no copy. 0 when not (HET, a multi-chunk AWS record, an encoder
+ * that failed or finished, a bad length). */
+size_t tape_enc_landing(const struct tape_enc *e, size_t len);
 /* One tape mark: ends the current tape file. */
 int tape_enc_mark(struct tape_enc *e);
 /* Ends the data: adds tape marks until the image ends with two in a row.

@@ -139,6 +139,7 @@ void drv_free(struct drv *d)
 	drv_lbl_free(d);
 	tape_reblock_free(d->rb);
 	free(d->held);
+	free(d->land_copy);
 	free(d->next_path);
 	pthread_mutex_destroy(&d->io);
 	pthread_mutex_destroy(&d->snap);
@@ -186,6 +187,12 @@ static int drv_put(struct drv *d, const void *rec, size_t len)
 		rc = vol_record(d->vol, rec, len);
 		if (rc != -ENOSPC)
 			goto out;
+		/* A payload framed in place must leave the queue before
+		 * anything else goes in (drive_land.c). */
+		if (!(rec = drv_land_out(d, rec, len))) {
+			rc = -EIO;
+			goto out;
+		}
 		/* This reel is full. At the capacity's early warning the
 		 * volume has no error and can be published; when the server
 		 * ran out of space it holds only a prefix of the image. */
@@ -467,7 +474,7 @@ void drv_release(struct drv *d, uint64_t id, bool writer)
 	}
 }
 
-static void drv_writer_closing(struct drv *d, bool closing)
+void drv_writer_closing(struct drv *d, bool closing)
 {
 	pthread_mutex_lock(&d->wlock);
 	d->writer_closing = closing;
@@ -524,6 +531,14 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
 {
 	drv_writer_closing(d, false);	/* a dup of it is still in use */
 	pthread_mutex_lock(&d->io);
+	int rc = drv_write_io(d, buf, len, off, owner);
+	pthread_mutex_unlock(&d->io);
+	return rc;
+}
+
+int drv_write_io(struct drv *d, const void *buf, size_t len, off_t off,
+		 uint64_t owner)
+{
 	d->owner = owner;
 	int rc = drv_settle_rewind(d);
 	if (!rc)
@@ -615,7 +630,6 @@ out:
 		d->st.unmarked = true;
 		pthread_mutex_unlock(&d->snap);
 	}
-	pthread_mutex_unlock(&d->io);
 	return rc;
 }
 

@@ -28,6 +28,7 @@ struct drv_state {
 	uint64_t fileno;	/* tape files ended by a mark, whole storeset */
 	uint64_t blkno;		/* records since the last mark */
 	uint64_t blocks;	/* records written in all */
+	uint64_t in_place;	/* of them, framed in place (drive_land.c) */
 	size_t block_size;
 	bool at_bot, at_eof, at_eot, finished, chained;
 	bool unmarked;		/* data accepted since the last tape mark */
@@ -66,6 +67,15 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
  * wrote, waits until what was accepted has left reelfs and returns the
  * transfer's error. Writes no mark (drv_release does). writer: the
  * descriptor is open for writing. */
+/* Frame in place (drive_land.c; loop.c's leader, before reading a
+ * request while no other is in processing): 0 and where a write's payload
+ * may land (*n bytes, at least max_request), the drive then held until
+ * drv_land_write or drv_land_disarm; or -EAGAIN (not now). */
+int drv_land_arm(struct drv *d, void **p, size_t *n);
+void drv_land_disarm(struct drv *d);
+/* drv_write for a payload that landed at buf; disarms. */
+int drv_land_write(struct drv *d, void *buf, size_t len, off_t off,
+		   uint64_t owner);
 int drv_flush(struct drv *d, uint64_t owner, uint64_t id, bool writer);
 /* Commits what is held and returns any sticky error. */
 int drv_sync(struct drv *d);

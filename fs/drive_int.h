@@ -55,6 +55,11 @@ struct drv {
 	bool has_held;
 	bool refuse_rest;	/* io: the next write is the retried rest of a
 				 * refused split one */
+	/* Frame in place (drive_land.c): the payload of the write being
+	 * handled when it lies in the upload queue, and where it is copied
+	 * when it must leave it (max_request bytes, made on first use). io. */
+	const void *landed;
+	void *land_copy;
 	int chain_fd;		/* io: the next reel once this one is full */
 	bool finish_done;	/* io */
 	int finish_rc;		/* io */
@@ -100,6 +105,13 @@ void drv_fail(struct drv *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int drv_sticky(struct drv *d);
 int drv_gate(struct drv *d);		/* io held */
+/* drv_write's body, io held. */
+int drv_write_io(struct drv *d, const void *buf, size_t len, off_t off,
+		 uint64_t owner);
+void drv_writer_closing(struct drv *d, bool closing);	/* takes wlock */
+/* drive_land.c: rec itself, or, when it is the payload framed in place,
+ * a copy of it outside the queue (NULL: out of memory, logged). io. */
+const void *drv_land_out(struct drv *d, const void *rec, size_t len);
 int drv_drain(struct drv *d);		/* io held */
 int drv_put_mark(struct drv *d);	/* io held */
 int drv_commit_held(struct drv *d);	/* io held */

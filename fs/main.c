@@ -31,6 +31,7 @@
 #include "config.h"
 #include "drive_lbl.h"
 #include "fuseio.h"
+#include "landing.h"
 #include "loop.h"
 #include "log.h"
 #include "magazine.h"
@@ -469,7 +470,14 @@ have_drive:
 	} else {
 		/* A fixed pool, not fuse_session_loop_mt: see loop.c. One
 		 * writer, plus status and mt while it waits on the upload. */
-		lrc = rfs_loop(se, 4, rfs_before_stop, &stop);
+		/* REELFS_LANDING=0: every payload copied, as before issue
+		 * 12.1 (for benchmarks and for telling causes apart). */
+		const char *le = getenv("REELFS_LANDING");
+		struct rfs_landing land;
+		rfs_landing_init(&land, &ctx);
+		bool landing = drv && !(le && strcmp(le, "0") == 0);
+		lrc = rfs_loop(se, 4, landing ? &land : NULL, rfs_before_stop,
+			       &stop);
 	}
 	if (stop.abandoned && drv)
 		drv_abandon(drv);

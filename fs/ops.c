@@ -9,6 +9,7 @@
  * does its own locking; this file keeps none.
  */
 #include "ops.h"
+#include "landing.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -495,6 +496,44 @@ static void rfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_err(req, rfs_errno(rc));
 	else
 		fuse_reply_write(req, size);
+}
+
+/* Frame in place (loop.c, landing.c, drive_land.c): the drive's landing
+ * is offered while there is a writing drive; only a write to the tape
+ * from its writer's descriptor is taken, anything else goes the usual
+ * way (rfs_write answers it). */
+static int rfs_land_arm(void *ctx, void **p, size_t *n)
+{
+	struct rfs_ctx *c = ctx;
+	struct drv *d = c->drv;
+	return d && c->max_write ? drv_land_arm(d, p, n) : -EAGAIN;
+}
+
+static bool rfs_land_write(void *ctx, uint64_t nodeid,
+			   const struct fuse_write_in *wi, void *p, int *res)
+{
+	struct rfs_ctx *c = ctx;
+	struct fuse_file_info fi = { .fh = wi->fh, .lock_owner = wi->lock_owner };
+	if (!is_tape(nodeid) || !fh_writer(&fi))
+		return false;
+	int rc = drv_land_write(c->drv, p, wi->size, (off_t)wi->offset,
+				fi.lock_owner);
+	*res = rc ? -rfs_errno(rc) : (int)wi->size;
+	return true;
+}
+
+static void rfs_land_disarm(void *ctx)
+{
+	struct rfs_ctx *c = ctx;
+	drv_land_disarm(c->drv);
+}
+
+void rfs_landing_init(struct rfs_landing *l, struct rfs_ctx *c)
+{
+	*l = (struct rfs_landing){
+		.ctx = c, .arm = rfs_land_arm, .write = rfs_land_write,
+		.disarm = rfs_land_disarm,
+	};
 }
 
 /* Every close() of every descriptor: the writer's waits until its data

@@ -37,6 +37,10 @@ struct rfs_ctx {
 
 extern const struct fuse_lowlevel_ops rfs_ops;
 
+/* The landing (frame in place) of c's writing drive, for rfs_loop. */
+struct rfs_landing;
+void rfs_landing_init(struct rfs_landing *l, struct rfs_ctx *c);
+
 /* What every node of the mount shares in its attributes (inode, owner,
  * times, block size); the caller sets mode, links and size. */
 void rfs_stat_base(const struct rfs_ctx *c, fuse_ino_t ino, struct stat *st);

@@ -53,11 +53,12 @@ char *rfs_status_render(struct vol *v, struct drv *d, size_t *len)
 		"\nrecords: %" PRIu64 "\nbytes: %" PRIu64 "\nimage_bytes: %"
 		PRIu64 "\nsent: %" PRIu64 "\nconfirmed: %" PRIu64
 		"\nrate: %.0f\ncapacity: %s\nremaining: %s\nreconnects: %u\n"
-		"last_error: %s\n",
+		"last_error: %s\nin_place: %" PRIu64 "\n",
 		url_safe, tape_format_name(vol_format(v)), state,
 		vs.counts.files, vs.counts.records, vs.counts.payload_bytes,
 		vs.counts.image_bytes, vs.xfer.sent, vs.xfer.confirmed,
-		vs.xfer.rate_now, cap, rem, vs.xfer.reconnects, err_safe);
+		vs.xfer.rate_now, cap, rem, vs.xfer.reconnects, err_safe,
+		ds.in_place);
 	char changer[256];
 	if (drv_changer_line(d, changer, sizeof(changer)))
 		fprintf(f, "changer: %s\n", changer);	/* --magazine */

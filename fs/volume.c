@@ -445,6 +445,39 @@ int vol_record(struct vol *v, const void *data, size_t len)
 	return rc;
 }
 
+/* The header bytes a record framed in place has in front of it, and the
+ * queue's landing for it; io_lock held. */
+static int vol_land_at(struct vol *v, size_t len, size_t need, void **p,
+		       size_t *n)
+{
+	pthread_mutex_lock(&v->lock);
+	bool writing = v->state == VOL_WRITING && !v->err;
+	pthread_mutex_unlock(&v->lock);
+	size_t hdr = writing ? tape_enc_landing(v->enc, len) : 0;
+	if (!hdr)
+		return -EAGAIN;
+	return xfer_upload_landing(v->up, hdr, need, p, n);
+}
+
+int vol_landing(struct vol *v, size_t need, void **p, size_t *n)
+{
+	pthread_mutex_lock(&v->io_lock);
+	int rc = vol_land_at(v, 1, need, p, n);
+	pthread_mutex_unlock(&v->io_lock);
+	return rc;
+}
+
+bool vol_landed_at(struct vol *v, const void *data, size_t len)
+{
+	void *p;
+	size_t n;
+	pthread_mutex_lock(&v->io_lock);
+	/* Room for the payload and the longest trailer (5 bytes). */
+	bool ok = vol_land_at(v, len, len + 8, &p, &n) == 0 && p == data;
+	pthread_mutex_unlock(&v->io_lock);
+	return ok;
+}
+
 /* Whether one more tape mark fits below the capacity with the end of
  * data after it (the mark itself may be part of that end); io_lock held. */
 static bool vol_mark_fits(struct vol *v)

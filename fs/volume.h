@@ -63,6 +63,16 @@ struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen);
  * nothing written, the volume stays usable for marks and finish) or the
  * server is full; -EINVAL for a zero or over-long record; -EIO otherwise. */
 int vol_record(struct vol *v, const void *data, size_t len);
+/* Frame in place (issue 12.1; fs/drive_land.c): where the payload of the
+ * next record may be read straight into the upload queue, with at least
+ * need bytes of room (*n), or -EAGAIN (not now: the format, the state or
+ * the queue's room), or the upload's error. Valid while nothing else is
+ * written to the volume. */
+int vol_landing(struct vol *v, size_t need, void **p, size_t *n);
+/* Whether a len-byte record whose payload is at data would be framed in
+ * place by vol_record: exactly at its landing, the format framing it as
+ * header, payload, trailer. */
+bool vol_landed_at(struct vol *v, const void *data, size_t len);
 int vol_mark(struct vol *v);
 /* Ends the data, completes the upload, publishes, verifies when asked,
  * writes the manifest. Idempotent: a second call returns the first result. */

@@ -7,6 +7,8 @@
 #include "xfer_int.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -92,19 +94,49 @@ int xq_put(struct xq *q, const void *data, size_t len)
 	return 0;
 }
 
+/* Whether p points into the ring. Compared as integers: p may belong to
+ * any object. */
+static bool in_ring(const struct xq *q, const void *p)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)q->buf;
+	return a >= b && a - b < q->cap;
+}
+
 int xq_putv(struct xq *q, const struct xq_piece *v, int n)
 {
 	size_t total = 0;
+	bool landed = false;
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		total += v[i].len;
+		landed |= v[i].len && in_ring(q, v[i].p);
+	}
 	if (total == 0)
 		return 0;
 	pthread_mutex_lock(&q->mu);
 	uint64_t limit = keep_from(q) + q->cap;
 	bool fits = !q->fail && !q->cancel && limit >= q->head + total;
 	uint64_t head = q->head;
+	int rc = q->fail ? q->fail : q->cancel ? -ECANCELED : 0;
 	pthread_mutex_unlock(&q->mu);
+	if (landed) {
+		/* A payload the kernel wrote into the ring (xq_landing) must
+		 * be exactly where it belongs, the rest fitting at once:
+		 * copying anything else over it first would corrupt it, and
+		 * waiting piece by piece could too. Checked before a byte is
+		 * written. */
+		uint64_t at = head;
+		for (int i = 0; i < n && !rc; i++) {
+			if (v[i].len && in_ring(q, v[i].p) &&
+			    (const unsigned char *)v[i].p != q->buf + at % q->cap)
+				rc = -EFAULT;
+			at += v[i].len;
+		}
+		if (!rc && !fits)
+			rc = -EFAULT;
+		if (rc)
+			return rc;
+	}
 	if (!fits) {
 		/* Waits for room piece by piece. */
 		for (int i = 0; i < n; i++) {
@@ -118,6 +150,10 @@ int xq_putv(struct xq *q, const struct xq_piece *v, int n)
 	for (int i = 0; i < n; i++) {
 		const unsigned char *src = v[i].p;
 		size_t len = v[i].len;
+		if (len && src == q->buf + head % q->cap && in_ring(q, src)) {
+			head += len;	/* landed in place: nothing to copy */
+			continue;
+		}
 		while (len) {
 			uint64_t off = head % q->cap;
 			size_t k = len < q->cap - off ? len : (size_t)(q->cap - off);
@@ -133,6 +169,28 @@ int xq_putv(struct xq *q, const struct xq_piece *v, int n)
 		pthread_cond_signal(&q->data);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
+}
+
+int xq_landing(struct xq *q, size_t skip, size_t need, void **p, size_t *n)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&q->mu);
+	uint64_t limit = keep_from(q) + q->cap;
+	uint64_t off = q->head % q->cap;
+	uint64_t room = limit - q->head;
+	if (room > q->cap - off)
+		room = q->cap - off;	/* contiguous: up to the ring's end */
+	if (q->fail || q->cancel)
+		rc = q->fail ? q->fail : -ECANCELED;
+	else if (room < (uint64_t)skip + need)
+		rc = -EAGAIN;
+	else {
+		*p = q->buf + off + skip;
+		*n = (size_t)(room - skip);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return rc;
 }
 
 int xq_reserve(struct xq *q, void **p, size_t *n)

@@ -342,6 +342,17 @@ int xfer_upload_writev(struct xfer_upload *u, const struct xfer_piece *v, int n)
 	return 0;
 }
 
+int xfer_upload_landing(struct xfer_upload *u, size_t skip, size_t need,
+			void **buf, size_t *len)
+{
+	int rc;
+
+	if ((rc = upload_usable(u)) < 0)
+		return rc;
+	rc = xq_landing(&u->q, skip, need, buf, len);
+	return rc == -EAGAIN ? rc : rc ? map_put_error(u, rc) : 0;
+}
+
 int xfer_upload_reserve(struct xfer_upload *u, void **buf, size_t *len)
 {
 	int rc;

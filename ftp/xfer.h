@@ -128,6 +128,16 @@ struct xfer_piece {
 	size_t len;
 };
 int xfer_upload_writev(struct xfer_upload *u, const struct xfer_piece *v, int n);
+/* Frame in place (issue 12.1): the memory where a record's payload may be
+ * read straight into the upload queue, `skip` bytes (its framing header)
+ * past what is queued, with at least `need` bytes of room (*len: how
+ * many). Never waits: -EAGAIN when the queue lacks that room now. Hand
+ * the payload to xfer_upload_writev as a piece pointing there, after a
+ * `skip`-byte header and with nothing else queued in between: it is
+ * taken without a copy (-EFAULT, nothing queued, if it is not exactly at
+ * its place). */
+int xfer_upload_landing(struct xfer_upload *u, size_t skip, size_t need,
+			void **buf, size_t *len);
 /* The same without a copy, for a writer that can fill the queue itself
  * (read(2) straight into it): reserve gives the free contiguous space
  * (blocking while the queue is full; *len >= 1), commit queues the first

@@ -102,6 +102,16 @@ struct xq_piece {
 	size_t len;
 };
 int xq_putv(struct xq *q, const struct xq_piece *v, int n);
+/* Producer, frame in place (issue 12.1): where a payload can be read
+ * (read(2), by the kernel) straight into the ring, `skip` bytes past the
+ * head (room for the record's framing header), with at least `need`
+ * contiguous free bytes there (*n: how many); -EAGAIN when there is not
+ * that much room now (never waits), q->fail or -ECANCELED. A later
+ * xq_putv whose piece points into the ring takes it without a copy; the
+ * piece must then be exactly at its place in the stream (-EFAULT, with
+ * nothing written, otherwise). The caller guarantees nobody else puts
+ * anything in between. */
+int xq_landing(struct xq *q, size_t skip, size_t need, void **p, size_t *n);
 /* The stream CRC so far (crc_on). */
 uint32_t xq_crc(struct xq *q);
 /* Producer, without a copy: the free contiguous space at head (waits for
