@@ -467,6 +467,16 @@ int vol_landing(struct vol *v, size_t need, void **p, size_t *n)
 	return rc;
 }
 
+int vol_landing_run(struct vol *v, size_t len, void **p, size_t *n,
+		    size_t *step)
+{
+	pthread_mutex_lock(&v->io_lock);
+	int rc = vol_land_at(v, len, len + 8, p, n);
+	*step = (size_t)tape_enc_record_cost(v->enc, len);
+	pthread_mutex_unlock(&v->io_lock);
+	return rc;
+}
+
 bool vol_landed_at(struct vol *v, const void *data, size_t len)
 {
 	void *p;

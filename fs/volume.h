@@ -69,6 +69,11 @@ int vol_record(struct vol *v, const void *data, size_t len);
  * the queue's room), or the upload's error. Valid while nothing else is
  * written to the volume. */
 int vol_landing(struct vol *v, size_t need, void **p, size_t *n);
+/* The same for a run of len-byte records (`reel send`): the first one's
+ * payload at *p, each next one *step bytes further (its framing in
+ * between), as many as fit in *n. */
+int vol_landing_run(struct vol *v, size_t len, void **p, size_t *n,
+		    size_t *step);
 /* Whether a len-byte record whose payload is at data would be framed in
  * place by vol_record: exactly at its landing, the format framing it as
  * header, payload, trailer. */

@@ -5,6 +5,7 @@
  *   cmd_send.c         options, checks on them, the entry point
  *   cmd_send_input.c   the input: --vms-saveset, the saveset probe
  *   cmd_send_run.c     the transfer loop: stdin through the reblocker
+ *   cmd_send_inplace.c the same framing in place, for unlabelled uploads
  *   cmd_send_record.c  records and marks down to stdout or the volume
  *   cmd_send_label.c   the label writer's place in that path, --append
  *   cmd_send_reel.c    reels of a storeset: open, change, summarise
@@ -75,6 +76,14 @@ int send_probe_input(struct send *s);
 
 /* Writes the whole input to target ('-' or the first reel). */
 int send_run(struct send *s, const char *target);
+
+/* ---- framing in place (cmd_send_inplace.c) ----------------------------- */
+
+/* Whether the open reel can take the input framed in place. */
+bool send_in_place_ok(const struct send *s);
+/* The whole input, framed in place; cuts the tape files as the copying
+ * loop does. */
+int send_run_in_place(struct send *s);
 
 /* ---- records and marks (cmd_send_record.c) ----------------------------- */
 

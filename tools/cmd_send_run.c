@@ -39,11 +39,57 @@ static int feed(struct send *s, struct tape_reblock *rb, const char *p, size_t n
 	return 0;
 }
 
-int send_run(struct send *s, const char *target)
+/* The copying loop: the input read in whole blocks into a buffer and cut
+ * into records by the reblocker (every labelled, stdout or --append
+ * send, and REELFS_LANDING=0; cmd_send_inplace.c for the rest). */
+static int run_copying(struct send *s)
 {
+	int rc = -ENOMEM;
+	uint64_t in_file = 0;
 	struct tape_reblock *rb = NULL;
 	char *buf = NULL;
-	uint64_t in_file = 0;
+	rb = tape_reblock_new((size_t)s->block, s->pad_last, send_emit_record, s);
+	/* A whole number of blocks, filled before it is fed: then every full
+	 * block leaves the reblocker straight from this buffer, uncopied,
+	 * however the pipe happens to cut the stream. */
+	size_t bufsize = (size_t)s->block * (REEL_CHUNK / s->block ? REEL_CHUNK / s->block : 1);
+	buf = malloc(bufsize);
+	if (!rb || !buf)
+		goto out;
+	(void)fcntl(s->in_fd, F_SETPIPE_SZ, (int)REEL_CHUNK);	/* fewer wake-ups; a hint */
+	memcpy(buf, s->head, s->head_len);	/* bufsize >= 256 or the head is all */
+	for (bool eof = s->head_eof; !eof || s->head_len;) {
+		size_t have = s->head_len;
+		s->head_len = 0;
+		while (!eof && have < bufsize) {
+			ssize_t n = read(s->in_fd, buf + have, bufsize - have);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = -errno;
+				reel_error("reading %s failed: %s.", s->in_name, strerror(errno));
+				goto out;
+			}
+			if (n == 0) {
+				eof = true;
+				break;
+			}
+			have += (size_t)n;
+		}
+		if (have && (rc = feed(s, rb, buf, have, &in_file)) < 0)
+			goto out;
+	}
+	rc = tape_reblock_flush(rb);
+out:
+	if (rc == -ENOMEM && (!rb || !buf))
+		reel_error("out of memory.");
+	tape_reblock_free(rb);
+	free(buf);
+	return rc;
+}
+
+int send_run(struct send *s, const char *target)
+{
 	int rc = -ENOMEM;
 
 	if (!strcmp(target, "-")) {
@@ -75,39 +121,11 @@ int send_run(struct send *s, const char *target)
 		goto fail;
 	if (s->labelled && (rc = send_open_labels(s)) < 0)
 		goto fail;
-	rc = -ENOMEM;
-	rb = tape_reblock_new((size_t)s->block, s->pad_last, send_emit_record, s);
-	/* A whole number of blocks, filled before it is fed: then every full
-	 * block leaves the reblocker straight from this buffer, uncopied,
-	 * however the pipe happens to cut the stream. */
-	size_t bufsize = (size_t)s->block * (REEL_CHUNK / s->block ? REEL_CHUNK / s->block : 1);
-	buf = malloc(bufsize);
-	if (!rb || !buf)
-		goto oom;
-	(void)fcntl(s->in_fd, F_SETPIPE_SZ, (int)REEL_CHUNK);	/* fewer wake-ups; a hint */
-	memcpy(buf, s->head, s->head_len);	/* bufsize >= 256 or the head is all */
-	for (bool eof = s->head_eof; !eof || s->head_len;) {
-		size_t have = s->head_len;
-		s->head_len = 0;
-		while (!eof && have < bufsize) {
-			ssize_t n = read(s->in_fd, buf + have, bufsize - have);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				rc = -errno;
-				reel_error("reading %s failed: %s.", s->in_name, strerror(errno));
-				goto fail;
-			}
-			if (n == 0) {
-				eof = true;
-				break;
-			}
-			have += (size_t)n;
-		}
-		if (have && (rc = feed(s, rb, buf, have, &in_file)) < 0)
-			goto fail;
-	}
-	if ((rc = tape_reblock_flush(rb)) < 0)
+	if (send_in_place_ok(s))
+		rc = send_run_in_place(s);
+	else
+		rc = run_copying(s);
+	if (rc < 0)
 		goto fail;
 	if (s->labelled && (rc = reel_lab_finish(&s->lab)) < 0) {
 		send_lab_failed(s);
@@ -159,7 +177,5 @@ fail:
 			   vol_url(s->vol), vol_url(s->vol));
 	}
 out:
-	tape_reblock_free(rb);
-	free(buf);
 	return rc;
 }
