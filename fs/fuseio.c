@@ -67,10 +67,8 @@ static _Thread_local struct {
 	uint32_t size;
 } rfs_cur_read;
 
-static ssize_t rfs_io_read(int fd, void *buf, size_t len, void *ud)
+void rfs_fuseio_note(const void *buf, ssize_t n)
 {
-	(void)ud;
-	ssize_t n = read(fd, buf, len);
 	struct fuse_in_header h;
 	struct fuse_read_in in;
 	rfs_cur_read.valid = false;
@@ -84,6 +82,13 @@ static ssize_t rfs_io_read(int fd, void *buf, size_t len, void *ud)
 			rfs_cur_read.size = in.size;
 		}
 	}
+}
+
+static ssize_t rfs_io_read(int fd, void *buf, size_t len, void *ud)
+{
+	(void)ud;
+	ssize_t n = read(fd, buf, len);
+	rfs_fuseio_note(buf, n);
 	return n;
 }
 

@@ -22,5 +22,8 @@ int rfs_reply_create_stream(fuse_req_t req, const struct fuse_entry_param *e,
 /* The pid (thread id) of the process whose read() this thread's FUSE
  * read request of size bytes at off serves; 0 when it is not known. */
 pid_t rfs_fuseio_read_caller(uint64_t off, size_t size);
+/* Notes the request of n bytes at buf as this thread's (the loop's own
+ * reads, landing.c, which bypass libfuse's). */
+void rfs_fuseio_note(const void *buf, ssize_t n);
 
 #endif

@@ -50,6 +50,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fuseio.h"
 #include "landing.h"
 #include "log.h"
 
@@ -214,12 +215,15 @@ static void *rfs_worker(void *arg)
 			ar.armed = false;
 			rfs_unarm(pool);
 			landed = res > 0 && rfs_land_is_write(&req);
+			rfs_fuseio_note(req.u.raw, landed ? (ssize_t)req.got : 0);
 			if (!landed) {
 				pool->land->disarm(pool->land->ctx);
 				todo = &sbuf;
 				if (res > 0 && rfs_land_spill(&req, &spill, &sbuf) < 0) {
 					rfs_land_reply(pool->se, &req, -ENOMEM);
 					res = -EAGAIN;	/* answered */
+				} else if (res > 0) {
+					rfs_fuseio_note(sbuf.mem, (ssize_t)sbuf.size);
 				}
 			}
 		}
