@@ -4,7 +4,7 @@
  * still in the queue (everything not yet sent, and the last --replay bytes
  * sent), so a storeset can carry them onto its next reel. This file reads
  * them back out, asks what NAME.part holds, and publishes that prefix
- * under NAME. The caller (fs/volume.c) decides where the prefix ends.
+ * under NAME. The caller (fs/volume_salvage.c) decides where the prefix ends.
  *
  * It must never hand back a byte the ring no longer holds: a range that
  * starts before the queue's oldest byte is refused.

@@ -1,5 +1,5 @@
 /*
- * test_volume.c - unit test of fs/volume.c through a file:// target in a
+ * test_volume.c - unit test of fs/volume*.c through a file:// target in a
  * temporary directory: capacity early warning (ENOSPC, nothing written,
  * marks still accepted), bad records, sticky state after finish, the
  * published image and its manifest (no password in it), abort leaving
