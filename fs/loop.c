@@ -215,7 +215,7 @@ static void *rfs_worker(void *arg)
 			ar.armed = false;
 			rfs_unarm(pool);
 			landed = res > 0 && rfs_land_is_write(&req);
-			rfs_fuseio_note(req.u.raw, landed ? (ssize_t)req.got : 0);
+			rfs_fuseio_note(NULL, 0);	/* a spilled read is noted below */
 			if (!landed) {
 				pool->land->disarm(pool->land->ctx);
 				todo = &sbuf;

@@ -303,22 +303,11 @@ static int upload_usable(struct xfer_upload *u)
 
 int xfer_upload_write(struct xfer_upload *u, const void *data, size_t len)
 {
-	int rc;
-
-	if ((rc = upload_usable(u)) < 0)
-		return rc;
-	if (len == 0)
-		return 0;
-	rc = xq_put(&u->q, data, len);
-	if (rc)
-		return map_put_error(u, rc);
-	/* No CRC here: --verify's is the sender's (queue.c crc_extend). */
-	pthread_mutex_lock(&u->mu);
-	u->queued += len;
-	pthread_mutex_unlock(&u->mu);
-	return 0;
+	struct xfer_piece p = { data, len };
+	return xfer_upload_writev(u, &p, 1);
 }
 
+/* No CRC here: --verify's is the sender's (queue.c crc_extend). */
 int xfer_upload_writev(struct xfer_upload *u, const struct xfer_piece *v, int n)
 {
 	int rc;
