@@ -108,6 +108,7 @@ struct enc_pool *enc_pool_new(int threads, int level)
 			free(a);
 			break;
 		}
+		pthread_setname_np(p->tids[i], "reelfs-het");
 		p->nthreads++;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

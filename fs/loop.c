@@ -50,6 +50,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "follow.h"
 #include "fuseio.h"
 #include "landing.h"
 #include "log.h"
@@ -94,10 +95,16 @@ static void rfs_free_buf(void *p)
 }
 
 /* Waits until nobody reads, then becomes the reader; false to leave. */
-static bool rfs_take_lead(struct rfs_pool *pool)
+static bool rfs_take_lead(struct rfs_pool *pool, struct rfs_follow *f)
 {
 	pthread_mutex_lock(&pool->lock);
 	while (pool->reading && !pool->stopping && !pool->all_read) {
+		if (f->pinned) {
+			pthread_mutex_unlock(&pool->lock);
+			rfs_follow_release(f);
+			pthread_mutex_lock(&pool->lock);
+			continue;
+		}
 		pool->parked++;
 		pthread_cond_wait(&pool->spare, &pool->lock);
 		pool->parked--;
@@ -193,6 +200,8 @@ static void *rfs_worker(void *arg)
 	struct rfs_spill spill = { NULL, 0 };
 	struct rfs_land_req req;
 	struct rfs_armed_read ar = { .pool = pool };
+	struct rfs_follow follow;
+	rfs_follow_init(&follow);
 	sigset_t kick;
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR2);
@@ -201,7 +210,8 @@ static void *rfs_worker(void *arg)
 	pthread_cleanup_push(rfs_free_buf, &buf);
 	pthread_cleanup_push(rfs_free_spill, &spill);
 	pthread_cleanup_push(rfs_cancel_armed, &ar);
-	while (!fuse_session_exited(pool->se) && rfs_take_lead(pool)) {
+	pthread_cleanup_push(rfs_follow_end, &follow);
+	while (!fuse_session_exited(pool->se) && rfs_take_lead(pool, &follow)) {
 		void *land = NULL;
 		size_t room = 0;
 		ar.armed = rfs_arm(pool, &land, &room);
@@ -248,6 +258,9 @@ static void *rfs_worker(void *arg)
 			rfs_stop_parked(pool);
 			break;
 		}
+		/* Both hold the request's header first (splice is off). */
+		rfs_follow_request(&follow, landed ? &req.u.w.in
+					  : (const struct fuse_in_header *)todo->mem);
 		if (landed)
 			rfs_landed_write(pool, &req, &spill);
 		else
@@ -257,6 +270,7 @@ static void *rfs_worker(void *arg)
 		pthread_mutex_unlock(&pool->lock);
 	}
 	sem_post(&pool->done);
+	pthread_cleanup_pop(1);
 	pthread_cleanup_pop(1);
 	pthread_cleanup_pop(1);
 	pthread_cleanup_pop(1);
@@ -324,6 +338,8 @@ int rfs_loop(struct fuse_session *se, int nthreads,
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (; n < nthreads; n++) {
 		int e = pthread_create(&tid[n], NULL, rfs_worker, &pool);
+		if (e == 0)
+			pthread_setname_np(tid[n], "reelfs-fuse");
 		if (e) {
 			rlog(RLOG_ERR, "cannot start a FUSE worker thread (%s).",
 			     strerror(e));

@@ -276,7 +276,7 @@ struct xfer_download *xfer_download_open(const char *url, const struct xfer_opts
 		    size != XFER_SIZE_UNKNOWN)
 			d->bound = size > offset ? size - offset : 0;
 	}
-	rc = xthread_start(&d->thread, receiver, d);
+	rc = xthread_start(&d->thread, "reelfs-recv", receiver, d);
 	if (rc) {
 		xq_destroy(&d->q);
 		xerr(err, errlen, -rc, "%s: cannot start the download thread", d->disp);

@@ -238,7 +238,7 @@ static struct xfer_upload *open_upload(const char *url, const struct xfer_opts *
 	}
 	if (check_existing(u, err, errlen) || check_partial(u, err, errlen))
 		goto fail;
-	rc = xthread_start(&u->thread, up_sender, u);
+	rc = xthread_start(&u->thread, "reelfs-send", up_sender, u);
 	if (rc) {
 		xerr(err, errlen, -rc, "%s: cannot start the sending thread: %s",
 		     u->display, strerror(rc));

@@ -79,7 +79,7 @@ void xfer_summary(const struct xfer_stats *s, char *buf, size_t len)
 		 (unsigned long long)s->confirmed);
 }
 
-int xthread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+int xthread_start(pthread_t *t, const char *name, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 	int rc;
@@ -90,5 +90,8 @@ int xthread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(t, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Named for top -H, perf and ps: which thread costs what. */
+	if (rc == 0)
+		pthread_setname_np(*t, name);
 	return rc;
 }

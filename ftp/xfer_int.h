@@ -20,7 +20,7 @@ int xerr(char *err, size_t errlen, int rc, const char *fmt, ...)
 double xnow(void);		/* monotonic seconds */
 double xcpu(void);		/* process CPU seconds */
 /* pthread_create with every signal blocked in the new thread. */
-int xthread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+int xthread_start(pthread_t *t, const char *name, void *(*fn)(void *), void *arg);
 /* "1.01 GB" (powers of 1024, as the seed tool prints). */
 void xfmt_bytes(uint64_t n, char *buf, size_t len);
 /* "2026-11-21 07:42:10 UTC", or "an unknown time" when t is 0. */
