@@ -97,8 +97,10 @@ int vol_publish_manifest(struct vol *v, char *err, size_t errlen)
 		for (int i = 0; i < 3; i++) {
 			if (i)
 				usleep(200000u * (unsigned)i);
-			rc = xfer_put_small(murl, v->xo, json, strlen(json), e,
-					    sizeof(e));
+			/* Through the image's own session when it can
+			 * (same server and directory): no second login. */
+			rc = xfer_put_small_after(i ? NULL : v->up, murl, v->xo, json,
+						  strlen(json), e, sizeof(e));
 			if (rc == 0)
 				break;
 			rlog(RLOG_INFO, "writing the manifest failed (%s)%s", e,

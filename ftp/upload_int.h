@@ -15,6 +15,7 @@ struct xfer_upload {
 	struct xurl u;
 	const struct xb_ops *ops;
 	void *b;		/* backend state; the sender owns it until DONE */
+	bool b_borrowed;	/* b is a published upload's (xfer_put_small_after) */
 	char *part;		/* "NAME.part" */
 	enum xfer_overwrite overwrite;
 	bool name_existed;	/* NAME at open: whether it existed, and its */

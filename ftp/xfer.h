@@ -188,6 +188,13 @@ void xfer_summary(const struct xfer_stats *s, char *buf, size_t len);
  * replacing any existing NAME. */
 int xfer_put_small(const char *url, const struct xfer_opts *o,
 		   const void *data, size_t len, char *err, size_t errlen);
+/* The same, through the session of donor, a published upload opened with
+ * the same options, when the file is beside it on an FTP(S) server (no
+ * second login); otherwise as xfer_put_small. donor must outlive the
+ * call and is not otherwise touched. */
+int xfer_put_small_after(struct xfer_upload *donor, const char *url,
+			 const struct xfer_opts *o, const void *data, size_t len,
+			 char *err, size_t errlen);
 
 /* ---- read side -------------------------------------------------------- */
 

@@ -218,3 +218,30 @@ def test_ftps_with_cacert(tmp_path):
         assert [t["state"] for t in j["tapes"]] == ["complete"]
         # Without the CA the self-signed certificate is refused, clearly.
         fails(reel("map", url, env=s.env()), "not trusted", "--cacert")
+
+
+def _logins(srv):
+    return srv.log.read_text(errors="replace").count("OK LOGIN")
+
+
+def test_send_logs_in_once(srv):
+    """The manifest goes through the image's own session (no second
+    login: on this vsftpd a login costs about 0.2 s), and both files are
+    whole and published."""
+    before = _logins(srv)
+    data = os.urandom(200000)
+    url = srv.url + "once.mtd"
+    ok(r_ftp(srv, "send", "--block-size", 10000, url, stdin=data))
+    assert _logins(srv) - before == 1, srv.log.read_text()[-2000:]
+    files, eod = tapeimg.parse((srv.root / "once.mtd").read_bytes(), "mtd")
+    assert eod and b"".join(files[0]) == data
+    man = json.loads((srv.root / "once.mtd.manifest.json").read_text())
+    assert man["payload_bytes"] == len(data) and man["records"] == 20
+    assert not list(srv.root.glob("once.mtd*.part"))
+    # A manifest in another directory cannot share it: a send into a
+    # subdirectory still works (the image and its manifest are always
+    # beside each other, so this is the same rule one level down).
+    (srv.root / "sub").mkdir(exist_ok=True)
+    os.chmod(srv.root / "sub", 0o777)
+    ok(r_ftp(srv, "send", srv.url + "sub/two.mtd", stdin=data))
+    assert (srv.root / "sub" / "two.mtd.manifest.json").exists()
