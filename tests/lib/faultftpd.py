@@ -343,8 +343,10 @@ class FaultHandler(FTPHandler):
                 os._exit(3)
             r = super().pre_process_command(line, cmd, arg)
             # No new connection from now on (the listener goes at once);
-            # the process goes once the reply is out.
+            # this session ends once the reply is out (a client must not
+            # slip its next file in before the stop), the process 0.2 s on.
             self.server.close()
+            self.close_when_done()
             self.ioloop.call_later(0.2, bye)
             return r
         if cmd == "RNFR" and exit_at_rnfr:
