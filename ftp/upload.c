@@ -592,10 +592,18 @@ int xfer_put_small_after(struct xfer_upload *donor, const char *url,
 	 * away for a moment (restarting) is waited for, within --retries. */
 	for (int attempt = 0;; attempt++) {
 		int why = 0;
-		/* A second try opens its own session. */
-		u = open_upload(url, &so, attempt ? NULL : donor, err, errlen, &why);
+		u = open_upload(url, &so, donor, err, errlen, &why);
 		if (u)
 			break;
+		if (donor) {
+			/* The image's session may have died with the server
+			 * meanwhile: open one of our own at once, its
+			 * failures waited for as usual. */
+			rlog_debug("%s; trying a session of its own", err);
+			donor = NULL;
+			attempt--;
+			continue;
+		}
 		if ((why != -ECONNREFUSED && why != -ETIMEDOUT &&
 		     why != -ECONNRESET && why != -EAGAIN) ||
 		    attempt >= o->retries)

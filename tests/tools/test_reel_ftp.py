@@ -238,10 +238,11 @@ def test_send_logs_in_once(srv):
     man = json.loads((srv.root / "once.mtd.manifest.json").read_text())
     assert man["payload_bytes"] == len(data) and man["records"] == 20
     assert not list(srv.root.glob("once.mtd*.part"))
-    # A manifest in another directory cannot share it: a send into a
-    # subdirectory still works (the image and its manifest are always
-    # beside each other, so this is the same rule one level down).
+    # In a subdirectory too: the manifest is always beside its image.
     (srv.root / "sub").mkdir(exist_ok=True)
     os.chmod(srv.root / "sub", 0o777)
+    before = _logins(srv)
     ok(r_ftp(srv, "send", srv.url + "sub/two.mtd", stdin=data))
-    assert (srv.root / "sub" / "two.mtd.manifest.json").exists()
+    assert _logins(srv) - before == 1, srv.log.read_text()[-2000:]
+    man = json.loads((srv.root / "sub" / "two.mtd.manifest.json").read_text())
+    assert man["payload_bytes"] == len(data)
