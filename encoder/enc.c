@@ -30,6 +30,13 @@ struct tape_enc {
 	const void *cur_data;
 	size_t cur_len;
 	uint32_t cur_crc;
+	/* A record framed by tape_enc_record_later whose CRC is still owed
+	 * (cur_data and cur_len stay set): image_crc covers the bytes before
+	 * its payload, and after_crc (from 0) the after_len bytes emitted
+	 * after it, once emit has met the payload (split). */
+	bool owed, split;
+	uint32_t after_crc;
+	uint64_t after_len;
 	/* HET pool (enc_pool.c): started at the first record when threads
 	 * >= 2; pool_failed: it could not start, compress in place. */
 	int threads, level;
@@ -74,11 +81,23 @@ int tape_enc_emit(struct tape_enc *e, const struct tape_slice *v, int n)
 	uint32_t crc = e->counts.image_crc;
 	uint64_t bytes = 0;
 
+	uint32_t after = e->after_crc;
+	uint64_t after_len = e->after_len;
+	bool split = e->split;
+
 	for (int i = 0; i < n; i++) {
-		if (v[i].base == e->cur_data && v[i].len == e->cur_len && e->cur_len)
+		bool payload = v[i].base == e->cur_data && v[i].len == e->cur_len &&
+			       e->cur_len;
+		if (payload && e->owed) {
+			split = true;	/* its CRC comes at completion */
+		} else if (split) {
+			after = tape_crc32(after, v[i].base, v[i].len);
+			after_len += v[i].len;
+		} else if (payload) {
 			crc = tape_crc32_combine(crc, e->cur_crc, v[i].len);
-		else
+		} else {
 			crc = tape_crc32(crc, v[i].base, v[i].len);
+		}
 		bytes += v[i].len;
 	}
 	int rc = e->sink(e->sink_ctx, v, n);
@@ -89,6 +108,9 @@ int tape_enc_emit(struct tape_enc *e, const struct tape_slice *v, int n)
 		return rc;
 	}
 	e->counts.image_crc = crc;
+	e->after_crc = after;
+	e->after_len = after_len;
+	e->split = split;
 	e->counts.image_bytes += bytes;
 	return 0;
 }
@@ -177,6 +199,7 @@ static bool use_pool(struct tape_enc *e)
 
 int tape_enc_record(struct tape_enc *e, const void *data, size_t len)
 {
+	tape_enc_complete(e);
 	int rc = check_open(e);
 
 	if (rc)
@@ -214,9 +237,53 @@ int tape_enc_record(struct tape_enc *e, const void *data, size_t len)
 	return 0;
 }
 
+int tape_enc_record_later(struct tape_enc *e, const void *data, size_t len)
+{
+	tape_enc_complete(e);
+	if (tape_enc_landing(e, len) == 0)
+		return tape_enc_record(e, data, len);
+	int rc = check_open(e);
+	if (rc)
+		return rc;
+	e->cur_data = data;
+	e->cur_len = len;
+	e->owed = true;
+	e->split = false;
+	e->after_crc = 0;
+	e->after_len = 0;
+	rc = e->fmt->record(e->st, e, data, len);
+	if (rc < 0) {
+		e->owed = e->split = false;
+		e->cur_data = NULL;
+		e->cur_len = 0;
+		return record_failed(e, rc, len);
+	}
+	return 0;
+}
+
+void tape_enc_complete(struct tape_enc *e)
+{
+	if (!e->owed)
+		return;
+	size_t len = e->cur_len;
+	uint32_t crc = tape_crc32(0, e->cur_data, len);
+	/* Without a split, emit met the payload in pieces and folded them
+	 * into image_crc itself. */
+	if (e->split)
+		e->counts.image_crc = tape_crc32_combine(
+			tape_crc32_combine(e->counts.image_crc, crc, len),
+			e->after_crc, e->after_len);
+	e->owed = e->split = false;
+	e->after_crc = 0;
+	e->after_len = 0;
+	e->cur_data = NULL;
+	e->cur_len = 0;
+	settled_record(e, len, crc);
+}
+
 size_t tape_enc_landing(const struct tape_enc *e, size_t len)
 {
-	if (e->fatal || e->finished || e->pool || e->fmt->compress || !e->fmt->landing ||
+	if (e->owed || e->fatal || e->finished || e->pool || e->fmt->compress || !e->fmt->landing ||
 	    len == 0 || len > e->fmt->max_record)
 		return 0;
 	return e->fmt->landing(e->st, len);
@@ -224,6 +291,7 @@ size_t tape_enc_landing(const struct tape_enc *e, size_t len)
 
 int tape_enc_settle(struct tape_enc *e)
 {
+	tape_enc_complete(e);
 	if (e->fatal)
 		return e->fatal;
 	int rc = reap(e, true);
@@ -248,6 +316,7 @@ void tape_enc_on_settle(struct tape_enc *e, tape_settle_fn fn, void *ctx)
 
 int tape_enc_unsent(struct tape_enc *e, tape_emit_fn emit, void *ctx)
 {
+	tape_enc_complete(e);
 	unsigned n = tape_enc_pending(e);
 
 	for (unsigned i = 0; i < n; i++) {
@@ -285,6 +354,7 @@ static int write_mark(struct tape_enc *e)
 
 int tape_enc_mark(struct tape_enc *e)
 {
+	tape_enc_complete(e);
 	int rc = check_open(e);
 
 	if (!rc)
@@ -294,6 +364,7 @@ int tape_enc_mark(struct tape_enc *e)
 
 int tape_enc_finish(struct tape_enc *e)
 {
+	tape_enc_complete(e);
 	if (e->finished)
 		return e->fatal;
 	int rc = check_open(e);
@@ -323,8 +394,9 @@ bool tape_enc_finished(const struct tape_enc *e)
 	return e->finished;
 }
 
-void tape_enc_counts(const struct tape_enc *e, struct tape_counts *out)
+void tape_enc_counts(struct tape_enc *e, struct tape_counts *out)
 {
+	tape_enc_complete(e);
 	*out = e->counts;
 }
 
@@ -338,7 +410,7 @@ uint64_t tape_enc_finish_cost(const struct tape_enc *e)
 	if (e->finished)
 		return 0;
 	/* Pending records end the run of marks once they settle. */
-	if (tape_enc_pending(e))
+	if (tape_enc_pending(e) || e->owed)
 		return 2 * e->fmt->mark_cost;
 	return (2 - e->trailing_marks) * e->fmt->mark_cost;
 }

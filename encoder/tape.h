@@ -80,13 +80,21 @@ struct tape_enc *tape_enc_new(const struct tape_format *f,
 /* One record. -EINVAL for a zero length or one above the format maximum
  * (nothing is emitted, the encoder stays usable); any sink error is sticky. */
 int tape_enc_record(struct tape_enc *e, const void *data, size_t len);
+/* The same, but the record's CRCs are owed (issue 12.2: the reply to a
+ * write must not wait for them): it is framed and emitted now, and its
+ * payload CRC, its share of the image CRC and its counts settle at
+ * tape_enc_complete, which every other call here does first. data must
+ * stay unchanged until then. Only a record tape_enc_landing would frame
+ * as one slice is owed; any other goes as tape_enc_record. */
+int tape_enc_record_later(struct tape_enc *e, const void *data, size_t len);
+void tape_enc_complete(struct tape_enc *e);
 /* Frame in place (issue 12.1): how many header bytes tape_enc_record
  * emits right before the payload of a len-byte record, when it emits that
  * record as exactly one header slice, the payload slice (the caller's
  * pointer, untouched) and at most a trailer, with nothing before: then a
  * payload read straight into the output at that distance from its end
  * needs no copy. 0 when not (HET, a multi-chunk AWS record, an encoder
- * that failed or finished, a bad length). */
+ * that failed or finished, a bad length, a record's CRC still owed). */
 size_t tape_enc_landing(const struct tape_enc *e, size_t len);
 /* One tape mark: ends the current tape file. */
 int tape_enc_mark(struct tape_enc *e);
@@ -94,7 +102,7 @@ int tape_enc_mark(struct tape_enc *e);
  * After finish every write fails with -EPIPE. Idempotent. */
 int tape_enc_finish(struct tape_enc *e);
 bool tape_enc_finished(const struct tape_enc *e);
-void tape_enc_counts(const struct tape_enc *e, struct tape_counts *out);
+void tape_enc_counts(struct tape_enc *e, struct tape_counts *out);
 /* Image bytes the next record of len bytes would add (framing included);
  * lets a drive refuse a record that would cross its capacity. */
 uint64_t tape_enc_record_cost(const struct tape_enc *e, size_t len);

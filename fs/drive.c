@@ -184,7 +184,10 @@ static int drv_put(struct drv *d, const void *rec, size_t len)
 	 * server may be full already with what was carried onto it: on
 	 * again, but never past a fresh reel that cannot take the record. */
 	for (int loads = 0; d->chain_fd < 0; loads++) {
-		rc = vol_record(d->vol, rec, len);
+		/* A payload framed in place keeps its place until
+		 * drv_land_after: its CRC can wait for the reply. */
+		rc = d->landed && rec == d->landed ? vol_record_later(d->vol, rec, len)
+						   : vol_record(d->vol, rec, len);
 		if (rc != -ENOSPC)
 			goto out;
 		/* A payload framed in place must leave the queue before

@@ -73,9 +73,13 @@ int drv_write(struct drv *d, const void *buf, size_t len, off_t off,
  * drv_land_write or drv_land_disarm; or -EAGAIN (not now). */
 int drv_land_arm(struct drv *d, void **p, size_t *n);
 void drv_land_disarm(struct drv *d);
-/* drv_write for a payload that landed at buf; disarms. */
+/* drv_write for a payload that landed at buf. The drive stays held
+ * until drv_land_after, which the caller calls once the writer has its
+ * answer: a record's CRC is computed there, off the writer's path (issue
+ * 12.2), then the drive is released. */
 int drv_land_write(struct drv *d, void *buf, size_t len, off_t off,
 		   uint64_t owner);
+void drv_land_after(struct drv *d);
 int drv_flush(struct drv *d, uint64_t owner, uint64_t id, bool writer);
 /* Commits what is held and returns any sticky error. */
 int drv_sync(struct drv *d);

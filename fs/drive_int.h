@@ -60,6 +60,7 @@ struct drv {
 	 * when it must leave it (max_request bytes, made on first use). io. */
 	const void *landed;
 	void *land_copy;
+	bool land_held;		/* io stays held for drv_land_after */
 	int chain_fd;		/* io: the next reel once this one is full */
 	bool finish_done;	/* io */
 	int finish_rc;		/* io */

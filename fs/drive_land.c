@@ -83,6 +83,18 @@ int drv_land_write(struct drv *d, void *buf, size_t len, off_t off,
 		pthread_mutex_unlock(&d->snap);
 	}
 	d->landed = NULL;
-	pthread_mutex_unlock(&d->io);
+	d->land_held = true;
 	return rc;
+}
+
+void drv_land_after(struct drv *d)
+{
+	/* io held since drv_land_arm: nothing has been queued behind the
+	 * record, so its payload is still where it was framed. */
+	if (!d->land_held)
+		return;
+	d->land_held = false;
+	if (d->vol)
+		vol_complete(d->vol);
+	pthread_mutex_unlock(&d->io);
 }

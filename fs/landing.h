@@ -24,10 +24,14 @@ struct rfs_landing {
 	 * (not now). */
 	int (*arm)(void *ctx, void **p, size_t *n);
 	/* The request read is a write of wi->size bytes, landed at p: true
-	 * when handled (disarmed; *res the bytes written or -errno), false
-	 * when not one the landing takes (the caller disarms). */
+	 * when handled (*res the bytes written or -errno; the caller replies,
+	 * then calls after), false when not one the landing takes (the
+	 * caller disarms). */
 	bool (*write)(void *ctx, uint64_t nodeid, const struct fuse_write_in *wi,
 		      void *p, int *res);
+	/* After the reply to a write that write handled: what could wait
+	 * for it (the record's CRC, issue 12.2); disarms. */
+	void (*after)(void *ctx);
 	void (*disarm)(void *ctx);
 };
 

@@ -183,6 +183,7 @@ static void rfs_landed_write(struct rfs_pool *pool, struct rfs_land_req *req,
 	int res;
 	if (l->write(l->ctx, req->u.w.in.nodeid, &req->u.w.wi, req->land, &res)) {
 		rfs_land_reply(pool->se, req, res);
+		l->after(l->ctx);	/* the writer goes on meanwhile */
 		return;
 	}
 	l->disarm(l->ctx);

@@ -522,6 +522,12 @@ static bool rfs_land_write(void *ctx, uint64_t nodeid,
 	return true;
 }
 
+static void rfs_land_after(void *ctx)
+{
+	struct rfs_ctx *c = ctx;
+	drv_land_after(c->drv);
+}
+
 static void rfs_land_disarm(void *ctx)
 {
 	struct rfs_ctx *c = ctx;
@@ -532,7 +538,7 @@ void rfs_landing_init(struct rfs_landing *l, struct rfs_ctx *c)
 {
 	*l = (struct rfs_landing){
 		.ctx = c, .arm = rfs_land_arm, .write = rfs_land_write,
-		.disarm = rfs_land_disarm,
+		.after = rfs_land_after, .disarm = rfs_land_disarm,
 	};
 }
 

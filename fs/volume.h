@@ -63,6 +63,13 @@ struct vol *vol_open(const struct vol_config *c, char *err, size_t errlen);
  * nothing written, the volume stays usable for marks and finish) or the
  * server is full; -EINVAL for a zero or over-long record; -EIO otherwise. */
 int vol_record(struct vol *v, const void *data, size_t len);
+/* The same, with the record's CRCs left owed (issue 12.2): its counts,
+ * its salvage point and the snapshot status shows settle at vol_complete,
+ * called once the writer has its answer, or at the volume's next call.
+ * data must stay as it is until then: a payload framed in place, with
+ * nothing else written to the volume meanwhile. */
+int vol_record_later(struct vol *v, const void *data, size_t len);
+void vol_complete(struct vol *v);
 /* Frame in place (issue 12.1; fs/drive_land.c): where the payload of the
  * next record may be read straight into the upload queue, with at least
  * need bytes of room (*n), or -EAGAIN (not now: the format, the state or

@@ -88,7 +88,8 @@ static int vol_gate(struct vol *v, bool is_mark)
 	return rc;
 }
 
-int vol_record(struct vol *v, const void *data, size_t len)
+static int vol_record_as(struct vol *v, const void *data, size_t len,
+			 bool later)
 {
 	pthread_mutex_lock(&v->io_lock);
 	int rc = vol_gate(v, false);
@@ -104,6 +105,13 @@ int vol_record(struct vol *v, const void *data, size_t len)
 		}
 		pthread_mutex_unlock(&v->lock);
 		rc = -ENOSPC;
+	} else if (!rc && later) {
+		/* vol_complete snapshots the counts, once the CRC is in. */
+		rc = tape_enc_record_later(v->enc, data, len);
+		if (rc)
+			rc = vol_after(v, rc, "writing a record");
+		else if (v->lscan)
+			tape_label_scan_record(v->lscan, data, len);
 	} else if (!rc) {
 		rc = vol_after(v, tape_enc_record(v->enc, data, len), "writing a record");
 		if (!rc && v->lscan)
@@ -111,6 +119,24 @@ int vol_record(struct vol *v, const void *data, size_t len)
 	}
 	pthread_mutex_unlock(&v->io_lock);
 	return rc;
+}
+
+int vol_record(struct vol *v, const void *data, size_t len)
+{
+	return vol_record_as(v, data, len, false);
+}
+
+int vol_record_later(struct vol *v, const void *data, size_t len)
+{
+	return vol_record_as(v, data, len, true);
+}
+
+void vol_complete(struct vol *v)
+{
+	pthread_mutex_lock(&v->io_lock);
+	tape_enc_complete(v->enc);
+	(void)vol_after(v, 0, "writing a record");
+	pthread_mutex_unlock(&v->io_lock);
 }
 
 /* The header bytes a record framed in place has in front of it, and the

@@ -66,6 +66,8 @@ void vol_note_server_full(struct vol *v)
  * volume's sticky state. io_lock held. */
 int vol_after(struct vol *v, int rc, const char *what)
 {
+	/* A CRC still owed settles here, outside lock (vol_settled takes it). */
+	tape_enc_complete(v->enc);
 	pthread_mutex_lock(&v->lock);
 	tape_enc_counts(v->enc, &v->counts);
 	vol_add_base(v, &v->counts);

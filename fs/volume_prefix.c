@@ -81,6 +81,7 @@ void vol_prefix_counts(struct vol *v, const struct tape_counts *c)
 	v->base.payload_bytes = c->payload_bytes;
 	v->base.payload_crc = c->payload_crc;
 	v->base_scanned = true;	/* every record and mark of it was decoded */
+	tape_enc_complete(v->enc);	/* settling takes lock */
 	pthread_mutex_lock(&v->lock);
 	tape_enc_counts(v->enc, &v->counts);
 	vol_add_base(v, &v->counts);
