@@ -237,6 +237,16 @@ int tape_enc_record(struct tape_enc *e, const void *data, size_t len)
 	return 0;
 }
 
+/* No record is being framed, and no CRC is owed. */
+static void owe_nothing(struct tape_enc *e)
+{
+	e->owed = e->split = false;
+	e->after_crc = 0;
+	e->after_len = 0;
+	e->cur_data = NULL;
+	e->cur_len = 0;
+}
+
 int tape_enc_record_later(struct tape_enc *e, const void *data, size_t len)
 {
 	tape_enc_complete(e);
@@ -248,14 +258,9 @@ int tape_enc_record_later(struct tape_enc *e, const void *data, size_t len)
 	e->cur_data = data;
 	e->cur_len = len;
 	e->owed = true;
-	e->split = false;
-	e->after_crc = 0;
-	e->after_len = 0;
 	rc = e->fmt->record(e->st, e, data, len);
 	if (rc < 0) {
-		e->owed = e->split = false;
-		e->cur_data = NULL;
-		e->cur_len = 0;
+		owe_nothing(e);
 		return record_failed(e, rc, len);
 	}
 	return 0;
@@ -273,11 +278,7 @@ void tape_enc_complete(struct tape_enc *e)
 		e->counts.image_crc = tape_crc32_combine(
 			tape_crc32_combine(e->counts.image_crc, crc, len),
 			e->after_crc, e->after_len);
-	e->owed = e->split = false;
-	e->after_crc = 0;
-	e->after_len = 0;
-	e->cur_data = NULL;
-	e->cur_len = 0;
+	owe_nothing(e);
 	settled_record(e, len, crc);
 }
 
