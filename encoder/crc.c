@@ -206,14 +206,20 @@ uint32_t tape_crc32(uint32_t crc, const void *data, size_t len)
 
 uint32_t tape_crc32_combine(uint32_t crc1, uint32_t crc2, uint64_t len2)
 {
-	/* Record lengths repeat, so one cached operator saves the O(log n)
-	 * generation nearly every time. Per thread: encoders run in several. */
-	static _Thread_local uint64_t cached_len = UINT64_MAX;
-	static _Thread_local uLong cached_op;
+	/* Record lengths repeat, so cached operators save the O(log n)
+	 * generation nearly every time. Two: a record whose CRC came after
+	 * its reply (enc.c) combines its payload's length and its trailer's
+	 * in turn. Per thread: encoders run in several. */
+	static _Thread_local uint64_t cached_len[2] = { UINT64_MAX, UINT64_MAX };
+	static _Thread_local uLong cached_op[2];
+	static _Thread_local unsigned older;
 
-	if (len2 != cached_len) {
-		cached_op = crc32_combine_gen64((z_off64_t)len2);
-		cached_len = len2;
+	int k = len2 == cached_len[0] ? 0 : len2 == cached_len[1] ? 1 : -1;
+	if (k < 0) {
+		k = (int)older;
+		cached_op[k] = crc32_combine_gen64((z_off64_t)len2);
+		cached_len[k] = len2;
 	}
-	return (uint32_t)crc32_combine_op(crc1, crc2, cached_op);
+	older = (unsigned)!k;
+	return (uint32_t)crc32_combine_op(crc1, crc2, cached_op[k]);
 }

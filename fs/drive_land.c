@@ -13,7 +13,9 @@
  * record, a record the format frames in several pieces, a full reel, a
  * magazine) copies its payload out first, before anything is queued, and
  * takes the ordinary path: a payload is only framed in place when the
- * bytes in front of it are exactly its header.
+ * bytes in front of it are exactly its header. The record's CRC comes
+ * after the reply (drv_land_after, issue 12.2), the drive still held, so
+ * the payload is still in place when it is read again.
  */
 #include "drive_int.h"
 

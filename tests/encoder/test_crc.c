@@ -1,7 +1,7 @@
 /*
  * test_crc.c - the library's fast CRC-32 must equal zlib's crc32() for
  * every length and alignment, and the combine helper must equal a CRC of
- * the concatenation. (White-box: uses the private format_ops.h.)
+ * the concatenation, whatever lengths come in turn. (White-box: uses the private format_ops.h.)
  */
 #include "testutil.h"
 #include "format_ops.h"
@@ -25,6 +25,15 @@ int main(void)
 		      "combine at %zu", cut);
 		CHECK(tape_crc32_combine(a, b, n - cut) == (uint32_t)crc32(0, buf, (uInt)n),
 		      "combine cached at %zu", cut);
+	}
+	/* Lengths in turns, as a record, its trailer and another length
+	 * come: the cached operators must never answer for the wrong one. */
+	const size_t lens[] = { 10240, 4, 10240, 4, 77, 10240, 77, 4, 5, 4, 10240 };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t cut = 1000 + i, len = lens[i];
+		uint32_t a = tape_crc32(0, buf, cut), b = tape_crc32(0, buf + cut, len);
+		CHECK(tape_crc32_combine(a, b, len) == (uint32_t)crc32(0, buf, (uInt)(cut + len)),
+		      "combine of %zu bytes, turn %zu", len, i);
 	}
 	free(buf);
 	return tu_result("test_crc");
