@@ -250,15 +250,14 @@ static void owe_nothing(struct tape_enc *e)
 int tape_enc_record_later(struct tape_enc *e, const void *data, size_t len)
 {
 	tape_enc_complete(e);
+	/* landing is 0 for a failed or finished encoder too: record() then
+	 * gives the error. */
 	if (tape_enc_landing(e, len) == 0)
 		return tape_enc_record(e, data, len);
-	int rc = check_open(e);
-	if (rc)
-		return rc;
 	e->cur_data = data;
 	e->cur_len = len;
 	e->owed = true;
-	rc = e->fmt->record(e->st, e, data, len);
+	int rc = e->fmt->record(e->st, e, data, len);
 	if (rc < 0) {
 		owe_nothing(e);
 		return record_failed(e, rc, len);
